@@ -1,0 +1,45 @@
+# Safe Harbor. `make run` and `make test` are the README's two commands; both install what they
+# need into .venv from the pinned requirements.txt.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench install lock clean migrate
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: the embedded default (SQLite, filesystem broker, demo data) — web + worker + beat.
+run: $(STAMP)
+	@$(PY) bin/run_embedded.py
+
+## test: lint + the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL point at them).
+test: $(STAMP)
+	@$(PY) -m ruff check .
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check . || true
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+## bench: county-scale benchmark on PostgreSQL + Redis (SIZE=county|state).
+SIZE ?= county
+bench: $(STAMP)
+	@$(PY) bench/run.py --size $(SIZE)
+
+lock:
+	$(PY) -m pip install --quiet pip-tools && $(VENV)/bin/pip-compile --quiet --strip-extras -o requirements.txt requirements.in
+
+clean:
+	rm -rf $(VENV) var staticfiles

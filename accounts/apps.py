@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class AccountsConfig(AppConfig):
+    default = True
+    name = "accounts"
+    verbose_name = "Agency access"
+
+    def ready(self) -> None:
+        import config.schema  # noqa: F401  (registers the token scheme with drf-spectacular)
+
+        from . import signals  # noqa: F401  (axes and login signals -> audit)
+
+
+class HarborAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "accounts.admin_site.HarborAdminSite"

@@ -1,0 +1,34 @@
+"""Synthetic demo data for local use. Refuses to run under production settings."""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import DEMO_PASSWORD, seed_demo_users
+
+APPS_WITH_DEMO_DATA = ["cases", "mdt", "notifications"]
+
+
+class Command(BaseCommand):
+    help = "Create synthetic demo users (one per role per partner agency) and demo cases."
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production":
+            raise CommandError("seed_demo refuses to run with production settings.")
+        call_command("bootstrap", stdout=self.stdout)
+        rows = seed_demo_users()
+        for app in APPS_WITH_DEMO_DATA:
+            try:
+                module = import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.demo":
+                    raise
+                continue
+            summary = module.seed_demo()
+            self.stdout.write(f"{app}: {summary}")
+        self.stdout.write("\nDemo logins (synthetic people; every password is the same):")
+        for username, agency, role in rows:
+            self.stdout.write(f"  {username:<28} {agency:<10} {role}")
+        self.stdout.write(f"  password: {DEMO_PASSWORD}\n")

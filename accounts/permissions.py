@@ -1,0 +1,74 @@
+"""Roles (SPEC §1) and the predicates and DRF permission classes built on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from rest_framework.permissions import BasePermission
+
+
+class Role(models.TextChoices):
+    CASE_WORKER = "case_worker", "Case worker"
+    SUPERVISOR = "supervisor", "Supervisor"
+    MDT_MEMBER = "mdt_member", "MDT member"
+    AGENCY_ADMIN = "agency_admin", "Agency admin"
+    SYSTEM_ADMIN = "system_admin", "System admin"
+    AUDITOR = "auditor", "Auditor"
+
+
+#: Roles that may read case data at all (admins and auditors never do: separation of duties).
+CASE_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
+ADMIN_ROLES = frozenset({Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN})
+#: Roles that must use MFA (SPEC §8).
+MFA_ROLES = frozenset({Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN, Role.AUDITOR})
+#: Roles an agency admin may hand out; system_admin and auditor only a system admin may.
+AGENCY_ADMIN_GRANTABLE = frozenset({Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.AGENCY_ADMIN})
+
+
+def role_of(user: Any) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_superuser:
+        return Role.SYSTEM_ADMIN
+    return user.role
+
+
+def is_system_admin(user: Any) -> bool:
+    return role_of(user) == Role.SYSTEM_ADMIN
+
+
+def is_agency_admin(user: Any) -> bool:
+    return role_of(user) == Role.AGENCY_ADMIN
+
+
+def is_admin(user: Any) -> bool:
+    return role_of(user) in ADMIN_ROLES
+
+
+def is_auditor(user: Any) -> bool:
+    return role_of(user) == Role.AUDITOR
+
+
+def is_case_role(user: Any) -> bool:
+    return role_of(user) in CASE_ROLES
+
+
+def is_supervisor(user: Any) -> bool:
+    return role_of(user) == Role.SUPERVISOR
+
+
+def is_mdt_member_role(user: Any) -> bool:
+    return role_of(user) == Role.MDT_MEMBER
+
+
+def has_role(*roles: str) -> type[BasePermission]:
+    """`permission_classes = [has_role(Role.AUDITOR)]` — 403 for any other authenticated role."""
+    allowed = frozenset(roles)
+
+    class _HasRole(BasePermission):
+        def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+            return role_of(request.user) in allowed
+
+    _HasRole.__name__ = "HasRole_" + "_".join(sorted(allowed))
+    return _HasRole

@@ -1,0 +1,61 @@
+"""Authentication events from Django and axes into the audit log (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from django.dispatch import receiver
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+
+def _user_id_for(username: str | None) -> int | None:
+    from .models import User
+
+    if not username:
+        return None
+    return User.objects.filter(username=username).values_list("pk", flat=True).first()
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
+    # The attempted username is not recorded (it may be a mistyped password); the user id is,
+    # when the name is a real account.
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            action=AuditEvent.Action.LOGIN_FAILED,
+            object_type="user",
+            object_id=_user_id_for(credentials.get("username")) or "",
+            outcome=AuditEvent.Outcome.FAILURE,
+        )
+
+
+@receiver(user_locked_out)
+def on_locked_out(sender: Any, request: Any = None, username: str | None = None, ip_address: str | None = None, **kwargs: Any) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            action=AuditEvent.Action.LOCKOUT,
+            object_type="user",
+            object_id=_user_id_for(username) or "",
+            outcome=AuditEvent.Outcome.DENIED,
+        )
+
+
+@receiver(user_logged_in)
+def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # The API's token login records its own event; this is the admin site's session login.
+    with transaction.atomic():
+        audit_record(actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": "admin"})
+
+
+@receiver(user_logged_out)
+def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        with transaction.atomic():
+            audit_record(actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk, detail={"via": "admin"})

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained audit event (SPEC §5).
+
+    Events are inserted freely by request handlers; `audit_seal` links them into the chain in a
+    short serialised step (`seq`, `prev_hash`, `hash`). Writers never wait on one another, and
+    an unsealed event is already protected by the append-only trigger, which lets only the
+    sealing columns be set once.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view"
+        LIST = "list"
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+        EXPORT = "export"
+        LOGIN = "login"
+        LOGIN_FAILED = "login_failed"
+        LOCKOUT = "lockout"
+        LOGOUT = "logout"
+        TOKEN_CREATED = "token_created"
+        MFA_CHANGE = "mfa_change"
+        PERMISSION_DENIED = "permission_denied"
+        TRANSITION = "transition"
+        ACCESS_CHANGE = "access_change"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success"
+        DENIED = "denied"
+        FAILURE = "failure"
+
+    occurred_at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_agency = models.CharField(max_length=32, blank=True, default="")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    youth_id = models.BigIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    client_ip = models.CharField(max_length=45, blank=True, default="")
+    #: ids and codes only — never names, dates of birth, narratives or note text.
+    detail = models.JSONField(default=dict, blank=True)
+    # The chain, set once by audit_seal.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["youth_id", "-id"], name="audit_youth_idx"),
+            models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_idx"),
+            models.Index(fields=["actor_id", "-id"], name="audit_actor_idx"),
+            models.Index(fields=["id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"

@@ -1,0 +1,20 @@
+"""Settings for the test suite: fast hashing, locmem email, PostgreSQL/Redis when pointed at."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = False
+HARBOR_ENVIRONMENT = "test"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Tests that are not about MFA get a user without a device; the MFA tests turn this on.
+HARBOR_MFA_ENFORCED = env.bool("HARBOR_MFA_ENFORCED", default=False)
+HARBOR_FIELD_KEYS = env.list(
+    "HARBOR_FIELD_KEYS", default=["q8Zl3l0kF2u1Jm7c3o9cB6mX4b2v8n0pR5t7y9w1e3Q="]
+)
+HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY", default="test-blind-index-key")
+HARBOR_FIELD_KEY_FILE = VAR_DIR / "test_field_keys"
+CELERY_TASK_ALWAYS_EAGER = False
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min", "invitation": "1000/hour"}}  # noqa: F405

@@ -1,0 +1,82 @@
+"""Fixtures shared by the whole suite.
+
+Tests that need PostgreSQL or Redis are marked `postgres` / `redis`. Outside CI they skip, with
+the reason, when the service is not configured; under CI=true a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import AgencyFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _require(service: str, available: bool, why: str) -> None:
+    if available:
+        return
+    if IN_CI or os.environ.get("HARBOR_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{service} is mandatory in CI but not available: {why}")
+    pytest.skip(f"needs {service}: {why}")
+
+
+def redis_available() -> bool:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        return False
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _service_markers(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres"):
+        _require("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://… to run it")
+    if request.node.get_closest_marker("redis"):
+        _require("Redis", redis_available(), "set REDIS_URL=redis://… to run it")
+
+
+@pytest.fixture(autouse=True)
+def _reset_axes_cache(settings) -> None:  # type: ignore[no-untyped-def]
+    yield
+
+
+@pytest.fixture
+def agencies(db):  # type: ignore[no-untyped-def]
+    """The four partner agencies, by code."""
+    return {code: AgencyFactory(code=code, name=code.title()) for code in ["DMH", "PROBATION", "DCFS", "SHERIFF"]}
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
+    """An API client authenticated as `user` with a real token (through the login service)."""
+    from knox.models import AuthToken
+
+    _, token = AuthToken.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@pytest.fixture
+def make_client():  # type: ignore[no-untyped-def]
+    return client_for
+
+
+@pytest.fixture
+def system_admin(db):  # type: ignore[no-untyped-def]
+    return UserFactory(role="system_admin", agency=None, is_superuser=True, username="root")
