@@ -1,0 +1,394 @@
+"""Youth, referrals, screening, cases and their parts (SPEC §2).
+
+Identifying fields (names, date of birth, aliases, narratives, note text, placement addresses,
+protected alert details) are encrypted at rest; equality look-ups go through blind indexes.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django_fsm import FSMField
+from simple_history.models import HistoricalRecords
+
+from .crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
+
+
+class IndicatorCode(models.Model):
+    """CSEC indicators from the county fact sheet; a system admin may add more."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    label = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Youth(models.Model):
+    class GenderIdentity(models.TextChoices):
+        GIRL = "girl", "Girl"
+        BOY = "boy", "Boy"
+        TRANSGENDER_GIRL = "transgender_girl", "Transgender girl"
+        TRANSGENDER_BOY = "transgender_boy", "Transgender boy"
+        NON_BINARY = "non_binary", "Non-binary"
+        SELF_DESCRIBED = "self_described", "Self-described"
+        NOT_STATED = "not_stated", "Not stated"
+
+    first_name = EncryptedTextField()
+    last_name = EncryptedTextField()
+    date_of_birth = EncryptedDateField(null=True, blank=True)
+    aliases = EncryptedJSONField(default=list, blank=True)
+    gender_identity = models.CharField(max_length=32, choices=GenderIdentity.choices, default=GenderIdentity.NOT_STATED)
+    #: Free text, used with gender_identity=self_described (or to add nuance).
+    gender_identity_detail = models.CharField(max_length=100, blank=True, default="")
+    pronouns = models.CharField(max_length=50, blank=True, default="")
+    preferred_language = models.CharField(max_length=50, blank=True, default="")
+    # Blind indexes (HMAC of the normalised value): equality look-ups without decrypting.
+    first_name_bidx = models.CharField(max_length=64, db_index=True, editable=False, default="")
+    last_name_bidx = models.CharField(max_length=64, db_index=True, editable=False, default="")
+    date_of_birth_bidx = models.CharField(max_length=64, db_index=True, editable=False, default="")
+    #: The agency whose user created the record: "which agency holds it" for hidden matches.
+    holding_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: Set when a supervisor merges this record into another; cleared by un-merge.
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "youth"
+
+    def __str__(self) -> str:
+        return f"Youth {self.pk}"  # never the name
+
+
+class YouthSearchKey(models.Model):
+    """Blind-indexed search keys for candidate narrowing in duplicate search: one row per
+    (youth, key), keys being HMACs of normalised names, aliases and their phonetic codes and
+    of the date of birth (and its day/month transposition)."""
+
+    youth = models.ForeignKey(Youth, on_delete=models.CASCADE, related_name="search_keys")
+    kind = models.CharField(max_length=16)  # name, phonetic, dob
+    key = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["key"], name="youth_search_key_idx")]
+        constraints = [models.UniqueConstraint(fields=["youth", "kind", "key"], name="youth_search_key_unique")]
+
+
+class YouthExternalId(models.Model):
+    """An agency's own case number for the youth (DCFS referral number, Probation number, …)."""
+
+    youth = models.ForeignKey(Youth, on_delete=models.CASCADE, related_name="external_ids")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=50, blank=True, default="")
+    value = EncryptedTextField()
+    value_bidx = models.CharField(max_length=64, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "value_bidx"], name="external_id_unique_per_agency")]
+
+
+class Referral(models.Model):
+    class Source(models.TextChoices):
+        LAW_ENFORCEMENT_RECOVERY = "law_enforcement_recovery"
+        HOTLINE = "hotline"
+        PROBATION = "probation"
+        SCHOOL = "school"
+        MEDICAL = "medical"
+        SELF = "self"
+        FAMILY = "family"
+        COMMUNITY = "community"
+        OTHER = "other"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received"
+        SCREENING = "screening"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        DUPLICATE = "duplicate"
+
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="referrals")
+    referring_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    receiving_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=32, choices=Source.choices)
+    indicators = models.JSONField(default=list, blank=True)
+    narrative = EncryptedTextField(blank=True, default="")
+    # The timestamps that start and stop the legal clocks (SPEC §2, §3).
+    hotline_reported_at = models.DateTimeField(null=True, blank=True)
+    written_report_submitted_at = models.DateTimeField(null=True, blank=True)
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    responder_arrived_at = models.DateTimeField(null=True, blank=True)
+    law_enforcement_notified_at = models.DateTimeField(null=True, blank=True)
+    status = FSMField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    decline_reason = models.TextField(blank=True, default="")
+    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    case = models.ForeignKey("Case", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["referring_agency", "-id"]),
+            models.Index(fields=["receiving_agency", "-id"]),
+            models.Index(fields=["created_by", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.pk}"
+
+
+class Screening(models.Model):
+    class Level(models.TextChoices):
+        NO_CONCERN = "no_concern"
+        POSSIBLE_CONCERN = "possible_concern"
+        CLEAR_CONCERN = "clear_concern"
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="screening")
+    level = models.CharField(max_length=20, choices=Level.choices)
+    suggested_level = models.CharField(max_length=20, choices=Level.choices)
+    instrument = models.CharField(max_length=100)
+    instrument_version = models.CharField(max_length=30, blank=True, default="")
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    screened_at = models.DateTimeField()
+
+    history = HistoricalRecords()
+
+
+class CaseNumberSequence(models.Model):
+    """Gap-free, race-free case numbers: one row per year, incremented under a row lock."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    class Court(models.TextChoices):
+        STAR = "STAR"
+        DREAM = "DREAM"
+
+    class CsecStatus(models.TextChoices):
+        AT_RISK = "at_risk"
+        IDENTIFIED = "identified"
+        BEFORE_CARE = "before_care"
+        IN_CARE = "in_care"
+        WHILE_MISSING = "while_missing"
+
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="cases")
+    number = models.CharField(max_length=20, unique=True)
+    lead_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    close_reason = models.TextField(blank=True, default="")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    court = models.CharField(max_length=10, choices=Court.choices, blank=True, default="")
+    csec_status = models.CharField(max_length=20, choices=CsecStatus.choices, default=CsecStatus.AT_RISK)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["lead_agency", "status"]), models.Index(fields=["court", "status"])]
+        constraints = [
+            # One open case per youth: accepting a referral links to it rather than opening another.
+            models.UniqueConstraint(fields=["youth"], condition=models.Q(status="open"), name="one_open_case_per_youth"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CaseTeamMember(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_memberships")
+    case_role = models.CharField(max_length=50)  # social_worker, clinician, probation_officer, …
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], condition=models.Q(removed_at__isnull=True), name="one_active_membership"),
+        ]
+        indexes = [models.Index(fields=["user", "case"])]
+
+
+class CaseAgency(models.Model):
+    """An agency's participation in a case, with the legal basis for sharing (SPEC §1)."""
+
+    class LegalBasis(models.TextChoices):
+        LEAD = "lead"
+        COURT_MDT = "court_mdt"
+        MDT_18961_7 = "mdt_18961_7"
+        CONSENT = "consent"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participations")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="case_participations")
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    granted_at = models.DateTimeField()
+    #: Access stops at this instant; selectors compare with now(), so no job is needed.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    good_cause = models.TextField(blank=True, default="")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "agency"], name="one_participation_per_agency")]
+        indexes = [models.Index(fields=["agency", "case"])]
+
+
+class Note(models.Model):
+    """Append-only. A correction is a new note referencing the old one."""
+
+    class Visibility(models.TextChoices):
+        TEAM = "team"
+        AGENCY = "agency"
+        CLINICAL = "clinical"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    body = EncryptedTextField()
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["case", "-id"])]
+
+
+class MissingEpisode(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="missing_episodes")
+    missing_since = models.DateTimeField()
+    learned_at = models.DateTimeField()
+    reported_to_law_enforcement_at = models.DateTimeField(null=True, blank=True)
+    ncic_number = models.CharField(max_length=50, blank=True, default="")
+    reported_to_ncmec_at = models.DateTimeField(null=True, blank=True)
+    attorney_notified_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_debrief_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-missing_since"]
+
+
+class Placement(models.Model):
+    class PlacementType(models.TextChoices):
+        HOME_OF_PARENT = "home_of_parent"
+        RELATIVE = "relative"
+        FOSTER_HOME = "foster_home"
+        GROUP_HOME = "group_home"
+        SHELTER = "shelter"
+        JUVENILE_HALL = "juvenile_hall"
+        OTHER = "other"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="placements")
+    placement_type = models.CharField(max_length=20, choices=PlacementType.choices)
+    csec_specialized = models.BooleanField(default=False)
+    #: Visible only to the lead agency's case team; never in agendas, exports, emails, feeds.
+    address = EncryptedTextField(blank=True, default="")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_date"]
+
+
+class ServiceReferral(models.Model):
+    class Status(models.TextChoices):
+        REFERRED = "referred"
+        ACTIVE = "active"
+        COMPLETED = "completed"
+        DECLINED = "declined"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="services")
+    provider = models.CharField(max_length=200)
+    service_type = models.CharField(max_length=50, blank=True, default="")  # e.g. health_exam, therapy
+    evidence_based_practice = models.CharField(max_length=100, blank=True, default="")
+    is_health_exam = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    referred_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-referred_at"]
+
+
+class CourtHearing(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hearings")
+    starts_at = models.DateTimeField()
+    court = models.CharField(max_length=10, choices=Case.Court.choices, blank=True, default="")
+    hearing_type = models.CharField(max_length=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["starts_at"])]
+
+
+class SafetyAlert(models.Model):
+    """Shown at the top of every case and agenda view. `summary` is safe to show to everyone who
+    sees the case; `protected_detail` (who the exploiter is, what not to disclose) only to the
+    lead agency's case team."""
+
+    class Kind(models.TextChoices):
+        KNOWN_EXPLOITER = "known_exploiter"
+        DO_NOT_DISCLOSE_PLACEMENT = "do_not_disclose_placement"
+        SAFETY_RISK = "safety_risk"
+        OTHER = "other"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    summary = models.CharField(max_length=200)
+    protected_detail = EncryptedTextField(blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-id"]
