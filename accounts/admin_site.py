@@ -22,6 +22,11 @@ class HarborAdminSite(admin.AdminSite):
     def login_form(self):  # type: ignore[override]
         return OTPAdminAuthenticationForm if settings.HARBOR_MFA_ENFORCED else AdminAuthenticationForm
 
+    @property
+    def login_template(self):  # type: ignore[override]
+        # django-otp's admin login page adds the one-time code field to Django's.
+        return "otp/admin111/login.html" if settings.HARBOR_MFA_ENFORCED else None
+
     def has_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         user = request.user
         if not (user.is_active and user.is_authenticated and is_admin(user)):

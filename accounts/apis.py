@@ -60,8 +60,6 @@ class TokenCreateApi(APIView):
 
 
 class LogoutApi(APIView):
-    mfa_enrollment_view = True
-
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         services.token_logout(user=request.user, token=request.auth)
@@ -69,8 +67,6 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
-    mfa_enrollment_view = True
-
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
@@ -94,8 +90,6 @@ class MeApi(APIView):
 
 
 class MfaTotpBeginApi(APIView):
-    mfa_enrollment_view = True
-
     class OutputSerializer(serializers.Serializer):
         otpauth_url = serializers.CharField()
 
@@ -106,8 +100,6 @@ class MfaTotpBeginApi(APIView):
 
 
 class MfaTotpConfirmApi(APIView):
-    mfa_enrollment_view = True
-
     class InputSerializer(serializers.Serializer):
         otp = serializers.CharField(max_length=16)
 
@@ -145,7 +137,9 @@ class UserListCreateApi(APIView):
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
         agency = AgencyField(required=False, allow_null=True)
         role = serializers.ChoiceField(choices=Role.choices)
-        password = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=256, trim_whitespace=False)
+        password = serializers.CharField(
+            write_only=True, required=False, allow_blank=True, max_length=256, trim_whitespace=False
+        )
 
     @extend_schema(responses={200: UserOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:

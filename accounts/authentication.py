@@ -1,35 +1,40 @@
-"""Token authentication: knox tokens (stored hashed), 30 minutes idle, 12 hours absolute."""
+"""Token authentication: knox tokens (stored hashed), 30 minutes idle, 12 hours absolute, and
+the MFA gate."""
 
 from __future__ import annotations
 
 from knox.auth import TokenAuthentication
+from rest_framework import exceptions
+from rest_framework.permissions import IsAuthenticated
+
+#: What a user who must use MFA but has not enrolled yet may reach with their token.
+MFA_ENROLLMENT_PATHS = frozenset(
+    {"/api/v1/me/", "/api/v1/me/mfa/totp/", "/api/v1/me/mfa/totp/confirm/", "/api/v1/auth/logout/"}
+)
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
-    """Knox with idle and absolute expiry (REST_KNOX settings); an inactive user's token fails."""
+    """Knox with idle and absolute expiry (REST_KNOX settings); an inactive user's token fails.
+
+    The MFA gate lives here, not in a permission class, so that no view can drop it by setting
+    its own `permission_classes`: a user who must use MFA but has not enrolled reaches only the
+    enrolment paths (403 elsewhere)."""
+
+    def authenticate(self, request):  # type: ignore[no-untyped-def]
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        from .mfa import mfa_is_enrolled
+        from .services import mfa_required_for
+
+        user = result[0]
+        if request.path not in MFA_ENROLLMENT_PATHS and mfa_required_for(user) and not mfa_is_enrolled(user):
+            raise exceptions.PermissionDenied("Set up multi-factor authentication first (POST /api/v1/me/mfa/totp/).")
+        return result
 
     def authenticate_header(self, request):  # type: ignore[no-untyped-def]
         return "Token"
 
 
-class IsAuthenticatedWithMfa:
-    """The default permission: authenticated, and — for a user who must use MFA — enrolled.
-
-    A user who must use MFA but has not enrolled yet can reach only views marked
-    `mfa_enrollment_view = True` (who am I, enrol, confirm, logout)."""
-
-    message = "Set up multi-factor authentication first (POST /api/v1/me/mfa/totp/)."
-
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
-        from .mfa import mfa_is_enrolled
-        from .services import mfa_required_for
-
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        if getattr(view, "mfa_enrollment_view", False) or not mfa_required_for(user):
-            return True
-        return mfa_is_enrolled(user)
-
-    def has_object_permission(self, request, view, obj) -> bool:  # type: ignore[no-untyped-def]
-        return True
+class IsAuthenticatedWithMfa(IsAuthenticated):
+    """The default permission (MFA itself is enforced at authentication, above)."""

@@ -1,0 +1,19 @@
+"""The benchmark: production-shaped (PostgreSQL, Redis, DEBUG off) on loopback, with a
+bench-only URLconf that adds the framework-floor endpoint. Never for real data."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+HARBOR_ENVIRONMENT = "bench"
+DEBUG = False
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/safe_harbor_bench")}
+DATABASES["default"]["CONN_MAX_AGE"] = 600
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/5")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 6}
+ROOT_URLCONF = "config.urls_bench"
+HARBOR_FIELD_KEYS = env.list("HARBOR_FIELD_KEYS", default=["Jf0T2b1YQ2l0xGv7T4m8yGk0k2bJq3Zp9mX1cV5bN7s="])
+HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY", default="bench-blind-index-key")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "100000/min", "invitation": "100000/hour"}}  # noqa: F405
+LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
