@@ -254,3 +254,11 @@ LOGIN_URL = "/admin/login/"
 # Lockout is per username (SPEC §8, CJIS 5.5.3). Per-address lockout would lock a whole agency
 # office behind one NAT address; per-address abuse is slowed by the token endpoint's throttle.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Throttle counters (and any cache use) are shared between web processes through Redis when
+# there is one; the embedded default keeps them per process.
+CACHES = (
+    {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "harbor"}}
+    if REDIS_URL
+    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
