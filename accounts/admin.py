@@ -12,8 +12,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.models import AuditEvent
@@ -75,6 +77,22 @@ class HarborUserCreationForm(forms.ModelForm):
         model = User
         fields = ["username", "email", "first_name", "last_name", "agency", "role"]
 
+    def clean(self) -> dict[str, Any]:
+        # The service's checks, shown as field errors (the service would refuse too, but only as
+        # a bare 403 page): a name unique ignoring case, and Django's password validators.
+        cleaned = super().clean()
+        username = cleaned.get("username")
+        if username and User.objects.filter(username__iexact=username).exists():
+            self.add_error("username", "That username is taken.")
+        password = cleaned.get("password")
+        if password:
+            candidate = User(**{k: cleaned.get(k) or "" for k in ("username", "email", "first_name", "last_name")})
+            try:
+                validate_password(password, candidate)
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
 
 class HarborUserChangeForm(forms.ModelForm):
     class Meta:
@@ -94,6 +112,31 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
     fieldsets = ((None, {"fields": ["email", "first_name", "last_name", "agency", "role", "is_active"]}),)
     add_fieldsets = ((None, {"fields": ["username", "email", "first_name", "last_name", "agency", "role", "password"]}),)
     readonly_fields: list[str] = []
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        # Object level: the same grant rule as the services, so an agency admin can neither edit
+        # nor set the password of a system admin or auditor who belongs to their agency.
+        if not is_admin(request.user):
+            return False
+        return obj is None or services.user_is_manageable_by(actor=request.user, user=obj)
+
+    def user_change_password(self, request, id, form_url=""):  # type: ignore[no-untyped-def]
+        # Django's own view (object permission above); the change is audited like any other.
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if user is not None and request.method == "POST":
+                after = User.objects.filter(pk=user.pk).values_list("password", flat=True).first()
+                if after != before:
+                    audit_record(
+                        actor=request.user,
+                        action=AuditEvent.Action.UPDATE,
+                        object_type="user",
+                        object_id=user.pk,
+                        detail={"fields": ["password"]},
+                    )
+        return response
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         qs = super().get_queryset(request).select_related("agency")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -50,6 +51,15 @@ def _check_grant(*, actor: User, agency: Agency | None, role: str) -> None:
         raise ApplicationError("An agency admin cannot grant that role.", code="forbidden")
     if agency is None or agency.pk != actor.agency_id:
         raise ApplicationError("An agency admin manages only their own agency.", fields={"agency": ["Must be your own agency."]})
+
+
+def user_is_manageable_by(*, actor: User, user: User) -> bool:
+    """The grant rule as a predicate: may `actor` change `user` at all (admin object permission)?"""
+    try:
+        _check_grant(actor=actor, agency=user.agency, role=user.role)
+    except ApplicationError:
+        return False
+    return True
 
 
 @transaction.atomic
@@ -104,6 +114,9 @@ def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
     if not is_system_admin(actor):
         # An agency admin may not edit a system admin or auditor of their agency either.
         _check_grant(actor=actor, agency=user.agency, role=user.role)
+    if user.pk == actor.pk and data.get("is_active") is False:
+        # The same rule as user_deactivate: an admin never locks themselves out by mistake.
+        raise ApplicationError("You cannot deactivate yourself.", code="conflict")
     changed = []
     for name in USER_FIELDS:
         if name in data and getattr(user, name) != data[name]:
@@ -185,14 +198,30 @@ def token_login(*, request: HttpRequest, username: str, password: str, otp: str 
         instance, token = AuthToken.objects.create(user=user)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         audit_record(actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk)
-        audit_record(actor=user, action=AuditEvent.Action.TOKEN_CREATED, object_type="token", object_id=instance.pk)
+        audit_record(
+            actor=user, action=AuditEvent.Action.TOKEN_CREATED, object_type="token", object_id=token_fingerprint(instance)
+        )
+    # A token login sends no `user_logged_in` (that signal is the admin's session login), so tell
+    # axes directly: the failure count resets on success (AXES_RESET_ON_SUCCESS), as it does on
+    # the admin login.
+    AxesProxyHandler.user_logged_in(sender=token_login, request=request, user=user)
     return token, instance.expiry
 
 
 @transaction.atomic
 def token_logout(*, user: User, token: Any) -> None:
+    fingerprint = token_fingerprint(token)
     token.delete()
-    audit_record(actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk)
+    audit_record(
+        actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk, detail={"token": fingerprint}
+    )
+
+
+def token_fingerprint(token: AuthToken) -> str:
+    """How the audit log names a token: a prefix of its stored SHA-512 digest. The digest's primary
+    key is 128 characters (too long for `object_id`), and the token's own `token_key` prefix is
+    part of the secret, which has no place in a permanent log."""
+    return token.digest[:16]
 
 
 # --- reference data -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from django.db import connection, transaction
@@ -79,7 +80,7 @@ def canonical(event: AuditEvent) -> str:
         {
             "id": event.pk,
             "seq": event.seq,
-            "occurred_at": event.occurred_at.astimezone(timezone.UTC).isoformat(),
+            "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
             "actor_id": event.actor_id,
             "actor_agency": event.actor_agency,
             "action": event.action,

@@ -15,12 +15,15 @@ client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("clie
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind the production proxy the first X-Forwarded-For hop is the client; trust it only
-    # when the deployment says there is a proxy.
-    if getattr(settings, "HARBOR_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
+    # Behind N proxies that each append to X-Forwarded-For, the client is the N-th hop from the
+    # right (the address our outermost proxy saw); anything further left was sent by the client
+    # and proves nothing. Without a declared proxy the header is ignored. Same rule as DRF's
+    # throttles (REST_FRAMEWORK["NUM_PROXIES"]).
+    proxies = getattr(settings, "HARBOR_NUM_PROXIES", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",")]
+        return hops[-min(proxies, len(hops))][:45] or None
     return (request.META.get("REMOTE_ADDR") or "")[:45] or None
 
 

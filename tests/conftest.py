@@ -80,3 +80,13 @@ def make_client():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def system_admin(db):  # type: ignore[no-untyped-def]
     return UserFactory(role="system_admin", agency=None, is_superuser=True, username="root")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():  # type: ignore[no-untyped-def]
+    """Throttle counters live in the (per-process) cache: without this, every login of the whole
+    session counts against one address's rate, and frozen-time tests see "future" entries."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

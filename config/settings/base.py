@@ -129,6 +129,10 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("HARBOR_MAX_BODY_BYTES", default=1024 * 1024)
 HARBOR_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 HARBOR_MAX_JSON_DEPTH = 20
+# How many reverse proxies append to X-Forwarded-For in front of the app (0: none, the header is
+# ignored). Throttles and the audit log's client address take the hop the nearest proxy saw; a
+# client-sent header must never pick the address, or it dodges the login throttle.
+HARBOR_NUM_PROXIES = env.int("HARBOR_NUM_PROXIES", default=0)
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -144,6 +148,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"auth": "20/min", "invitation": "20/hour"},
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": HARBOR_NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
