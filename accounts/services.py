@@ -95,15 +95,32 @@ def user_create(
     return user
 
 
+def _set_password_link(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return f"{settings.HARBOR_BASE_URL}/accounts/set-password/{uid}/{token}/"
+
+
 def user_send_invitation(*, user_id: int) -> None:
     user = User.objects.get(pk=user_id)
     if not user.email:
         return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    link = f"{settings.HARBOR_BASE_URL}/accounts/set-password/{uid}/{token}/"
-    body = render_to_string("accounts/invitation_email.txt", {"link": link, "username": user.username})
+    body = render_to_string("accounts/invitation_email.txt", {"link": _set_password_link(user), "username": user.username})
     send_mail("Your Safe Harbor account", body, None, [user.email])
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a one-time set-password link to the active accounts with this address.
+
+    The caller always gets the same answer, whether or not the address is known, so the
+    endpoint cannot be used to find out who has an account."""
+    users = list(User.objects.filter(email__iexact=email, is_active=True))
+    for user in users:
+        body = render_to_string("accounts/password_reset_email.txt", {"link": _set_password_link(user), "username": user.username})
+        send_mail("Safe Harbor password reset", body, None, [user.email])
+    with transaction.atomic():
+        for user in users:
+            audit_record(actor=None, action=AuditEvent.Action.UPDATE, object_type="user", object_id=user.pk, detail={"step": "password_reset_requested"})
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from . import apis
 urlpatterns = [
     path("auth/token/", apis.TokenCreateApi.as_view(), name="auth-token"),
     path("auth/logout/", apis.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/password-reset/", apis.PasswordResetApi.as_view(), name="auth-password-reset"),
     path("me/", apis.MeApi.as_view(), name="me"),
     path("me/mfa/totp/", apis.MfaTotpBeginApi.as_view(), name="mfa-totp-begin"),
     path("me/mfa/totp/confirm/", apis.MfaTotpConfirmApi.as_view(), name="mfa-totp-confirm"),

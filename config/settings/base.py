@@ -145,7 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": "20/min", "invitation": "20/hour"},
+    "DEFAULT_THROTTLE_RATES": {"auth": "20/min", "invitation": "20/hour", "password_reset": "5/hour"},
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": HARBOR_NUM_PROXIES,
@@ -239,6 +239,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks are declared here, in code; the database scheduler syncs them at start.
 CELERY_BEAT_SCHEDULE: dict = {
     "audit-seal": {"task": "audit.tasks.audit_seal_task", "schedule": 10.0},
+    "deadlines-sweep": {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0},
 }
 
 LOGGING = {

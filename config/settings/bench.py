@@ -15,5 +15,5 @@ ROOT_URLCONF = "config.urls_bench"
 HARBOR_FIELD_KEYS = env.list("HARBOR_FIELD_KEYS", default=["Jf0T2b1YQ2l0xGv7T4m8yGk0k2bJq3Zp9mX1cV5bN7s="])
 HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY", default="bench-blind-index-key")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "100000/min", "invitation": "100000/hour"}}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "100000/min", "invitation": "100000/hour", "password_reset": "100000/hour"}}  # noqa: F405
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
