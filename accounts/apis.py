@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api import check_if_match, etag_for
+from config.api import PageNumberPagination, check_if_match, etag_for
 
 from . import mfa, services
 from .models import Agency, User
@@ -146,6 +146,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
 
 class UserListCreateApi(APIView):
+    pagination_class = PageNumberPagination
     permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN, Role.SUPERVISOR)]
     throttle_scope = "invitation"
 
@@ -166,10 +167,8 @@ class UserListCreateApi(APIView):
 
     @extend_schema(responses={200: UserOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        from config.api import PageNumberPagination
-
         qs = user_list_visible_to(user=request.user)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
@@ -247,6 +246,7 @@ class UserMfaResetApi(APIView):
 
 
 class AgencyListApi(APIView):
+    pagination_class = PageNumberPagination
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Agency
@@ -254,8 +254,6 @@ class AgencyListApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        from config.api import PageNumberPagination
-
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(agency_list(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

@@ -22,3 +22,28 @@ def health(request: HttpRequest) -> JsonResponse:
         checks["broker"] = "unavailable"
     ok = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if ok else "degraded", **checks}, status=200 if ok else 503)
+
+
+# --- error pages ---------------------------------------------------------------------------------
+# Django's own 400/403/404/500 pages are HTML; a client of this JSON API (and the schema) expects
+# JSON, and none of them may carry a stack trace or echo the request.
+
+
+def _error(status: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _error(400, "Bad request.", "invalid")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _error(403, "You do not have permission to perform this action.", "forbidden")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _error(404, "Not found.", "not_found")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _error(500, "Server error.", "server_error")

@@ -25,3 +25,8 @@ urlpatterns = [
     path("accounts/set-password/<uidb64>/<token>/", SetPasswordView.as_view(), name="password_reset_confirm"),
     path("accounts/set-password/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]
+
+handler400 = "config.health.bad_request"
+handler403 = "config.health.permission_denied"
+handler404 = "config.health.not_found"
+handler500 = "config.health.server_error"
