@@ -11,9 +11,9 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
+from schemathesis import checks
 
 from config.wsgi import application
 from tests.factories import AgencyFactory, UserFactory
