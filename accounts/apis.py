@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -22,10 +23,18 @@ from .selectors import agency_list, user_list_visible_to
 
 
 class AgencyField(serializers.SlugRelatedField):
+    """An agency by its code. A value that cannot be a code is refused before any look-up (a NUL
+    byte would otherwise reach PostgreSQL and fail there)."""
+
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("slug_field", "code")
         kwargs.setdefault("queryset", Agency.objects.filter(is_active=True))
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Agency:
+        if not isinstance(data, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]{0,31}", data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value="?")
+        return super().to_internal_value(data)
 
 
 # --- auth -----------------------------------------------------------------------------------------

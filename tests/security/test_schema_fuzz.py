@@ -11,6 +11,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
 from schemathesis import checks
@@ -31,6 +33,18 @@ MAX_EXAMPLES = int(os.environ.get("HARBOR_FUZZ_EXAMPLES", "8"))
 ROLES = ["case_worker", "supervisor", "mdt_member", "agency_admin", "system_admin", "auditor"]
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():  # type: ignore[no-untyped-def]
+    """Calling the WSGI app directly fires request_started/finished, whose handler closes the
+    database connection — inside the test's transaction on PostgreSQL. Django's test Client
+    disconnects the same handler; so does this."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
