@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 PREFIX = "fernet:"
@@ -37,8 +38,30 @@ def _local_keys() -> list[str]:
 
 @lru_cache(maxsize=1)
 def field_keys() -> tuple[str, ...]:
-    keys = list(settings.HARBOR_FIELD_KEYS) or _local_keys()
+    keys = [k.strip() for k in settings.HARBOR_FIELD_KEYS if k.strip()]
+    if not keys:
+        if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production":
+            # Never a key file in production: the keys come from the environment or nothing runs.
+            raise ImproperlyConfigured("HARBOR_FIELD_KEYS is required in production.")
+        keys = _local_keys()
     return tuple(keys)
+
+
+def check_field_keys() -> list[str]:
+    """Problems with the configured keys (empty when they are usable)."""
+    try:
+        keys = field_keys()
+    except ImproperlyConfigured as exc:
+        return [str(exc)]
+    problems = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            problems.append(f"HARBOR_FIELD_KEYS entry {position} is not a valid Fernet key.")
+    if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production" and not settings.HARBOR_BLIND_INDEX_KEY:
+        problems.append("HARBOR_BLIND_INDEX_KEY is required in production.")
+    return problems
 
 
 @lru_cache(maxsize=1)
@@ -142,3 +165,19 @@ class EncryptedJSONField(EncryptedTextField):
 
     def decode(self, value: str) -> Any:
         return json.loads(value)
+
+
+def is_current(token: str) -> bool:
+    """True when `token` is already encrypted under the newest (first) key."""
+    if not token.startswith(PREFIX):
+        return False
+    try:
+        Fernet(field_keys()[0].encode()).decrypt(token[len(PREFIX) :].encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def encrypted_columns(model: type[models.Model]) -> list[str]:
+    """The database columns of `model` that hold Fernet tokens."""
+    return [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django_fsm import FSMField
+from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from .crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
@@ -69,6 +69,34 @@ class Youth(models.Model):
         return f"Youth {self.pk}"  # never the name
 
 
+class YouthMerge(models.Model):
+    """A supervisor's merge of a duplicate youth record (`source`) into another (`target`).
+
+    What was moved is recorded by id so that un-merging puts exactly that back."""
+
+    source = models.ForeignKey("Youth", on_delete=models.PROTECT, related_name="merges_out")
+    target = models.ForeignKey("Youth", on_delete=models.PROTECT, related_name="merges_in")
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField()
+    #: {"referrals": [ids], "cases": [ids], "external_ids": [ids]}
+    moved = models.JSONField(default=dict)
+    unmerged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"], condition=models.Q(unmerged_at__isnull=True), name="one_active_merge_per_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"YouthMerge {self.pk}"  # ids only, never identifying text
+
+
 class YouthSearchKey(models.Model):
     """Blind-indexed search keys for candidate narrowing in duplicate search: one row per
     (youth, key), keys being HMACs of normalised names, aliases and their phonetic codes and
@@ -81,6 +109,9 @@ class YouthSearchKey(models.Model):
     class Meta:
         indexes = [models.Index(fields=["key"], name="youth_search_key_idx")]
         constraints = [models.UniqueConstraint(fields=["youth", "kind", "key"], name="youth_search_key_unique")]
+
+    def __str__(self) -> str:
+        return f"YouthSearchKey {self.pk}"  # ids only, never identifying text
 
 
 class YouthExternalId(models.Model):
@@ -96,6 +127,9 @@ class YouthExternalId(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "value_bidx"], name="external_id_unique_per_agency")]
+
+    def __str__(self) -> str:
+        return f"YouthExternalId {self.pk}"  # ids only, never identifying text
 
 
 class Referral(models.Model):
@@ -151,6 +185,26 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral {self.pk}"
 
+    # The status machine (SPEC §2): received -> screening -> accepted | declined | duplicate.
+    # The transitions only move the status; services lock the row, check who may act and do
+    # the rest. A transition not allowed from the current status raises TransitionNotAllowed.
+
+    @transition(field=status, source=[Status.RECEIVED, Status.SCREENING], target=Status.SCREENING)
+    def screen(self) -> None:
+        """Screening may be recorded again (a corrected level) until the referral is decided."""
+
+    @transition(field=status, source=Status.SCREENING, target=Status.ACCEPTED)
+    def accept(self) -> None:
+        """Only a screened referral can be accepted."""
+
+    @transition(field=status, source=[Status.RECEIVED, Status.SCREENING], target=Status.DECLINED)
+    def decline(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.RECEIVED, Status.SCREENING], target=Status.DUPLICATE)
+    def mark_duplicate(self) -> None:
+        pass
+
 
 class Screening(models.Model):
     class Level(models.TextChoices):
@@ -168,12 +222,18 @@ class Screening(models.Model):
 
     history = HistoricalRecords()
 
+    def __str__(self) -> str:
+        return f"Screening {self.pk}"  # ids only, never identifying text
+
 
 class CaseNumberSequence(models.Model):
     """Gap-free, race-free case numbers: one row per year, incremented under a row lock."""
 
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"CaseNumberSequence {self.pk}"  # ids only, never identifying text
 
 
 class Case(models.Model):
@@ -210,7 +270,9 @@ class Case(models.Model):
         indexes = [models.Index(fields=["lead_agency", "status"]), models.Index(fields=["court", "status"])]
         constraints = [
             # One open case per youth: accepting a referral links to it rather than opening another.
-            models.UniqueConstraint(fields=["youth"], condition=models.Q(status="open"), name="one_open_case_per_youth"),
+            models.UniqueConstraint(
+                fields=["youth"], condition=models.Q(status="open"), name="one_open_case_per_youth"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,9 +291,14 @@ class CaseTeamMember(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["case", "user"], condition=models.Q(removed_at__isnull=True), name="one_active_membership"),
+            models.UniqueConstraint(
+                fields=["case", "user"], condition=models.Q(removed_at__isnull=True), name="one_active_membership"
+            ),
         ]
         indexes = [models.Index(fields=["user", "case"])]
+
+    def __str__(self) -> str:
+        return f"CaseTeamMember {self.pk}"  # ids only, never identifying text
 
 
 class CaseAgency(models.Model):
@@ -259,6 +326,9 @@ class CaseAgency(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "agency"], name="one_participation_per_agency")]
         indexes = [models.Index(fields=["agency", "case"])]
 
+    def __str__(self) -> str:
+        return f"CaseAgency {self.pk}"  # ids only, never identifying text
+
 
 class Note(models.Model):
     """Append-only. A correction is a new note referencing the old one."""
@@ -280,6 +350,9 @@ class Note(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["case", "-id"])]
 
+    def __str__(self) -> str:
+        return f"Note {self.pk}"  # ids only, never identifying text
+
 
 class MissingEpisode(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="missing_episodes")
@@ -299,6 +372,9 @@ class MissingEpisode(models.Model):
 
     class Meta:
         ordering = ["-missing_since"]
+
+    def __str__(self) -> str:
+        return f"MissingEpisode {self.pk}"  # ids only, never identifying text
 
 
 class Placement(models.Model):
@@ -327,6 +403,9 @@ class Placement(models.Model):
     class Meta:
         ordering = ["-start_date"]
 
+    def __str__(self) -> str:
+        return f"Placement {self.pk}"  # ids only, never identifying text
+
 
 class ServiceReferral(models.Model):
     class Status(models.TextChoices):
@@ -352,6 +431,9 @@ class ServiceReferral(models.Model):
     class Meta:
         ordering = ["-referred_at"]
 
+    def __str__(self) -> str:
+        return f"ServiceReferral {self.pk}"  # ids only, never identifying text
+
 
 class CourtHearing(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hearings")
@@ -366,6 +448,9 @@ class CourtHearing(models.Model):
     class Meta:
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["starts_at"])]
+
+    def __str__(self) -> str:
+        return f"CourtHearing {self.pk}"  # ids only, never identifying text
 
 
 class SafetyAlert(models.Model):
@@ -392,3 +477,6 @@ class SafetyAlert(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"SafetyAlert {self.pk}"  # ids only, never identifying text

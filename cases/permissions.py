@@ -1,0 +1,107 @@
+"""Who may do what on a youth, referral or case they can already see (SPEC §1).
+
+Visibility (404) is decided by cases/selectors.py; these predicates decide the actions (403)
+on objects the user may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+
+from accounts.models import Agency
+from accounts.permissions import CASE_ROLES, Role, role_of
+
+#: Agency codes whose users may write and read clinical (mental-health) notes (WIC 5328).
+CLINICAL_AGENCY_CODES = frozenset({"DMH"})
+
+
+class CaseDataRole(BasePermission):
+    """Only case workers and supervisors reach case data at all. For the other roles (admins,
+    auditors, MDT members — who read cases only through the MDT agenda view) a path that names
+    an object answers 404, as for any object one may not see (SPEC §1: never a hint that it
+    exists); a collection path answers 403, the role itself being refused."""
+
+    message = "Your role has no access to case data."
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        user = request.user
+        if bool(user and user.is_authenticated) and role_of(user) in CASE_ROLES and user.agency_id is not None:
+            return True
+        if user and user.is_authenticated and view.kwargs:
+            raise NotFound()
+        return False
+
+
+def is_clinical_agency(agency: Agency | None) -> bool:
+    return agency is not None and (agency.code in CLINICAL_AGENCY_CODES or agency.kind == Agency.Kind.MENTAL_HEALTH)
+
+
+def is_clinical_user(user: Any) -> bool:
+    return role_of(user) in CASE_ROLES and is_clinical_agency(getattr(user, "agency", None))
+
+
+def is_case_supervisor(user: Any) -> bool:
+    return role_of(user) == Role.SUPERVISOR
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """What one user (who may see the case) may do on it."""
+
+    user: Any
+    case: Any
+    on_team: bool
+    agency_is_lead: bool
+
+    @property
+    def is_supervisor(self) -> bool:
+        return is_case_supervisor(self.user)
+
+    @property
+    def is_lead_supervisor(self) -> bool:
+        return self.agency_is_lead and self.is_supervisor
+
+    @property
+    def can_see_protected(self) -> bool:
+        """Placement addresses and protected alert details: the lead agency's case team only."""
+        return self.agency_is_lead and self.on_team
+
+    @property
+    def can_edit_case(self) -> bool:
+        return self.agency_is_lead and (self.is_supervisor or self.on_team)
+
+    @property
+    def can_close_case(self) -> bool:
+        return self.is_lead_supervisor
+
+    @property
+    def can_manage_agencies(self) -> bool:
+        return self.is_lead_supervisor
+
+    @property
+    def can_write_clinical(self) -> bool:
+        # The user already sees the case: a DMH case-team member, or a DMH supervisor of a
+        # participating DMH.
+        return is_clinical_user(self.user)
+
+    @property
+    def can_read_clinical(self) -> bool:
+        return is_clinical_user(self.user)
+
+    def can_add_team_member(self, member: Any) -> bool:
+        if self.is_lead_supervisor:
+            return True
+        return self.is_supervisor and member.agency_id == self.user.agency_id
+
+
+def can_decide_referral(user: Any, referral: Any) -> bool:
+    """Screen, accept, decline, mark duplicate: supervisors of the receiving agency."""
+    return is_case_supervisor(user) and user.agency_id == referral.receiving_agency_id
+
+
+def can_merge_youth(user: Any) -> bool:
+    return is_case_supervisor(user)

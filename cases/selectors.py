@@ -1,0 +1,532 @@
+"""Every read of youth, referrals, cases and their parts — and the ONE place that decides who
+sees what (SPEC §1).
+
+- case worker: the cases whose team they are on (while their agency leads or participates),
+  the referrals they created and the referrals of those cases, the youth of all of these and
+  the youth records they created;
+- supervisor: every case their agency leads or participates in (an unexpired, unrevoked
+  participation), every referral their agency referred or receives plus the referrals of those
+  cases, the youth of all of these and the youth records their agency holds;
+- MDT members, agency and system admins and auditors: nothing (the MDT agenda view is the MDT
+  app's, and it reads cases by id through its own rules).
+
+Lists, filters, searches, details, nested paths, timelines, histories, exports and background
+tasks all start from these querysets, so filtering on a field of a hidden object can only ever
+narrow a set of visible objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Agency, User
+from accounts.permissions import CASE_ROLES, Role, role_of
+
+from . import matching
+from .models import (
+    Case,
+    CaseAgency,
+    CaseTeamMember,
+    CourtHearing,
+    IndicatorCode,
+    MissingEpisode,
+    Note,
+    Placement,
+    Referral,
+    SafetyAlert,
+    Screening,
+    ServiceReferral,
+    Youth,
+    YouthSearchKey,
+)
+from .permissions import CaseAccess, is_clinical_user
+
+
+def _case_role(user: Any) -> str | None:
+    role = role_of(user)
+    if role not in CASE_ROLES or not getattr(user, "agency_id", None):
+        return None
+    return role
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+def participation_active_q(*, now: dt.datetime | None = None, prefix: str = "") -> Q:
+    """An unrevoked participation whose expiry (if any) has not passed: compared with now() at
+    query time, so an expired grant stops access at once, without a job."""
+    now = now or timezone.now()
+    return Q(**{f"{prefix}revoked_at__isnull": True}) & (
+        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now})
+    )
+
+
+def _agency_case_ids(agency_id: int) -> QuerySet:
+    participating = CaseAgency.objects.filter(participation_active_q(), agency_id=agency_id).values("case_id")
+    return Case.objects.filter(Q(lead_agency_id=agency_id) | Q(id__in=participating)).values("id")
+
+
+def case_ids_visible_to(*, user: Any) -> QuerySet:
+    """A subquery of the ids of the cases `user` may see (for `id__in=` / `case_id__in=`)."""
+    role = _case_role(user)
+    if role is None:
+        return Case.objects.none().values("id")
+    agency_cases = _agency_case_ids(user.agency_id)
+    if role == Role.SUPERVISOR:
+        return agency_cases
+    team = CaseTeamMember.objects.filter(user_id=user.pk, removed_at__isnull=True).values("case_id")
+    return Case.objects.filter(id__in=agency_cases).filter(id__in=team).values("id")
+
+
+def case_list_visible_to(*, user: Any) -> QuerySet[Case]:
+    if _case_role(user) is None:
+        return Case.objects.none()
+    return Case.objects.filter(id__in=case_ids_visible_to(user=user)).select_related("lead_agency").order_by("-id")
+
+
+def _with_access(qs: QuerySet[Case], user: Any) -> QuerySet[Case]:
+    return qs.annotate(
+        _on_team=Exists(CaseTeamMember.objects.filter(case_id=OuterRef("pk"), user_id=user.pk, removed_at__isnull=True))
+    )
+
+
+def case_get_visible(*, user: Any, pk: Any) -> Case:
+    """The case, or Http404 when it does not exist or `user` may not see it (one query)."""
+    try:
+        return _with_access(case_list_visible_to(user=user), user).get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def case_access(*, user: Any, case: Case) -> CaseAccess:
+    on_team = getattr(case, "_on_team", None)
+    if on_team is None:
+        on_team = CaseTeamMember.objects.filter(case_id=case.pk, user_id=user.pk, removed_at__isnull=True).exists()
+    return CaseAccess(user=user, case=case, on_team=bool(on_team), agency_is_lead=case.lead_agency_id == user.agency_id)
+
+
+def agency_participates(*, case: Case, agency_id: int) -> bool:
+    if case.lead_agency_id == agency_id:
+        return True
+    return CaseAgency.objects.filter(participation_active_q(), case_id=case.pk, agency_id=agency_id).exists()
+
+
+def case_responsible_users(*, case: Case) -> QuerySet[User]:
+    """The active members of the case team (reminder recipients)."""
+    members = CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True).values("user_id")
+    return User.objects.filter(id__in=members, is_active=True).order_by("id")
+
+
+def referral_responsible_users(*, referral: Referral) -> QuerySet[User]:
+    """The referral's creator, plus the case team once it is accepted."""
+    q = Q(id=referral.created_by_id)
+    if referral.case_id:
+        q |= Q(
+            id__in=CaseTeamMember.objects.filter(case_id=referral.case_id, removed_at__isnull=True).values("user_id")
+        )
+    return User.objects.filter(q, is_active=True).order_by("id")
+
+
+def agency_supervisors(*, agency: Agency) -> QuerySet[User]:
+    return User.objects.filter(agency=agency, role=Role.SUPERVISOR, is_active=True).order_by("id")
+
+
+# --- referrals -----------------------------------------------------------------------------------
+
+
+def referral_list_visible_to(*, user: Any) -> QuerySet[Referral]:
+    role = _case_role(user)
+    if role is None:
+        return Referral.objects.none()
+    of_cases = Q(case_id__in=case_ids_visible_to(user=user))
+    if role == Role.SUPERVISOR:
+        q = Q(referring_agency_id=user.agency_id) | Q(receiving_agency_id=user.agency_id) | of_cases
+    else:
+        q = Q(created_by_id=user.pk) | of_cases
+    return Referral.objects.filter(q).select_related("referring_agency", "receiving_agency").order_by("-id")
+
+
+def referral_get_visible(*, user: Any, pk: Any) -> Referral:
+    try:
+        return referral_list_visible_to(user=user).select_related("screening").get(pk=pk)
+    except (Referral.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+# --- youth ---------------------------------------------------------------------------------------
+
+
+def youth_ids_visible_to(*, user: Any) -> QuerySet:
+    role = _case_role(user)
+    if role is None:
+        return Youth.objects.none().values("id")
+    q = Q(id__in=referral_list_visible_to(user=user).values("youth_id")) | Q(
+        id__in=Case.objects.filter(id__in=case_ids_visible_to(user=user)).values("youth_id")
+    )
+    q |= Q(holding_agency_id=user.agency_id) if role == Role.SUPERVISOR else Q(created_by_id=user.pk)
+    return Youth.objects.filter(q).values("id")
+
+
+def youth_list_visible_to(*, user: Any) -> QuerySet[Youth]:
+    if _case_role(user) is None:
+        return Youth.objects.none()
+    return Youth.objects.filter(id__in=youth_ids_visible_to(user=user)).order_by("id")
+
+
+def youth_get_visible(*, user: Any, pk: Any) -> Youth:
+    try:
+        return youth_list_visible_to(user=user).select_related("holding_agency").get(pk=pk)
+    except (Youth.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def youth_possible_duplicates(
+    *, user: Any, person: matching.Person, exclude_ids: Iterable[int] = ()
+) -> list[dict[str, Any]]:
+    """Ranked possible duplicates of `person`: `{"youth": id, "score": s}` for candidates the
+    user may see, `{"agency": code}` (distinct, sorted) for the agencies holding candidates the
+    user may not see. Each candidate dict also carries `_youth_id` (for the audit log; the API
+    strips it).
+
+    Candidates are narrowed by blind-indexed search keys in SQL; only those few rows are
+    decrypted. The same queries run whether a candidate is visible, hidden or absent, and a
+    hidden candidate adds nothing but its agency line.
+    """
+    keys = [
+        key
+        for _, key in matching.search_keys(
+            first_name=person.first_name,
+            last_name=person.last_name,
+            date_of_birth=person.date_of_birth,
+            aliases=person.aliases,
+        )
+    ]
+    exclude = list(exclude_ids)
+    ranked = (
+        YouthSearchKey.objects.filter(key__in=keys or [""])
+        .exclude(youth_id__in=exclude)
+        .values("youth_id")
+        .annotate(shared=Count("id"))
+        .order_by("-shared", "youth_id")[: matching.MAX_CANDIDATES]
+    )
+    candidate_ids = [row["youth_id"] for row in ranked]
+    candidates = list(
+        Youth.objects.filter(id__in=candidate_ids or [-1])
+        .select_related("holding_agency", "merged_into__holding_agency")
+        .only(
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "aliases",
+            "merged_into_id",
+            "holding_agency__code",
+            "merged_into__id",
+            "merged_into__holding_agency__code",
+        )
+    )
+    best: dict[int, tuple[float, str]] = {}
+    for youth in candidates:
+        score = matching.match_score(
+            person,
+            matching.Person(youth.first_name, youth.last_name, youth.date_of_birth, tuple(youth.aliases or ())),
+        )
+        if score < matching.MATCH_THRESHOLD:
+            continue
+        # A record merged into another stands for the record it was merged into.
+        holder = youth.merged_into if youth.merged_into_id else youth
+        if holder.pk in exclude:
+            continue
+        if holder.pk not in best or best[holder.pk][0] < score:
+            best[holder.pk] = (score, holder.holding_agency.code)
+    visible = set(youth_list_visible_to(user=user).filter(id__in=list(best) or [-1]).values_list("id", flat=True))
+    shown = sorted(
+        ({"youth": yid, "score": score, "_youth_id": yid} for yid, (score, _) in best.items() if yid in visible),
+        key=lambda c: (-c["score"], c["youth"]),
+    )
+    hidden_agencies: dict[str, list[int]] = {}
+    for yid, (_, code) in best.items():
+        if yid not in visible:
+            hidden_agencies.setdefault(code, []).append(yid)
+    hidden = [{"agency": code, "_youth_ids": sorted(ids)} for code, ids in sorted(hidden_agencies.items())]
+    return shown + hidden
+
+
+# --- parts of a case -------------------------------------------------------------------------------
+
+
+def note_visibility_q(*, user: Any) -> Q:
+    """team: everyone who sees the case; agency: the author's agency; clinical: DMH users only."""
+    q = Q(visibility=Note.Visibility.TEAM) | Q(visibility=Note.Visibility.AGENCY, author_agency_id=user.agency_id)
+    if is_clinical_user(user):
+        q |= Q(visibility=Note.Visibility.CLINICAL)
+    return q
+
+
+def note_list_visible_to(*, user: Any, case: Case) -> QuerySet[Note]:
+    return Note.objects.filter(note_visibility_q(user=user), case_id=case.pk).order_by("-id")
+
+
+def note_get_visible(*, user: Any, case: Case, pk: Any) -> Note:
+    try:
+        return note_list_visible_to(user=user, case=case).get(pk=pk)
+    except (Note.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def case_team_list(*, case: Case, include_removed: bool = False) -> QuerySet[CaseTeamMember]:
+    qs = CaseTeamMember.objects.filter(case_id=case.pk).select_related("user__agency").order_by("id")
+    return qs if include_removed else qs.filter(removed_at__isnull=True)
+
+
+def case_agency_list(*, case: Case) -> QuerySet[CaseAgency]:
+    return CaseAgency.objects.filter(case_id=case.pk).select_related("agency").order_by("id")
+
+
+def case_agency_get(*, case: Case, agency_code: str) -> CaseAgency:
+    try:
+        return case_agency_list(case=case).get(agency__code=agency_code)
+    except CaseAgency.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def missing_episode_list(*, case: Case) -> QuerySet[MissingEpisode]:
+    return MissingEpisode.objects.filter(case_id=case.pk).order_by("-missing_since", "-id")
+
+
+def missing_episode_get_visible(*, user: Any, pk: Any) -> MissingEpisode:
+    try:
+        return MissingEpisode.objects.select_related("case").get(pk=pk, case_id__in=case_ids_visible_to(user=user))
+    except (MissingEpisode.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def placement_list(*, case: Case) -> QuerySet[Placement]:
+    return Placement.objects.filter(case_id=case.pk).order_by("-start_date", "-id")
+
+
+def service_referral_list(*, case: Case) -> QuerySet[ServiceReferral]:
+    return ServiceReferral.objects.filter(case_id=case.pk).order_by("-referred_at", "-id")
+
+
+def court_hearing_list(*, case: Case) -> QuerySet[CourtHearing]:
+    return CourtHearing.objects.filter(case_id=case.pk).order_by("starts_at", "id")
+
+
+def safety_alert_list(*, case: Case, active_only: bool = False) -> QuerySet[SafetyAlert]:
+    qs = SafetyAlert.objects.filter(case_id=case.pk).order_by("-id")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def case_referral_ids(*, case: Case) -> list[int]:
+    return list(Referral.objects.filter(case_id=case.pk).order_by("id").values_list("id", flat=True))
+
+
+def indicator_codes_active() -> set[str]:
+    return set(IndicatorCode.objects.filter(is_active=True).values_list("code", flat=True))
+
+
+# --- timeline and history ------------------------------------------------------------------------
+
+
+def _day_start(value: dt.date) -> dt.datetime:
+    return dt.datetime.combine(value, dt.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def case_timeline(*, user: Any, case: Case) -> list[dict[str, Any]]:
+    """What happened on the case, oldest first: referrals, screening, opening and closing,
+    team and agency changes, notes the user may read, missing episodes, placements, services,
+    hearings and alerts. Codes, ids and times only — the details are on each part's endpoint.
+    One query per kind of part, whatever the number of rows."""
+    items: list[dict[str, Any]] = []
+
+    def add(
+        at: Any, kind: str, object_type: str, object_id: int, actor: int | None = None, detail: dict | None = None
+    ) -> None:
+        if at is not None:
+            items.append(
+                {
+                    "at": at,
+                    "kind": kind,
+                    "object_type": object_type,
+                    "object_id": object_id,
+                    "actor": actor,
+                    "detail": detail or {},
+                }
+            )
+
+    add(case.created_at, "case_opened", "case", case.pk, None, {"lead_agency": case.lead_agency.code})
+    if case.closed_at:
+        add(case.closed_at, "case_closed", "case", case.pk)
+    for r in Referral.objects.filter(case_id=case.pk).select_related("screening", "referring_agency"):
+        add(
+            r.received_at,
+            "referral_received",
+            "referral",
+            r.pk,
+            r.created_by_id,
+            {"source": r.source, "referring_agency": r.referring_agency.code},
+        )
+        screening = getattr(r, "screening", None)
+        if screening is not None:
+            add(
+                screening.screened_at,
+                "referral_screened",
+                "referral",
+                r.pk,
+                screening.screened_by_id,
+                {"level": screening.level},
+            )
+    for m in CaseTeamMember.objects.filter(case_id=case.pk):
+        add(
+            m.added_at,
+            "team_member_added",
+            "case_team_member",
+            m.pk,
+            m.added_by_id,
+            {"user": m.user_id, "role": m.case_role},
+        )
+        add(m.removed_at, "team_member_removed", "case_team_member", m.pk, None, {"user": m.user_id})
+    for p in CaseAgency.objects.filter(case_id=case.pk).select_related("agency"):
+        add(
+            p.granted_at,
+            "agency_granted",
+            "case_agency",
+            p.pk,
+            p.granted_by_id,
+            {"agency": p.agency.code, "legal_basis": p.legal_basis},
+        )
+        add(p.revoked_at, "agency_revoked", "case_agency", p.pk, None, {"agency": p.agency.code})
+    for n in note_list_visible_to(user=user, case=case).only(
+        "id", "created_at", "author_id", "visibility", "corrects_id"
+    ):
+        add(
+            n.created_at,
+            "note_added",
+            "note",
+            n.pk,
+            n.author_id,
+            {"visibility": n.visibility, "corrects": n.corrects_id},
+        )
+    for e in missing_episode_list(case=case):
+        add(e.missing_since, "missing_episode_started", "missing_episode", e.pk, e.created_by_id)
+        add(e.returned_at, "missing_episode_returned", "missing_episode", e.pk)
+    for pl in placement_list(case=case).only("id", "start_date", "end_date", "placement_type", "created_by_id"):
+        add(
+            _day_start(pl.start_date),
+            "placement_started",
+            "placement",
+            pl.pk,
+            pl.created_by_id,
+            {"placement_type": pl.placement_type},
+        )
+        if pl.end_date:
+            add(_day_start(pl.end_date), "placement_ended", "placement", pl.pk)
+    for s in service_referral_list(case=case):
+        add(
+            s.referred_at,
+            "service_referred",
+            "service_referral",
+            s.pk,
+            s.created_by_id,
+            {"service_type": s.service_type, "is_health_exam": s.is_health_exam},
+        )
+    for h in court_hearing_list(case=case):
+        add(
+            h.starts_at,
+            "court_hearing",
+            "court_hearing",
+            h.pk,
+            h.created_by_id,
+            {"court": h.court, "hearing_type": h.hearing_type},
+        )
+    for a in safety_alert_list(case=case).only("id", "created_at", "kind", "created_by_id"):
+        add(a.created_at, "safety_alert_added", "safety_alert", a.pk, a.created_by_id, {"kind": a.kind})
+    items.sort(key=lambda i: (i["at"], i["object_type"], i["object_id"]))
+    return items
+
+
+#: Fields never shown in a history entry (encrypted identifying details shown only to the
+#: lead agency's case team are handled separately).
+_HISTORY_SKIP = {"updated_at", "id"}
+_PROTECTED_FIELDS = {"placement": {"address"}, "safety_alert": {"protected_detail"}}
+
+
+def _history_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def case_history(*, user: Any, case: Case) -> list[dict[str, Any]]:
+    """Every recorded change to the case and its parts (django-simple-history), oldest first:
+    created / changed / deleted, by whom, and the fields set. Placement addresses and protected
+    alert details appear only for the lead agency's case team; notes (append-only, not in
+    simple-history) appear as their creation, filtered exactly as the notes list is."""
+    access = case_access(user=user, case=case)
+    referral_ids = case_referral_ids(case=case)
+    sources: list[tuple[str, Any, Q]] = [
+        ("case", Case.history, Q(id=case.pk)),
+        ("referral", Referral.history, Q(id__in=referral_ids)),
+        ("screening", Screening.history, Q(referral_id__in=referral_ids)),
+        ("case_team_member", CaseTeamMember.history, Q(case_id=case.pk)),
+        ("case_agency", CaseAgency.history, Q(case_id=case.pk)),
+        ("missing_episode", MissingEpisode.history, Q(case_id=case.pk)),
+        ("placement", Placement.history, Q(case_id=case.pk)),
+        ("service_referral", ServiceReferral.history, Q(case_id=case.pk)),
+        ("court_hearing", CourtHearing.history, Q(case_id=case.pk)),
+        ("safety_alert", SafetyAlert.history, Q(case_id=case.pk)),
+    ]
+    entries: list[dict[str, Any]] = []
+    for object_type, manager, q in sources:
+        model = manager.model
+        names = [f.attname for f in model.instance_type._meta.concrete_fields if f.attname not in _HISTORY_SKIP]
+        if not access.can_see_protected:
+            names = [n for n in names if n not in _PROTECTED_FIELDS.get(object_type, set())]
+        previous: dict[int, dict[str, Any]] = {}
+        rows = manager.filter(q).order_by("history_date", "history_id")
+        for row in rows:
+            values = {n: _history_value(getattr(row, n)) for n in names}
+            before = previous.get(row.id)
+            if row.history_type == "+" or before is None:
+                fields = values
+            else:
+                fields = {n: v for n, v in values.items() if before.get(n) != v}
+            previous[row.id] = values
+            if row.history_type == "~" and not fields:
+                continue
+            entries.append(
+                {
+                    "at": row.history_date,
+                    "actor": row.history_user_id,
+                    "object_type": object_type,
+                    "object_id": row.id,
+                    "change": {"+": "created", "~": "changed", "-": "deleted"}[row.history_type],
+                    "fields": fields,
+                }
+            )
+    for n in note_list_visible_to(user=user, case=case).only(
+        "id", "created_at", "author_id", "visibility", "corrects_id", "author_agency_id"
+    ):
+        entries.append(
+            {
+                "at": n.created_at,
+                "actor": n.author_id,
+                "object_type": "note",
+                "object_id": n.pk,
+                "change": "created",
+                "fields": {
+                    "visibility": n.visibility,
+                    "corrects_id": n.corrects_id,
+                    "author_agency_id": n.author_agency_id,
+                },
+            }
+        )
+    entries.sort(key=lambda e: (e["at"], e["object_type"], e["object_id"]))
+    return entries

@@ -1,0 +1,1148 @@
+"""Every write about youth, referrals, cases and their parts (SPEC §2).
+
+Each service is keyword-only, runs in one transaction, checks what the actor may do (403) on
+an object the API already found visible (404 otherwise), writes the audit event with the youth
+it concerns inside the same transaction, and opens / meets the legal clocks through the
+notifications interface (SPEC §3) in that transaction too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from accounts.models import Agency, User
+from accounts.permissions import CASE_ROLES, Role, role_of
+from audit.models import AuditEvent
+from audit.services import audit_record
+from config.api import ApplicationError, PreconditionFailed, etag_for
+from notifications import services as deadlines
+
+from . import matching
+from .crypto import blind_index
+from .models import (
+    Case,
+    CaseAgency,
+    CaseNumberSequence,
+    CaseTeamMember,
+    CourtHearing,
+    MissingEpisode,
+    Note,
+    Placement,
+    Referral,
+    SafetyAlert,
+    Screening,
+    ServiceReferral,
+    Youth,
+    YouthExternalId,
+    YouthMerge,
+    YouthSearchKey,
+)
+from .permissions import CaseAccess, can_decide_referral, can_merge_youth
+from .selectors import agency_participates, case_access, indicator_codes_active, participation_active_q
+
+Action = AuditEvent.Action
+
+#: WIC 18961.7 county MDT sharing: 30 days unless renewed with a recorded good cause.
+MDT_SHARING_PERIOD = dt.timedelta(days=30)
+REFERRAL_CLOCK_FIELDS = (
+    "hotline_reported_at",
+    "written_report_submitted_at",
+    "recovered_at",
+    "responder_arrived_at",
+    "law_enforcement_notified_at",
+)
+EPISODE_TIME_FIELDS = (
+    "missing_since",
+    "learned_at",
+    "reported_to_law_enforcement_at",
+    "reported_to_ncmec_at",
+    "attorney_notified_at",
+    "returned_at",
+    "return_debrief_at",
+)
+#: Indicators that on their own point strongly at exploitation (county fact sheet).
+STRONG_INDICATORS = frozenset({"controlling_older_partner", "tattoos_or_branding", "unexplained_money_or_gifts"})
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _forbidden(message: str) -> ApplicationError:
+    return ApplicationError(message, code="forbidden")
+
+
+def _save(obj: Any, *, actor: Any, **kwargs: Any) -> None:
+    """Save, recording `actor` as the author of the history row (outside a request too)."""
+    obj._history_user = actor if getattr(actor, "pk", None) else None
+    obj.save(**kwargs)
+
+
+def _audit(actor: Any, action: str, object_type: str, obj: Any, youth_id: int | None, **detail: Any) -> None:
+    audit_record(
+        actor=actor, action=action, object_type=object_type, object_id=obj.pk, youth_id=youth_id, detail=detail
+    )
+
+
+def check_etag(obj: Any, if_match: str | None) -> None:
+    """A stale If-Match answers 412 and changes nothing (checked on the locked row)."""
+    if not if_match or if_match.strip() == "*":
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if etag_for(obj) not in tags:
+        raise PreconditionFailed()
+
+
+def _lock(model: type, pk: int) -> Any:
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def _transition(obj: Any, name: str) -> None:
+    try:
+        getattr(obj, name)()
+    except TransitionNotAllowed as exc:
+        raise ApplicationError(f"Not allowed while the referral is {obj.status}.", code="conflict") from exc
+
+
+# --- youth -----------------------------------------------------------------------------------------
+
+YOUTH_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "aliases",
+    "gender_identity",
+    "gender_identity_detail",
+    "pronouns",
+    "preferred_language",
+)
+
+
+def _clean_aliases(aliases: Iterable[str] | None) -> list[str]:
+    out: list[str] = []
+    for alias in aliases or []:
+        alias = " ".join(str(alias).split())
+        if alias and alias not in out:
+            out.append(alias)
+    return out
+
+
+def youth_index(youth: Youth) -> None:
+    """Recompute the blind indexes of a youth (before saving it)."""
+    youth.first_name_bidx = blind_index(youth.first_name)
+    youth.last_name_bidx = blind_index(youth.last_name)
+    youth.date_of_birth_bidx = blind_index(youth.date_of_birth)
+
+
+def youth_search_keys_sync(youth: Youth) -> None:
+    """Replace the youth's duplicate-search keys (after saving it)."""
+    keys = matching.search_keys(
+        first_name=youth.first_name,
+        last_name=youth.last_name,
+        date_of_birth=youth.date_of_birth,
+        aliases=youth.aliases or [],
+    )
+    YouthSearchKey.objects.filter(youth=youth).delete()
+    YouthSearchKey.objects.bulk_create([YouthSearchKey(youth=youth, kind=kind, key=key) for kind, key in sorted(keys)])
+
+
+def _external_ids_set(*, youth: Youth, external_ids: Iterable[Mapping[str, Any]], actor: Any, replace: bool) -> None:
+    wanted = []
+    for item in external_ids:
+        value = str(item["value"]).strip()
+        wanted.append((item["agency"], item.get("kind", "") or "", value, blind_index(value)))
+    if replace:
+        keep = {(a.pk, b) for a, _, _, b in wanted}
+        for existing in YouthExternalId.objects.filter(youth=youth):
+            if (existing.agency_id, existing.value_bidx) not in keep:
+                existing._history_user = actor
+                existing.delete()
+    for agency, kind, value, bidx in wanted:
+        clash = YouthExternalId.objects.filter(agency=agency, value_bidx=bidx).first()
+        if clash is not None:
+            if clash.youth_id != youth.pk:
+                raise ApplicationError(
+                    "That agency's number is already recorded for another youth record.",
+                    fields={"external_ids": [f"{agency.code} number already in use."]},
+                )
+            continue
+        _save(YouthExternalId(youth=youth, agency=agency, kind=kind, value=value, value_bidx=bidx), actor=actor)
+
+
+def _require_case_role(actor: Any) -> None:
+    if role_of(actor) not in CASE_ROLES or not actor.agency_id:
+        raise _forbidden("Your role has no access to case data.")
+
+
+@transaction.atomic
+def youth_create(
+    *,
+    actor: User,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date | None = None,
+    aliases: Iterable[str] | None = None,
+    gender_identity: str = Youth.GenderIdentity.NOT_STATED,
+    gender_identity_detail: str = "",
+    pronouns: str = "",
+    preferred_language: str = "",
+    external_ids: Iterable[Mapping[str, Any]] = (),
+) -> Youth:
+    _require_case_role(actor)
+    youth = Youth(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        aliases=_clean_aliases(aliases),
+        gender_identity=gender_identity,
+        gender_identity_detail=gender_identity_detail,
+        pronouns=pronouns,
+        preferred_language=preferred_language,
+        holding_agency_id=actor.agency_id,
+        created_by=actor,
+    )
+    youth_index(youth)
+    _save(youth, actor=actor)
+    youth_search_keys_sync(youth)
+    _external_ids_set(youth=youth, external_ids=external_ids, actor=actor, replace=False)
+    _audit(actor, Action.CREATE, "youth", youth, youth.pk)
+    return youth
+
+
+@transaction.atomic
+def youth_update(*, youth: Youth, actor: User, data: Mapping[str, Any], if_match: str | None = None) -> Youth:
+    youth = _lock(Youth, youth.pk)
+    check_etag(youth, if_match)
+    if youth.merged_into_id:
+        raise ApplicationError("This record was merged into another; edit that one.", code="conflict")
+    changed = []
+    for name in YOUTH_FIELDS:
+        if name not in data:
+            continue
+        value = _clean_aliases(data[name]) if name == "aliases" else data[name]
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(youth, name) != value:
+            setattr(youth, name, value)
+            changed.append(name)
+    if "external_ids" in data:
+        _external_ids_set(youth=youth, external_ids=data["external_ids"], actor=actor, replace=True)
+        changed.append("external_ids")
+    if changed:
+        # Saved even when only the external ids changed, so the ETag moves on.
+        youth_index(youth)
+        _save(youth, actor=actor)
+        youth_search_keys_sync(youth)
+    _audit(actor, Action.UPDATE, "youth", youth, youth.pk, fields=changed)
+    return youth
+
+
+@transaction.atomic
+def youth_merge(*, source: Youth, target: Youth, actor: User) -> YouthMerge:
+    """Fold the duplicate record `source` into `target`: its referrals, cases and external ids
+    move to `target`, and `source` is marked merged (kept, and reversible)."""
+    if not can_merge_youth(actor):
+        raise _forbidden("Only a supervisor merges youth records.")
+    if source.pk == target.pk:
+        raise ApplicationError("A record cannot be merged into itself.", fields={"into": ["Must be another youth."]})
+    first, second = sorted([source.pk, target.pk])
+    locked = {y.pk: y for y in Youth.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.merged_into_id or target.merged_into_id:
+        raise ApplicationError("One of these records is already merged.", code="conflict")
+    if (
+        Case.objects.filter(youth_id=source.pk, status=Case.Status.OPEN).exists()
+        and Case.objects.filter(youth_id=target.pk, status=Case.Status.OPEN).exists()
+    ):
+        raise ApplicationError("Both records have an open case; close one first.", code="conflict")
+    moved = {
+        "referrals": list(Referral.objects.filter(youth_id=source.pk).values_list("id", flat=True)),
+        "cases": list(Case.objects.filter(youth_id=source.pk).values_list("id", flat=True)),
+        "external_ids": list(YouthExternalId.objects.filter(youth_id=source.pk).values_list("id", flat=True)),
+    }
+    for model, ids in (
+        (Referral, moved["referrals"]),
+        (Case, moved["cases"]),
+        (YouthExternalId, moved["external_ids"]),
+    ):
+        for obj in model.objects.filter(id__in=ids):
+            obj.youth_id = target.pk
+            _save(obj, actor=actor)
+    source.merged_into = target
+    _save(source, actor=actor)
+    merge = YouthMerge.objects.create(
+        source=source, target=target, merged_by=actor, merged_at=timezone.now(), moved=moved
+    )
+    for youth_id in (source.pk, target.pk):
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="youth_merge",
+            object_id=merge.pk,
+            youth_id=youth_id,
+            detail={"source": source.pk, "target": target.pk, **{k: v for k, v in moved.items()}},
+        )
+    return merge
+
+
+@transaction.atomic
+def youth_unmerge(*, source: Youth, actor: User) -> YouthMerge:
+    """Undo the active merge of `source`: what was moved (and still sits on the target) goes back."""
+    if not can_merge_youth(actor):
+        raise _forbidden("Only a supervisor un-merges youth records.")
+    source = _lock(Youth, source.pk)
+    merge = YouthMerge.objects.select_for_update().filter(source_id=source.pk, unmerged_at__isnull=True).first()
+    if merge is None or source.merged_into_id is None:
+        raise ApplicationError("This record is not merged.", code="conflict")
+    target_id = merge.target_id
+    moved_cases = Case.objects.filter(id__in=merge.moved.get("cases", []), youth_id=target_id)
+    if (
+        moved_cases.filter(status=Case.Status.OPEN).exists()
+        and Case.objects.filter(youth_id=source.pk, status=Case.Status.OPEN).exists()
+    ):
+        raise ApplicationError("Both records would have an open case.", code="conflict")
+    for model, key in ((Referral, "referrals"), (Case, "cases"), (YouthExternalId, "external_ids")):
+        for obj in model.objects.filter(id__in=merge.moved.get(key, []), youth_id=target_id):
+            obj.youth_id = source.pk
+            _save(obj, actor=actor)
+    source.merged_into = None
+    _save(source, actor=actor)
+    merge.unmerged_by = actor
+    merge.unmerged_at = timezone.now()
+    merge.save(update_fields=["unmerged_by", "unmerged_at"])
+    for youth_id in (source.pk, target_id):
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="youth_merge",
+            object_id=merge.pk,
+            youth_id=youth_id,
+            detail={"source": source.pk, "target": target_id, "unmerged": True},
+        )
+    return merge
+
+
+# --- referrals -------------------------------------------------------------------------------------
+
+
+def suggested_level(*, indicators: Iterable[str], source: str) -> str:
+    """The screening level the indicators suggest; the screener decides."""
+    codes = set(indicators)
+    strong = len(codes & STRONG_INDICATORS)
+    if source == Referral.Source.LAW_ENFORCEMENT_RECOVERY or len(codes) >= 3 or strong >= 2:
+        return Screening.Level.CLEAR_CONCERN
+    if codes:
+        return Screening.Level.POSSIBLE_CONCERN
+    return Screening.Level.NO_CONCERN
+
+
+def _validate_indicators(indicators: Iterable[str]) -> list[str]:
+    codes = list(dict.fromkeys(indicators))
+    unknown = sorted(set(codes) - indicator_codes_active())
+    if unknown:
+        raise ApplicationError(
+            "Unknown indicator codes.", fields={"indicators": [f"Unknown code: {c}" for c in unknown]}
+        )
+    return codes
+
+
+def _validate_clocks(values: Mapping[str, Any]) -> None:
+    errors = {}
+    pairs = [("written_report_submitted_at", "hotline_reported_at"), ("responder_arrived_at", "recovered_at")]
+    for later, earlier in pairs:
+        if values.get(later) and values.get(earlier) and values[later] < values[earlier]:
+            errors[later] = [f"Cannot be before {earlier}."]
+    if errors:
+        raise ApplicationError("Inconsistent times.", fields=errors)
+
+
+def _referral_clocks(referral: Referral, *, before: Mapping[str, Any], actor: Any) -> None:
+    """Open and meet the referral's legal clocks for the timestamps newly set (or corrected).
+    A timestamp that already meets its clock at creation opens it and meets it at once."""
+
+    def newly(name: str) -> bool:
+        return getattr(referral, name) is not None and before.get(name) is None
+
+    def moved(name: str) -> bool:
+        return before.get(name) is not None and getattr(referral, name) != before.get(name)
+
+    for start, rules in (
+        ("hotline_reported_at", ["written_report_36h"]),
+        ("recovered_at", ["first_response_90m", "frp_services_72h"]),
+    ):
+        if moved(start):
+            for rule in rules:
+                deadlines.deadline_cancel(rule_code=rule, target=referral, reason="clock start corrected", actor=actor)
+        if newly(start) or (moved(start) and getattr(referral, start) is not None):
+            for rule in rules:
+                deadlines.deadline_open(
+                    rule_code=rule, target=referral, starts_at=getattr(referral, start), actor=actor
+                )
+    meets = (
+        ("written_report_submitted_at", "written_report_36h"),
+        ("responder_arrived_at", "first_response_90m"),
+        ("law_enforcement_notified_at", "law_enforcement_report_24h"),
+    )
+    for field, rule in meets:
+        if newly(field) or (getattr(referral, field) is not None and moved(_start_of(rule))):
+            deadlines.deadline_meet(rule_code=rule, target=referral, met_at=getattr(referral, field), actor=actor)
+    if referral.recovered_at and referral.case_id and (newly("recovered_at") or moved("recovered_at")):
+        _frp_services_meet_if_recorded(referral, actor=actor)
+
+
+def _start_of(rule: str) -> str:
+    return {"written_report_36h": "hotline_reported_at", "first_response_90m": "recovered_at"}.get(rule, "")
+
+
+def _frp_services_meet_if_recorded(referral: Referral, *, actor: Any) -> None:
+    first = (
+        ServiceReferral.objects.filter(case_id=referral.case_id, referred_at__gte=referral.recovered_at)
+        .order_by("referred_at")
+        .first()
+    )
+    if first is not None:
+        deadlines.deadline_meet(rule_code="frp_services_72h", target=referral, met_at=first.referred_at, actor=actor)
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    actor: User,
+    youth: Youth | None = None,
+    youth_data: Mapping[str, Any] | None = None,
+    receiving_agency: Agency | None = None,
+    received_at: dt.datetime,
+    source: str,
+    indicators: Iterable[str] = (),
+    narrative: str = "",
+    hotline_reported_at: dt.datetime | None = None,
+    written_report_submitted_at: dt.datetime | None = None,
+    recovered_at: dt.datetime | None = None,
+    responder_arrived_at: dt.datetime | None = None,
+    law_enforcement_notified_at: dt.datetime | None = None,
+) -> Referral:
+    """Log a referral for an existing youth (already checked visible) or an inline new youth."""
+    _require_case_role(actor)
+    if (youth is None) == (youth_data is None):
+        raise ApplicationError("Give a youth id or a youth.", fields={"youth": ["Required."]})
+    if receiving_agency is None:
+        receiving_agency = Agency.objects.filter(code="DCFS").first()
+        if receiving_agency is None:
+            raise ApplicationError("No receiving agency.", fields={"receiving_agency": ["Required."]})
+    clocks = {
+        "hotline_reported_at": hotline_reported_at,
+        "written_report_submitted_at": written_report_submitted_at,
+        "recovered_at": recovered_at,
+        "responder_arrived_at": responder_arrived_at,
+        "law_enforcement_notified_at": law_enforcement_notified_at,
+    }
+    _validate_clocks(clocks)
+    codes = _validate_indicators(indicators)
+    if youth is None:
+        youth = youth_create(actor=actor, **dict(youth_data or {}))
+    elif youth.merged_into_id:
+        raise ApplicationError(
+            "That youth record was merged into another.", fields={"youth": ["Use the merged record."]}
+        )
+    referral = Referral(
+        youth=youth,
+        referring_agency_id=actor.agency_id,
+        receiving_agency=receiving_agency,
+        created_by=actor,
+        received_at=received_at,
+        source=source,
+        indicators=codes,
+        narrative=narrative,
+        **clocks,
+    )
+    _save(referral, actor=actor)
+    _audit(actor, Action.CREATE, "referral", referral, youth.pk, source=source, receiving_agency=receiving_agency.code)
+    _referral_clocks(referral, before={}, actor=actor)
+    return referral
+
+
+REFERRAL_EDITABLE = ("received_at", "source", "indicators", "narrative", *REFERRAL_CLOCK_FIELDS)
+
+
+def referral_can_edit(*, user: Any, referral: Referral) -> bool:
+    """The creator, supervisors of the referring or receiving agency, and the lead agency's
+    case team once accepted."""
+    if referral.created_by_id == user.pk:
+        return True
+    if role_of(user) == Role.SUPERVISOR and user.agency_id in (
+        referral.referring_agency_id,
+        referral.receiving_agency_id,
+    ):
+        return True
+    if referral.case_id:
+        case = referral.case
+        return case.lead_agency_id == user.agency_id and case_access(user=user, case=case).on_team
+    return False
+
+
+@transaction.atomic
+def referral_update(
+    *, referral: Referral, actor: User, data: Mapping[str, Any], if_match: str | None = None
+) -> Referral:
+    referral = _lock(Referral, referral.pk)
+    if not referral_can_edit(user=actor, referral=referral):
+        raise _forbidden("You may not edit this referral.")
+    check_etag(referral, if_match)
+    before = {name: getattr(referral, name) for name in REFERRAL_CLOCK_FIELDS}
+    changed = []
+    for name in REFERRAL_EDITABLE:
+        if name in data:
+            value = _validate_indicators(data[name]) if name == "indicators" else data[name]
+            if getattr(referral, name) != value:
+                setattr(referral, name, value)
+                changed.append(name)
+    _validate_clocks({n: getattr(referral, n) for n in REFERRAL_CLOCK_FIELDS})
+    if changed:
+        _save(referral, actor=actor)
+    _audit(actor, Action.UPDATE, "referral", referral, referral.youth_id, fields=changed)
+    _referral_clocks(referral, before=before, actor=actor)
+    return referral
+
+
+def _decision_lock(referral: Referral, actor: User) -> Referral:
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if not can_decide_referral(actor, referral):
+        raise _forbidden("Only a supervisor of the receiving agency decides on a referral.")
+    return referral
+
+
+@transaction.atomic
+def referral_screen(
+    *, referral: Referral, actor: User, level: str, instrument: str, instrument_version: str = ""
+) -> Screening:
+    referral = _decision_lock(referral, actor)
+    _transition(referral, "screen")
+    now = timezone.now()
+    screening = Screening.objects.filter(referral=referral).first()
+    previous_level = screening.level if screening else None
+    if screening is None:
+        screening = Screening(referral=referral)
+    screening.level = level
+    screening.suggested_level = suggested_level(indicators=referral.indicators, source=referral.source)
+    screening.instrument = instrument
+    screening.instrument_version = instrument_version
+    screening.screened_by = actor
+    screening.screened_at = now
+    _save(screening, actor=actor)
+    _save(referral, actor=actor)
+    _audit(actor, Action.TRANSITION, "referral", referral, referral.youth_id, to="screening", level=level)
+    clear = Screening.Level.CLEAR_CONCERN
+    if level == clear and previous_level != clear:
+        deadlines.deadline_open(rule_code="law_enforcement_report_24h", target=referral, starts_at=now, actor=actor)
+        if referral.law_enforcement_notified_at:
+            deadlines.deadline_meet(
+                rule_code="law_enforcement_report_24h",
+                target=referral,
+                met_at=referral.law_enforcement_notified_at,
+                actor=actor,
+            )
+    elif previous_level == clear and level != clear:
+        deadlines.deadline_cancel(
+            rule_code="law_enforcement_report_24h", target=referral, reason="screened again", actor=actor
+        )
+    return screening
+
+
+def case_number_allocate(*, year: int | None = None) -> str:
+    """The next case number of the year, H-YYYY-NNNNNN: one counter row per year, incremented
+    under a row lock inside the caller's transaction, so numbers are unique and — since a
+    rolled-back case rolls its increment back too — without gaps."""
+    year = year or timezone.localdate().year
+    CaseNumberSequence.objects.bulk_create([CaseNumberSequence(year=year, last=0)], ignore_conflicts=True)
+    seq = CaseNumberSequence.objects.select_for_update().get(year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"H-{year}-{seq.last:06d}"
+
+
+def _participation_grant(
+    *,
+    case: Case,
+    agency: Agency,
+    legal_basis: str,
+    actor: Any,
+    expires_at: dt.datetime | None = None,
+    good_cause: str = "",
+    now: dt.datetime | None = None,
+) -> CaseAgency:
+    """Create (or re-grant an expired / revoked) participation; open the 18961.7 renewal clock."""
+    now = now or timezone.now()
+    if legal_basis == CaseAgency.LegalBasis.MDT_18961_7 and expires_at is None:
+        expires_at = now + MDT_SHARING_PERIOD
+    participation = CaseAgency.objects.select_for_update().filter(case=case, agency=agency).first()
+    if participation is None:
+        participation = CaseAgency(case=case, agency=agency)
+    participation.legal_basis = legal_basis
+    participation.granted_by = actor if getattr(actor, "pk", None) else None
+    participation.granted_at = now
+    participation.expires_at = expires_at
+    participation.good_cause = good_cause
+    participation.revoked_at = None
+    _save(participation, actor=actor)
+    if legal_basis == CaseAgency.LegalBasis.MDT_18961_7:
+        deadlines.deadline_open(
+            rule_code="sharing_renewal_30d", target=participation, starts_at=now, due_at=expires_at, actor=actor
+        )
+    return participation
+
+
+def _case_open(*, youth: Youth, lead_agency: Agency, actor: User, now: dt.datetime) -> Case:
+    case = Case(youth=youth, number=case_number_allocate(), lead_agency=lead_agency)
+    _save(case, actor=actor)
+    _participation_grant(case=case, agency=lead_agency, legal_basis=CaseAgency.LegalBasis.LEAD, actor=actor, now=now)
+    _audit(actor, Action.CREATE, "case", case, youth.pk, number=case.number, lead_agency=lead_agency.code)
+    return case
+
+
+def _team_add(*, case: Case, user: User, case_role: str, actor: User) -> CaseTeamMember:
+    member = CaseTeamMember(case=case, user=user, case_role=case_role, added_by=actor)
+    _save(member, actor=actor)
+    _audit(
+        actor,
+        Action.ACCESS_CHANGE,
+        "case_team_member",
+        member,
+        case.youth_id,
+        case=case.pk,
+        user=user.pk,
+        role=case_role,
+    )
+    return member
+
+
+@transaction.atomic
+def referral_accept(*, referral: Referral, actor: User) -> Referral:
+    """Accept: open the youth's case with the receiving agency as lead — or link to the youth's
+    open case — with the referring agency participating (WIC 18961.7 sharing) and the referring
+    worker on the case team. Under a row lock: of two concurrent accepts exactly one wins."""
+    referral = _decision_lock(referral, actor)
+    _transition(referral, "accept")
+    now = timezone.now()
+    Youth.objects.select_for_update().filter(pk=referral.youth_id).first()  # one open case per youth
+    case = Case.objects.select_for_update().filter(youth_id=referral.youth_id, status=Case.Status.OPEN).first()
+    receiving = referral.receiving_agency
+    if case is None:
+        case = _case_open(youth=referral.youth, lead_agency=receiving, actor=actor, now=now)
+    elif not agency_participates(case=case, agency_id=receiving.pk):
+        _participation_grant(
+            case=case, agency=receiving, legal_basis=CaseAgency.LegalBasis.MDT_18961_7, actor=actor, now=now
+        )
+    referring = referral.referring_agency
+    if not agency_participates(case=case, agency_id=referring.pk):
+        _participation_grant(
+            case=case, agency=referring, legal_basis=CaseAgency.LegalBasis.MDT_18961_7, actor=actor, now=now
+        )
+    creator = referral.created_by
+    if (
+        creator.is_active
+        and role_of(creator) in CASE_ROLES
+        and agency_participates(case=case, agency_id=creator.agency_id)
+        and not CaseTeamMember.objects.filter(case=case, user=creator, removed_at__isnull=True).exists()
+    ):
+        _team_add(case=case, user=creator, case_role="referring_worker", actor=actor)
+    referral.case = case
+    _save(referral, actor=actor)
+    _audit(actor, Action.TRANSITION, "referral", referral, referral.youth_id, to="accepted", case=case.pk)
+    if referral.recovered_at:
+        _frp_services_meet_if_recorded(referral, actor=actor)
+    return referral
+
+
+@transaction.atomic
+def referral_decline(*, referral: Referral, actor: User, reason: str) -> Referral:
+    referral = _decision_lock(referral, actor)
+    _transition(referral, "decline")
+    referral.decline_reason = reason
+    _save(referral, actor=actor)
+    _audit(actor, Action.TRANSITION, "referral", referral, referral.youth_id, to="declined")
+    return referral
+
+
+@transaction.atomic
+def referral_mark_duplicate(*, referral: Referral, actor: User, duplicate_of: Referral | None = None) -> Referral:
+    referral = _decision_lock(referral, actor)
+    if duplicate_of is not None and duplicate_of.pk == referral.pk:
+        raise ApplicationError(
+            "A referral cannot duplicate itself.", fields={"duplicate_of": ["Must be another referral."]}
+        )
+    _transition(referral, "mark_duplicate")
+    referral.duplicate_of = duplicate_of
+    _save(referral, actor=actor)
+    _audit(
+        actor,
+        Action.TRANSITION,
+        "referral",
+        referral,
+        referral.youth_id,
+        to="duplicate",
+        duplicate_of=duplicate_of.pk if duplicate_of else None,
+    )
+    return referral
+
+
+# --- cases -----------------------------------------------------------------------------------------
+
+CASE_EDITABLE = ("court", "csec_status")
+
+
+@transaction.atomic
+def case_update(*, case: Case, actor: User, data: Mapping[str, Any], if_match: str | None = None) -> Case:
+    access = case_access(user=actor, case=case)
+    if not access.can_edit_case:
+        raise _forbidden("Only the lead agency edits the case.")
+    case = _lock(Case, case.pk)
+    check_etag(case, if_match)
+    changed = [n for n in CASE_EDITABLE if n in data and getattr(case, n) != data[n]]
+    for name in changed:
+        setattr(case, name, data[name])
+    if changed:
+        _save(case, actor=actor)
+    _audit(actor, Action.UPDATE, "case", case, case.youth_id, fields=changed, **{n: data[n] for n in changed})
+    return case
+
+
+@transaction.atomic
+def case_close(*, case: Case, actor: User, reason: str) -> Case:
+    access = case_access(user=actor, case=case)
+    case = _lock(Case, case.pk)
+    if not access.can_close_case:
+        raise _forbidden("Only a supervisor of the lead agency closes the case.")
+    if case.status != Case.Status.OPEN:
+        raise ApplicationError("The case is already closed.", code="conflict")
+    case.status = Case.Status.CLOSED
+    case.close_reason = reason
+    case.closed_at = timezone.now()
+    _save(case, actor=actor)
+    _audit(actor, Action.TRANSITION, "case", case, case.youth_id, to="closed")
+    return case
+
+
+@transaction.atomic
+def case_team_member_add(*, case: Case, actor: User, user: User, case_role: str) -> CaseTeamMember:
+    access = case_access(user=actor, case=case)
+    if not access.can_add_team_member(user):
+        raise _forbidden("Only a supervisor of the lead agency (or of the member's own agency) assigns the team.")
+    if not user.is_active or role_of(user) not in CASE_ROLES:
+        raise ApplicationError(
+            "Only active case workers and supervisors join a case team.", fields={"user": ["Not eligible."]}
+        )
+    if not agency_participates(case=case, agency_id=user.agency_id):
+        raise ApplicationError(
+            "That person's agency does not participate in this case.", fields={"user": ["Agency not participating."]}
+        )
+    _lock(Case, case.pk)
+    if CaseTeamMember.objects.filter(case=case, user=user, removed_at__isnull=True).exists():
+        raise ApplicationError("Already on the case team.", code="conflict")
+    return _team_add(case=case, user=user, case_role=case_role, actor=actor)
+
+
+@transaction.atomic
+def case_team_member_remove(*, member: CaseTeamMember, actor: User) -> CaseTeamMember:
+    member = CaseTeamMember.objects.select_for_update().select_related("case", "user").get(pk=member.pk)
+    access = case_access(user=actor, case=member.case)
+    if not access.can_add_team_member(member.user):
+        raise _forbidden("Only a supervisor of the lead agency (or of the member's own agency) changes the team.")
+    if member.removed_at is not None:
+        raise ApplicationError("Already removed.", code="conflict")
+    member.removed_at = timezone.now()
+    _save(member, actor=actor)
+    _audit(
+        actor,
+        Action.ACCESS_CHANGE,
+        "case_team_member",
+        member,
+        member.case.youth_id,
+        case=member.case_id,
+        user=member.user_id,
+        removed=True,
+    )
+    return member
+
+
+def _validate_grant(*, legal_basis: str, expires_at: dt.datetime | None, now: dt.datetime) -> None:
+    if legal_basis == CaseAgency.LegalBasis.LEAD:
+        raise ApplicationError(
+            "The lead agency is set when the case opens.", fields={"legal_basis": ["Not grantable."]}
+        )
+    if expires_at is not None and expires_at <= now:
+        raise ApplicationError("Expiry must be in the future.", fields={"expires_at": ["Must be in the future."]})
+    if (
+        legal_basis == CaseAgency.LegalBasis.MDT_18961_7
+        and expires_at is not None
+        and expires_at > now + MDT_SHARING_PERIOD
+    ):
+        raise ApplicationError(
+            "WIC 18961.7 sharing lasts 30 days at most; renew it with a good cause.",
+            fields={"expires_at": ["At most 30 days from now."]},
+        )
+    if legal_basis == CaseAgency.LegalBasis.CONSENT and expires_at is None:
+        raise ApplicationError(
+            "A consent grant ends with the authorization.", fields={"expires_at": ["Required for consent."]}
+        )
+
+
+@transaction.atomic
+def case_agency_grant(
+    *,
+    case: Case,
+    actor: User,
+    agency: Agency,
+    legal_basis: str,
+    expires_at: dt.datetime | None = None,
+    good_cause: str = "",
+) -> CaseAgency:
+    access = case_access(user=actor, case=case)
+    if not access.can_manage_agencies:
+        raise _forbidden("Only a supervisor of the lead agency shares the case.")
+    now = timezone.now()
+    _validate_grant(legal_basis=legal_basis, expires_at=expires_at, now=now)
+    _lock(Case, case.pk)
+    if agency.pk == case.lead_agency_id:
+        raise ApplicationError("That agency leads the case.", code="conflict")
+    existing = CaseAgency.objects.select_for_update().filter(case=case, agency=agency).first()
+    if existing is not None:
+        if CaseAgency.objects.filter(participation_active_q(), pk=existing.pk).exists():
+            raise ApplicationError("That agency already participates; renew the grant instead.", code="conflict")
+        if (
+            existing.legal_basis == CaseAgency.LegalBasis.MDT_18961_7
+            and legal_basis == CaseAgency.LegalBasis.MDT_18961_7
+            and not good_cause.strip()
+        ):
+            raise ApplicationError(
+                "Sharing again under WIC 18961.7 needs a recorded good cause.", fields={"good_cause": ["Required."]}
+            )
+    participation = _participation_grant(
+        case=case,
+        agency=agency,
+        legal_basis=legal_basis,
+        actor=actor,
+        expires_at=expires_at,
+        good_cause=good_cause,
+        now=now,
+    )
+    _audit(
+        actor,
+        Action.ACCESS_CHANGE,
+        "case_agency",
+        participation,
+        case.youth_id,
+        case=case.pk,
+        agency=agency.code,
+        legal_basis=legal_basis,
+        expires_at=participation.expires_at.isoformat() if participation.expires_at else None,
+    )
+    return participation
+
+
+@transaction.atomic
+def case_agency_renew(
+    *, participation: CaseAgency, actor: User, good_cause: str, expires_at: dt.datetime | None = None
+) -> CaseAgency:
+    """Renew a participation for a new period. Under WIC 18961.7 a good cause is required and
+    recorded; the running renewal clock is met and a new one opens for the new period."""
+    participation = CaseAgency.objects.select_for_update().select_related("case", "agency").get(pk=participation.pk)
+    case = participation.case
+    if not case_access(user=actor, case=case).can_manage_agencies:
+        raise _forbidden("Only a supervisor of the lead agency renews sharing.")
+    if participation.legal_basis == CaseAgency.LegalBasis.LEAD:
+        raise ApplicationError("The lead agency's participation does not expire.", code="conflict")
+    if participation.revoked_at is not None:
+        raise ApplicationError("That participation was revoked; grant it again.", code="conflict")
+    now = timezone.now()
+    is_mdt = participation.legal_basis == CaseAgency.LegalBasis.MDT_18961_7
+    if is_mdt and not good_cause.strip():
+        raise ApplicationError(
+            "Renewal under WIC 18961.7 needs a recorded good cause.", fields={"good_cause": ["Required."]}
+        )
+    if is_mdt and expires_at is None:
+        expires_at = now + MDT_SHARING_PERIOD
+    _validate_grant(legal_basis=participation.legal_basis, expires_at=expires_at, now=now)
+    participation.expires_at = expires_at
+    participation.good_cause = good_cause
+    participation.granted_by = actor
+    participation.granted_at = now
+    _save(participation, actor=actor)
+    if is_mdt:
+        deadlines.deadline_meet(rule_code="sharing_renewal_30d", target=participation, met_at=now, actor=actor)
+        deadlines.deadline_open(
+            rule_code="sharing_renewal_30d", target=participation, starts_at=now, due_at=expires_at, actor=actor
+        )
+    _audit(
+        actor,
+        Action.ACCESS_CHANGE,
+        "case_agency",
+        participation,
+        case.youth_id,
+        case=case.pk,
+        agency=participation.agency.code,
+        renewed=True,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
+    return participation
+
+
+@transaction.atomic
+def case_agency_revoke(*, participation: CaseAgency, actor: User) -> CaseAgency:
+    participation = CaseAgency.objects.select_for_update().select_related("case", "agency").get(pk=participation.pk)
+    case = participation.case
+    if not case_access(user=actor, case=case).can_manage_agencies:
+        raise _forbidden("Only a supervisor of the lead agency revokes sharing.")
+    if participation.legal_basis == CaseAgency.LegalBasis.LEAD:
+        raise ApplicationError("The lead agency's participation cannot be revoked.", code="conflict")
+    if participation.revoked_at is not None:
+        raise ApplicationError("Already revoked.", code="conflict")
+    participation.revoked_at = timezone.now()
+    _save(participation, actor=actor)
+    if participation.legal_basis == CaseAgency.LegalBasis.MDT_18961_7:
+        deadlines.deadline_cancel(rule_code="sharing_renewal_30d", target=participation, reason="revoked", actor=actor)
+    _audit(
+        actor,
+        Action.ACCESS_CHANGE,
+        "case_agency",
+        participation,
+        case.youth_id,
+        case=case.pk,
+        agency=participation.agency.code,
+        revoked=True,
+    )
+    return participation
+
+
+# --- notes -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_note_add(
+    *,
+    case: Case,
+    actor: User,
+    body: str,
+    visibility: str,
+    corrects: Note | None = None,
+    access: CaseAccess | None = None,
+) -> Note:
+    """Append a note. Clinical notes only by DMH users on the case (WIC 5328). A correction is a
+    new note referencing the original, with the same visibility."""
+    access = access or case_access(user=actor, case=case)
+    if visibility == Note.Visibility.CLINICAL and not access.can_write_clinical:
+        raise _forbidden("Only mental-health (DMH) staff on the case write clinical notes.")
+    if corrects is not None:
+        if corrects.case_id != case.pk:
+            raise ApplicationError("The corrected note is on another case.", fields={"corrects": ["Not on this case."]})
+        if corrects.visibility != visibility:
+            raise ApplicationError(
+                "A correction keeps the visibility of the original.",
+                fields={"visibility": [f"Must be {corrects.visibility}."]},
+            )
+    note = Note(
+        case=case, author=actor, author_agency_id=actor.agency_id, visibility=visibility, body=body, corrects=corrects
+    )
+    note.save()
+    _audit(
+        actor,
+        Action.CREATE,
+        "note",
+        note,
+        case.youth_id,
+        case=case.pk,
+        visibility=visibility,
+        corrects=corrects.pk if corrects else None,
+    )
+    return note
+
+
+# --- missing episodes ------------------------------------------------------------------------------
+
+_EPISODE_OPEN = {
+    "learned_at": ["missing_law_enforcement_24h", "missing_ncmec_24h", "missing_attorney_24h"],
+    "returned_at": ["return_debrief_72h"],
+}
+_EPISODE_MEET = {
+    "reported_to_law_enforcement_at": "missing_law_enforcement_24h",
+    "reported_to_ncmec_at": "missing_ncmec_24h",
+    "attorney_notified_at": "missing_attorney_24h",
+    "return_debrief_at": "return_debrief_72h",
+}
+
+
+def _validate_episode(values: Mapping[str, Any]) -> None:
+    errors = {}
+    since = values.get("missing_since")
+    for name in ("learned_at", "returned_at"):
+        if since and values.get(name) and values[name] < since:
+            errors[name] = ["Cannot be before missing_since."]
+    if (
+        values.get("return_debrief_at")
+        and values.get("returned_at")
+        and values["return_debrief_at"] < values["returned_at"]
+    ):
+        errors["return_debrief_at"] = ["Cannot be before returned_at."]
+    if values.get("return_debrief_at") and not values.get("returned_at"):
+        errors["return_debrief_at"] = ["Record returned_at first."]
+    if errors:
+        raise ApplicationError("Inconsistent times.", fields=errors)
+
+
+def _episode_clocks(episode: MissingEpisode, *, before: Mapping[str, Any], actor: Any) -> None:
+    for start, rules in _EPISODE_OPEN.items():
+        value, old = getattr(episode, start), before.get(start)
+        if old is not None and value != old:
+            for rule in rules:
+                deadlines.deadline_cancel(rule_code=rule, target=episode, reason="clock start corrected", actor=actor)
+        if value is not None and value != old:
+            for rule in rules:
+                deadlines.deadline_open(rule_code=rule, target=episode, starts_at=value, actor=actor)
+    for field, rule in _EPISODE_MEET.items():
+        value = getattr(episode, field)
+        start = "returned_at" if rule == "return_debrief_72h" else "learned_at"
+        if value is not None and (before.get(field) is None or getattr(episode, start) != before.get(start)):
+            deadlines.deadline_meet(rule_code=rule, target=episode, met_at=value, actor=actor)
+
+
+@transaction.atomic
+def missing_episode_create(*, case: Case, actor: User, **values: Any) -> MissingEpisode:
+    _validate_episode(values)
+    episode = MissingEpisode(case=case, created_by=actor, **values)
+    _save(episode, actor=actor)
+    _audit(actor, Action.CREATE, "missing_episode", episode, case.youth_id, case=case.pk)
+    _episode_clocks(episode, before={}, actor=actor)
+    return episode
+
+
+@transaction.atomic
+def missing_episode_update(
+    *, episode: MissingEpisode, actor: User, data: Mapping[str, Any], if_match: str | None = None
+) -> MissingEpisode:
+    episode = MissingEpisode.objects.select_for_update().select_related("case").get(pk=episode.pk)
+    check_etag(episode, if_match)
+    before = {name: getattr(episode, name) for name in EPISODE_TIME_FIELDS}
+    changed = []
+    for name in (*EPISODE_TIME_FIELDS, "ncic_number"):
+        if name in data and getattr(episode, name) != data[name]:
+            if name in ("missing_since", "learned_at") and data[name] is None:
+                raise ApplicationError("Required.", fields={name: ["This field may not be null."]})
+            setattr(episode, name, data[name])
+            changed.append(name)
+    _validate_episode({n: getattr(episode, n) for n in EPISODE_TIME_FIELDS})
+    if changed:
+        _save(episode, actor=actor)
+    _audit(
+        actor, Action.UPDATE, "missing_episode", episode, episode.case.youth_id, case=episode.case_id, fields=changed
+    )
+    _episode_clocks(episode, before=before, actor=actor)
+    return episode
+
+
+# --- placements, services, hearings, alerts --------------------------------------------------------
+
+
+@transaction.atomic
+def placement_create(
+    *,
+    case: Case,
+    actor: User,
+    placement_type: str,
+    start_date: dt.date,
+    csec_specialized: bool = False,
+    address: str = "",
+    end_date: dt.date | None = None,
+    access: CaseAccess | None = None,
+) -> Placement:
+    access = access or case_access(user=actor, case=case)
+    if address and not access.can_see_protected:
+        raise _forbidden("Only the lead agency's case team records a placement address.")
+    if end_date and end_date < start_date:
+        raise ApplicationError("Ends before it starts.", fields={"end_date": ["Cannot be before start_date."]})
+    placement = Placement(
+        case=case,
+        placement_type=placement_type,
+        csec_specialized=csec_specialized,
+        address=address,
+        start_date=start_date,
+        end_date=end_date,
+        created_by=actor,
+    )
+    _save(placement, actor=actor)
+    _audit(actor, Action.CREATE, "placement", placement, case.youth_id, case=case.pk, placement_type=placement_type)
+    return placement
+
+
+@transaction.atomic
+def service_referral_create(
+    *,
+    case: Case,
+    actor: User,
+    provider: str,
+    referred_at: dt.datetime,
+    service_type: str = "",
+    evidence_based_practice: str = "",
+    is_health_exam: bool = False,
+    status: str = ServiceReferral.Status.REFERRED,
+    started_at: dt.datetime | None = None,
+    ended_at: dt.datetime | None = None,
+) -> ServiceReferral:
+    """Record a service referral (or health exam); it meets the First Responder Protocol's 72-hour
+    services clock of the case's recovered referrals."""
+    service = ServiceReferral(
+        case=case,
+        provider=provider,
+        referred_at=referred_at,
+        service_type=service_type,
+        evidence_based_practice=evidence_based_practice,
+        is_health_exam=is_health_exam,
+        status=status,
+        started_at=started_at,
+        ended_at=ended_at,
+        created_by=actor,
+    )
+    _save(service, actor=actor)
+    _audit(
+        actor, Action.CREATE, "service_referral", service, case.youth_id, case=case.pk, is_health_exam=is_health_exam
+    )
+    for referral in Referral.objects.filter(case_id=case.pk, recovered_at__isnull=False, recovered_at__lte=referred_at):
+        deadlines.deadline_meet(rule_code="frp_services_72h", target=referral, met_at=referred_at, actor=actor)
+    return service
+
+
+@transaction.atomic
+def court_hearing_create(
+    *, case: Case, actor: User, starts_at: dt.datetime, hearing_type: str, court: str = ""
+) -> CourtHearing:
+    hearing = CourtHearing(
+        case=case, starts_at=starts_at, hearing_type=hearing_type, court=court or case.court, created_by=actor
+    )
+    _save(hearing, actor=actor)
+    _audit(actor, Action.CREATE, "court_hearing", hearing, case.youth_id, case=case.pk)
+    return hearing
+
+
+@transaction.atomic
+def safety_alert_create(
+    *,
+    case: Case,
+    actor: User,
+    kind: str,
+    summary: str,
+    protected_detail: str = "",
+    is_active: bool = True,
+    access: CaseAccess | None = None,
+) -> SafetyAlert:
+    access = access or case_access(user=actor, case=case)
+    if protected_detail and not access.can_see_protected:
+        raise _forbidden("Only the lead agency's case team records protected alert details.")
+    alert = SafetyAlert(
+        case=case, kind=kind, summary=summary, protected_detail=protected_detail, is_active=is_active, created_by=actor
+    )
+    _save(alert, actor=actor)
+    _audit(actor, Action.CREATE, "safety_alert", alert, case.youth_id, case=case.pk, kind=kind)
+    return alert
