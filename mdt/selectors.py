@@ -1,0 +1,374 @@
+"""Every read of MDT data, scoped to the user (SPEC §1, §4). The one place MDT visibility is
+decided: APIs, exports, the PDF, calendar feeds and other apps read through these.
+
+- Teams are reference data: every authenticated user may list them.
+- A meeting is visible to the active members of its team who may sit on a team (MDT members,
+  case workers, supervisors — never admins or auditors). Anyone else gets 404.
+- An agenda (its items and the agenda view of each case) is visible to the team's coordinators
+  from the start and to the other members once it has been published: a draft agenda is not
+  yet shared.
+- An action item is visible to the members of its team who may see its case on an agenda,
+  and to its assignee.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case, CourtHearing, SafetyAlert
+
+from .models import ActionItem, AgendaItem, Attendance, CalendarFeed, MDTTeam, Meeting, TeamMembership
+from .permissions import TEAM_ROLES, may_sit_on_team
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+#: A case with a court hearing this close is suggested for the next meeting's agenda.
+SUGGESTION_WINDOW = dt.timedelta(days=14)
+
+
+# --- teams and membership -------------------------------------------------------------------------
+
+
+def team_list(*, user: Any) -> QuerySet[MDTTeam]:
+    return MDTTeam.objects.order_by("code")
+
+
+def team_get(*, user: Any, pk: int) -> MDTTeam:
+    try:
+        return team_list(user=user).get(pk=pk)
+    except MDTTeam.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _active_member_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, is_superuser=False, role__in=TEAM_ROLES, agency__isnull=False)
+
+
+def team_members(*, team: MDTTeam | None = None, team_id: int | None = None) -> QuerySet[User]:
+    """The active users on the team (coordinators included): who a published agenda goes to.
+    For notifications/: pass the team or its id."""
+    team_id = team.pk if team is not None else team_id
+    return _active_member_users().filter(mdt_memberships__team_id=team_id).select_related("agency").order_by("id")
+
+
+def team_coordinators(*, team: MDTTeam | None = None, team_id: int | None = None) -> QuerySet[User]:
+    """The active coordinators of the team: who meeting deadlines remind."""
+    team_id = team.pk if team is not None else team_id
+    return (
+        _active_member_users()
+        .filter(mdt_memberships__team_id=team_id, mdt_memberships__is_coordinator=True)
+        .select_related("agency")
+        .order_by("id")
+    )
+
+
+def team_membership_list(*, user: Any, team: MDTTeam) -> QuerySet[TeamMembership]:
+    """A system admin reads every team's roster, a member their own team's; anyone else may see
+    the team (teams are reference data) but not who is on it (403)."""
+    from accounts.permissions import is_system_admin
+    from config.api import ApplicationError
+
+    if not (is_system_admin(user) or is_team_member(user=user, team=team)):
+        raise ApplicationError("Only the team's members and system admins read its roster.", code="forbidden")
+    return TeamMembership.objects.filter(team=team).select_related("user", "user__agency").order_by("id")
+
+
+def member_team_ids(*, user: Any) -> QuerySet:
+    """Ids of the teams the user sits on (a subquery; empty for roles that never sit on one)."""
+    if not may_sit_on_team(user):
+        return MDTTeam.objects.none().values("id")
+    return TeamMembership.objects.filter(user=user).values("team_id")
+
+
+def coordinator_team_ids(*, user: Any) -> QuerySet:
+    if not may_sit_on_team(user):
+        return MDTTeam.objects.none().values("id")
+    return TeamMembership.objects.filter(user=user, is_coordinator=True).values("team_id")
+
+
+def is_team_member(*, user: Any, team: MDTTeam) -> bool:
+    return may_sit_on_team(user) and TeamMembership.objects.filter(user=user, team=team).exists()
+
+
+def is_coordinator(*, user: Any, team: MDTTeam | int) -> bool:
+    team_id = team if isinstance(team, int) else team.pk
+    return (
+        may_sit_on_team(user)
+        and TeamMembership.objects.filter(user=user, team_id=team_id, is_coordinator=True).exists()
+    )
+
+
+def membership_flags(*, user: Any) -> dict[int, bool]:
+    """{team_id: is_coordinator} for the user's teams, in one query."""
+    if not may_sit_on_team(user):
+        return {}
+    return dict(TeamMembership.objects.filter(user=user).values_list("team_id", "is_coordinator"))
+
+
+# --- meetings -------------------------------------------------------------------------------------
+
+
+def meeting_list_visible_to(*, user: Any) -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.filter(team_id__in=member_team_ids(user=user))
+        .select_related("team")
+        .order_by("starts_at", "id")
+    )
+
+
+def meeting_get_visible(*, user: Any, pk: int) -> Meeting:
+    try:
+        return meeting_list_visible_to(user=user).get(pk=pk)
+    except Meeting.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def agenda_shared_with(*, user: Any, meeting: Meeting) -> bool:
+    """A draft agenda is for the coordinators; once published, for the whole team."""
+    return meeting.published_at is not None or is_coordinator(user=user, team=meeting.team_id)
+
+
+def agenda_item_list_visible_to(*, user: Any) -> QuerySet[AgendaItem]:
+    return AgendaItem.objects.filter(
+        Q(meeting__team_id__in=coordinator_team_ids(user=user))
+        | Q(meeting__team_id__in=member_team_ids(user=user), meeting__published_at__isnull=False)
+    )
+
+
+def agenda_item_get_visible(*, user: Any, pk: int) -> AgendaItem:
+    try:
+        return agenda_item_list_visible_to(user=user).select_related("meeting", "meeting__team", "case").get(pk=pk)
+    except AgendaItem.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def agenda_case_ids_visible_to(*, user: Any) -> QuerySet:
+    """Ids of the cases on the agendas the user may read (a subquery). For cases/: what an MDT
+    member may see of a case is its agenda view, and only for these cases."""
+    return agenda_item_list_visible_to(user=user).values("case_id")
+
+
+def meeting_items(*, meeting: Meeting) -> QuerySet[AgendaItem]:
+    """The items of a meeting the caller may already see (check `agenda_shared_with` first)."""
+    return (
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("case", "presenting_agency", "reviewed_by")
+        .order_by("position", "id")
+    )
+
+
+def meeting_attendance(*, meeting: Meeting) -> QuerySet[Attendance]:
+    return Attendance.objects.filter(meeting=meeting).select_related("user", "agency").order_by("id")
+
+
+# --- the agenda view ------------------------------------------------------------------------------
+
+
+def youth_initials(first_name: str, last_name: str) -> str:
+    return "".join(part.strip()[:1].upper() for part in (first_name or "", last_name or "") if part.strip())
+
+
+def age_on(date_of_birth: dt.date | None, on: dt.date) -> int | None:
+    if not date_of_birth:
+        return None
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
+    """The agenda view of every case on the meeting's agenda (SPEC §4), in agenda order:
+    case number, youth initials and age, lead agency, csec_status, safety alerts (summary only),
+    open deadlines, every open action item carried forward, the last review outcome — and
+    nothing else. A fixed number of queries whatever the number of items.
+
+    The caller has checked `agenda_shared_with(user=, meeting=)`.
+    """
+    from notifications.selectors import open_deadlines_for_cases
+
+    items = list(
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("case", "case__youth", "case__lead_agency", "presenting_agency", "reviewed_by")
+        .prefetch_related(
+            Prefetch(
+                "case__alerts",
+                queryset=SafetyAlert.objects.filter(is_active=True)
+                .only("id", "case_id", "kind", "summary")
+                .order_by("-id"),
+                to_attr="active_alerts",
+            )
+        )
+        .order_by("position", "id")
+    )
+    case_ids = [item.case_id for item in items]
+    if not case_ids:
+        return []
+
+    # Open action items of this team, from this meeting and the ones before it (or recorded
+    # between meetings), until done or cancelled.
+    open_actions: dict[int, list[ActionItem]] = defaultdict(list)
+    for action in (
+        ActionItem.objects.filter(case_id__in=case_ids, team_id=meeting.team_id, status=ActionItem.Status.OPEN)
+        .filter(Q(meeting__isnull=True) | Q(meeting__starts_at__lte=meeting.starts_at))
+        .select_related("assignee", "agency")
+        .order_by("due_at", "id")
+    ):
+        open_actions[action.case_id].append(action)
+
+    # The last review outcome of each case at this team's meetings up to this one.
+    last_review: dict[int, AgendaItem] = {}
+    for reviewed in (
+        AgendaItem.objects.filter(
+            case_id__in=case_ids,
+            meeting__team_id=meeting.team_id,
+            meeting__starts_at__lte=meeting.starts_at,
+            reviewed_at__isnull=False,
+        )
+        .select_related("meeting")
+        .only("id", "case_id", "meeting__id", "meeting__starts_at", "review_summary", "review_decisions", "reviewed_at")
+        .order_by("case_id", "-meeting__starts_at", "-reviewed_at")
+    ):
+        last_review.setdefault(reviewed.case_id, reviewed)
+
+    deadlines = open_deadlines_for_cases(case_ids=case_ids) or {}
+    on = meeting.starts_at.astimezone(PACIFIC).date()
+
+    view = []
+    for item in items:
+        case: Case = item.case
+        youth = case.youth
+        review = last_review.get(case.pk)
+        view.append(
+            {
+                "item": item.pk,
+                "position": item.position,
+                "reason": item.reason,
+                "presenting_agency": item.presenting_agency.code if item.presenting_agency_id else None,
+                "minutes_allotted": item.minutes_allotted,
+                "case": case.pk,
+                "youth_id": youth.pk,  # for the audit log; never serialised
+                "case_number": case.number,
+                "youth_initials": youth_initials(youth.first_name, youth.last_name),
+                "youth_age": age_on(youth.date_of_birth, on),
+                "lead_agency": case.lead_agency.code,
+                "csec_status": case.csec_status,
+                "safety_alerts": [{"kind": a.kind, "summary": a.summary} for a in case.active_alerts],
+                "open_deadlines": [
+                    {
+                        "rule": d.get("rule"),
+                        "label": d.get("label", ""),
+                        "due_at": d.get("due_at"),
+                        "status": d.get("status", "open"),
+                    }
+                    for d in deadlines.get(case.pk, [])
+                ],
+                "open_action_items": [
+                    {
+                        "id": a.pk,
+                        "description": a.description,
+                        "agency": a.agency.code,
+                        "assignee": a.assignee_id,
+                        "assignee_name": a.assignee.get_full_name() if a.assignee_id else "",
+                        "due_at": a.due_at,
+                        "status": a.status,
+                        "meeting": a.meeting_id,
+                    }
+                    for a in open_actions.get(case.pk, [])
+                ],
+                "last_review": (
+                    {
+                        "meeting": review.meeting_id,
+                        "meeting_starts_at": review.meeting.starts_at,
+                        "summary": review.review_summary,
+                        "decisions": review.review_decisions,
+                        "reviewed_at": review.reviewed_at,
+                    }
+                    if review
+                    else None
+                ),
+            }
+        )
+    return view
+
+
+# --- suggestions ----------------------------------------------------------------------------------
+
+
+def meeting_suggestions(*, user: Any, meeting: Meeting, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """Open cases of the team's court with a court hearing in the next 14 days that are not on
+    this meeting's agenda, soonest hearing first. For coordinators (the caller checks)."""
+    now = now or timezone.now()
+    window = Q(hearings__starts_at__gte=now, hearings__starts_at__lt=now + SUGGESTION_WINDOW)
+    return (
+        Case.objects.filter(court=meeting.team.court, status=Case.Status.OPEN)
+        .filter(
+            Exists(
+                CourtHearing.objects.filter(
+                    case=OuterRef("pk"), starts_at__gte=now, starts_at__lt=now + SUGGESTION_WINDOW
+                )
+            )
+        )
+        .exclude(Exists(AgendaItem.objects.filter(meeting=meeting, case=OuterRef("pk"))))
+        .annotate(next_hearing_at=Min("hearings__starts_at", filter=window))
+        .select_related("lead_agency")
+        .order_by("next_hearing_at", "id")
+    )
+
+
+# --- action items ---------------------------------------------------------------------------------
+
+
+def action_item_list_visible_to(*, user: Any) -> QuerySet[ActionItem]:
+    if not may_sit_on_team(user):
+        return ActionItem.objects.none()
+    return (
+        ActionItem.objects.filter(
+            Q(team_id__in=member_team_ids(user=user), case_id__in=agenda_case_ids_visible_to(user=user))
+            | Q(assignee=user)
+        )
+        .select_related("case", "agency", "assignee", "team")
+        .order_by("due_at", "id")
+    )
+
+
+def action_item_get_visible(*, user: Any, pk: int) -> ActionItem:
+    try:
+        return action_item_list_visible_to(user=user).get(pk=pk)
+    except ActionItem.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+# --- calendar feeds -------------------------------------------------------------------------------
+
+
+def calendar_feed_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_feed_get(*, user: Any) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+def calendar_feed_by_token(*, token: str) -> CalendarFeed:
+    """The active feed of an active user for this secret, or 404."""
+    try:
+        return CalendarFeed.objects.select_related("user", "user__agency").get(
+            token_hash=calendar_feed_token_hash(token), revoked_at__isnull=True, user__is_active=True
+        )
+    except CalendarFeed.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+#: How far back a calendar feed reaches.
+FEED_HISTORY = dt.timedelta(days=90)
+
+
+def calendar_feed_meetings(*, user: Any, now: dt.datetime | None = None) -> QuerySet[Meeting]:
+    now = now or timezone.now()
+    return meeting_list_visible_to(user=user).filter(starts_at__gte=now - FEED_HISTORY)
