@@ -1,0 +1,220 @@
+"""Thin API views: deadlines (list, waive), the inbox, preferences (SPEC §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.models import AuditEvent
+from audit.services import AuditEntry, audit_record_many
+from config.api import ApplicationError, CursorPagination
+
+from . import selectors, services
+from .models import Deadline, Notification
+
+
+class DeadlinePagination(CursorPagination):
+    ordering = ("due_at", "id")  # soonest first; unique with the id, as a cursor needs
+
+
+class NotificationPagination(CursorPagination):
+    ordering = "-id"
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+
+
+class DeadlineFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Deadline.Status.choices)
+    rule = django_filters.CharFilter(field_name="rule__code")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    agency = django_filters.CharFilter(field_name="agency__code")
+    case = django_filters.NumberFilter(field_name="case_id")
+    referral = django_filters.NumberFilter(field_name="referral_id")
+
+    class Meta:
+        model = Deadline
+        fields = ["status", "rule", "due_before", "due_after", "agency", "case", "referral"]
+
+
+class DeadlineOutputSerializer(serializers.ModelSerializer):
+    rule = serializers.CharField(source="rule.code")
+    rule_name = serializers.CharField(source="rule.name")
+    target_type = serializers.CharField(source="rule.target")
+    target_id = serializers.IntegerField(source="object_id")
+    case = serializers.SerializerMethodField()
+    case_number = serializers.SerializerMethodField()
+    agency = serializers.CharField(source="agency.code", allow_null=True, default=None)
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "id", "rule", "rule_name", "status", "target_type", "target_id", "case", "case_number", "referral",
+            "team_id", "assignee", "reference", "agency", "starts_at", "upcoming_at", "due_at", "overdue_at",
+            "next_stage", "next_reminder_at", "met_at", "missed_at", "waived_at", "waive_reason", "cancelled_at",
+            "created_at",
+        ]
+
+    def _case(self, obj: Deadline) -> Any:
+        if obj.case_id:
+            return obj.case
+        return obj.referral.case if obj.referral_id and obj.referral.case_id else None
+
+    def get_case(self, obj: Deadline) -> int | None:
+        case = self._case(obj)
+        return case.pk if case is not None else None
+
+    def get_case_number(self, obj: Deadline) -> str | None:
+        case = self._case(obj)
+        return case.number if case is not None else None
+
+
+def _audit_shown(user: Any, deadlines: list[Deadline]) -> None:
+    """One 'list' event per deadline shown (with its youth), in one INSERT."""
+    with transaction.atomic():
+        audit_record_many(
+            actor=user,
+            entries=[AuditEntry(AuditEvent.Action.LIST, "deadline", d.pk, d.youth_id) for d in deadlines],
+        )
+
+
+@extend_schema(tags=["deadlines"])
+class DeadlineListApi(ListAPIView):
+    """The deadlines the user may see (their referrals and cases, the agendas they coordinate,
+    the action items assigned to them), soonest due first."""
+
+    serializer_class = DeadlineOutputSerializer
+    filterset_class = DeadlineFilter
+    pagination_class = DeadlinePagination
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Deadline.objects.none()
+        return selectors.deadline_list_visible_to(user=self.request.user).select_related("referral__case")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        _audit_shown(request.user, page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class DeadlineWaiveApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000)
+
+    @extend_schema(tags=["deadlines"], request=InputSerializer, responses={200: DeadlineOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        deadline = selectors.deadline_get_visible(user=request.user, pk=pk)
+        if deadline is None:
+            raise ApplicationError("Not found.", code="not_found")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deadline = services.deadline_waive(deadline=deadline, reason=data.validated_data["reason"], actor=request.user)
+        return Response(DeadlineOutputSerializer(deadline).data)
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+    stage = django_filters.ChoiceFilter(choices=Notification.Stage.choices)
+    rule = django_filters.CharFilter()
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "stage", "rule"]
+
+
+class NotificationOutputSerializer(serializers.ModelSerializer):
+    meeting = serializers.IntegerField(source="meeting_id", allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id", "deadline", "rule", "stage", "reason", "subject", "reference", "due_at", "link", "case",
+            "referral", "meeting", "delivery_status", "sent_at", "created_at", "read_at",
+        ]
+
+
+@extend_schema(tags=["notifications"])
+class NotificationListApi(ListAPIView):
+    """The user's own inbox, newest first (`?unread=true` for the unread ones)."""
+
+    serializer_class = NotificationOutputSerializer
+    filterset_class = NotificationFilter
+    pagination_class = NotificationPagination
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return selectors.notification_list_for(user=self.request.user)
+
+
+class NotificationUnreadCountApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        unread = serializers.IntegerField()
+
+    @extend_schema(tags=["notifications"], responses={200: OutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response({"unread": selectors.notification_unread_count(user=request.user)})
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(tags=["notifications"], request=None, responses={200: NotificationOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        notification = selectors.notification_get_for(user=request.user, pk=pk)
+        if notification is None:
+            raise ApplicationError("Not found.", code="not_found")
+        notification = services.notification_mark_read(notification=notification, actor=request.user)
+        return Response(NotificationOutputSerializer(notification).data)
+
+
+# --- preferences ---------------------------------------------------------------------------------
+
+
+class PreferenceSerializer(serializers.Serializer):
+    rule = serializers.CharField(max_length=64)
+    name = serializers.CharField(read_only=True)
+    email = serializers.BooleanField()
+
+
+class NotificationPreferencesApi(APIView):
+    """Per reminder kind: also by email, or inbox only. The overdue escalation is always
+    emailed and cannot be turned off."""
+
+    class InputSerializer(serializers.Serializer):
+        rules = PreferenceSerializer(many=True, allow_empty=True)
+
+    OutputSerializer = inline_serializer(
+        "NotificationPreferencesOutput",
+        fields={
+            "rules": PreferenceSerializer(many=True),
+            "overdue_always_emailed": serializers.BooleanField(),
+        },
+    )
+
+    def _payload(self, user: Any) -> dict[str, Any]:
+        return {"rules": selectors.notification_preferences_for(user=user), "overdue_always_emailed": True}
+
+    @extend_schema(tags=["notifications"], responses={200: OutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(self._payload(request.user))
+
+    @extend_schema(tags=["notifications"], request=InputSerializer, responses={200: OutputSerializer})
+    def put(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = {row["rule"]: row["email"] for row in data.validated_data["rules"]}
+        services.notification_preferences_update(user=request.user, changes=changes, actor=request.user)
+        return Response(self._payload(request.user))

@@ -1,0 +1,28 @@
+"""One sweep now, synchronously: the same code the beat task runs every minute."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from notifications.services import deadlines_sweep, notification_send_pending
+
+
+class Command(BaseCommand):
+    help = "Run one deadline sweep now (the beat task's code) and print what it did."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--send",
+            action="store_true",
+            help="Also send the pending emails in this process instead of leaving them to a worker.",
+        )
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        result = deadlines_sweep()
+        self.stdout.write(
+            f"deadlines swept: {result.deadlines}; notifications created: {result.notifications}; "
+            f"newly missed: {result.missed}; sends re-enqueued: {result.redelivered}"
+        )
+        if options["send"]:
+            sent = notification_send_pending()
+            self.stdout.write(f"emails sent: {sent}")

@@ -1,0 +1,263 @@
+"""Sending: at most once per notification, retried with back-off, ending in sent or a visible
+failed; lost messages recovered by the redeliver step; agenda notices; the sync command."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from notifications import services
+from notifications.models import Notification, NotificationDelivery
+from notifications.services import (
+    deadlines_sweep,
+    meeting_members_notify,
+    notification_send,
+    notifications_redeliver,
+    retry_backoff,
+)
+from notifications.tasks import notification_send_task
+from tests.notifications.factories import YOUTH_FIRST, YOUTH_LAST
+from tests.notifications.support import T0, H, all_email_text, build_world, open_rule
+
+
+@pytest.fixture
+def world(cast):  # type: ignore[no-untyped-def]
+    return build_world(cast)
+
+
+@pytest.fixture
+def pending(world, clock):  # type: ignore[no-untyped-def]
+    """One pending notification (the written-report upcoming reminder), its send not yet run."""
+    open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 24 * H)
+    deadlines_sweep(redeliver=False)
+    return Notification.objects.get()
+
+
+class FlakyBackend:
+    """A mail backend that fails the first `failures` sends."""
+
+    failures = 0
+    calls = 0
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pass
+
+    def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        type(self).calls += 1
+        if type(self).calls <= type(self).failures:
+            raise ConnectionRefusedError("smtp.example.invalid refused jane@example.invalid")
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+@pytest.fixture
+def flaky(settings):  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND = "tests.notifications.test_delivery.FlakyBackend"
+    FlakyBackend.calls = 0
+    return FlakyBackend
+
+
+def test_a_send_goes_out_once_and_is_recorded(pending):
+    # when
+    first = notification_send(notification_id=pending.pk)
+    second = notification_send(notification_id=pending.pk)  # a redelivered message
+
+    # then
+    assert (first.outcome, second.outcome) == ("sent", "already")
+    assert len(mail.outbox) == 1
+    pending.refresh_from_db()
+    assert (pending.delivery_status, pending.attempts, pending.redeliver_after) == ("sent", 1, None)
+    assert list(pending.deliveries.values_list("outcome", "error_class")) == [("sent", "")]
+    message = mail.outbox[0].message()
+    assert message["X-Harbor-Notification"] == str(pending.pk)
+    assert message["Message-ID"] == f"<harbor-notification-{pending.pk}@safeharbor.invalid>"
+
+
+def test_a_mail_error_is_retried_with_back_off_then_sent(pending, flaky, settings):
+    settings.HARBOR_NOTIFICATION_RETRY_BASE = 30
+    flaky.failures = 2
+
+    first = notification_send(notification_id=pending.pk)
+    pending.refresh_from_db()
+    assert first.outcome == "retry" and 30 <= first.retry_in <= 33
+    assert pending.delivery_status == "pending" and pending.attempts == 1
+    # the redeliver step waits for the back-off
+    assert pending.redeliver_after >= T0 + 24 * H + dt.timedelta(seconds=30)
+
+    second = notification_send(notification_id=pending.pk)
+    assert second.outcome == "retry" and 60 <= second.retry_in <= 66
+    assert notification_send(notification_id=pending.pk).outcome == "sent"
+
+    pending.refresh_from_db()
+    assert (pending.delivery_status, pending.attempts) == ("sent", 3)
+    log = list(pending.deliveries.values_list("outcome", "error_class"))
+    assert log == [("error", "ConnectionRefusedError"), ("error", "ConnectionRefusedError"), ("sent", "")]
+    assert len(mail.outbox) == 1
+
+
+def test_retries_end_in_a_visible_failed_state(pending, flaky, settings, make_client, cast):
+    settings.HARBOR_NOTIFICATION_MAX_ATTEMPTS = 3
+    flaky.failures = 99
+
+    outcomes = [notification_send(notification_id=pending.pk).outcome for _ in range(4)]
+
+    assert outcomes == ["retry", "retry", "failed", "already"]
+    pending.refresh_from_db()
+    assert (pending.delivery_status, pending.attempts, pending.redeliver_after) == ("failed", 3, None)
+    assert list(pending.deliveries.values_list("outcome", flat=True)) == ["error", "error", "failed"]
+    # the error's message (an address, server text) is never stored
+    assert not NotificationDelivery.objects.filter(error_class__contains="@").exists()
+    # the inbox still has it, and shows the failure
+    row = make_client(cast.sheriff_worker).get("/api/v1/notifications/").json()["results"][0]
+    assert row["delivery_status"] == "failed"
+
+
+def test_the_task_retries_through_celery(pending, flaky, eager_celery, settings):
+    settings.HARBOR_NOTIFICATION_RETRY_BASE = 0.01
+    flaky.failures = 1
+
+    notification_send_task.delay(pending.pk)
+
+    pending.refresh_from_db()
+    assert (pending.delivery_status, pending.attempts) == ("sent", 2)
+
+
+def test_the_task_retries_when_the_database_is_unreachable(pending, eager_celery, settings):
+    from django.db import OperationalError
+
+    settings.HARBOR_NOTIFICATION_RETRY_BASE = 0.01
+    real = services.notification_send
+    calls = []
+
+    def unreachable_once(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    with mock.patch("notifications.tasks.notification_send", side_effect=unreachable_once):
+        notification_send_task.delay(pending.pk)
+
+    pending.refresh_from_db()
+    assert len(calls) == 2
+    assert pending.delivery_status == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_backoff_is_exponential_and_capped(settings):
+    settings.HARBOR_NOTIFICATION_RETRY_BASE = 10
+    settings.HARBOR_NOTIFICATION_RETRY_CAP = 100
+    delays = [retry_backoff(n) for n in range(1, 7)]
+    for delay, base in zip(delays, [10, 20, 40, 80, 100, 100], strict=True):
+        assert base <= delay <= base * 1.1
+
+
+def test_redeliver_requeues_only_what_waited_past_its_grace(pending, settings, eager_celery, django_capture_on_commit_callbacks):
+    settings.HARBOR_NOTIFICATION_REDELIVER_AFTER = 300
+    # the message of the sweep was lost (the commit hooks never ran here)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_redeliver(now=T0 + 24 * H + dt.timedelta(seconds=299)) == 0
+    assert mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_redeliver(now=T0 + 24 * H + dt.timedelta(seconds=300)) == 1
+
+    pending.refresh_from_db()
+    assert pending.delivery_status == "sent" and len(mail.outbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_redeliver(now=T0 + 48 * H) == 0
+
+
+def test_the_sweep_runs_the_redeliver_step(pending, clock, eager_celery, django_capture_on_commit_callbacks):
+    clock.move_to(T0 + 24 * H + dt.timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = deadlines_sweep()
+
+    assert result.redelivered == 1
+    assert len(mail.outbox) == 1
+
+
+def test_an_unavailable_broker_loses_nothing(world, clock, django_capture_on_commit_callbacks):
+    open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 24 * H)
+
+    with mock.patch.object(notification_send_task, "delay", side_effect=ConnectionError("broker down")):
+        with django_capture_on_commit_callbacks(execute=True):
+            deadlines_sweep()
+
+    assert Notification.objects.get().delivery_status == "pending"  # the redeliver step will send it
+
+
+# --- agenda notices ----------------------------------------------------------------------------------
+
+
+def test_publishing_an_agenda_notifies_every_active_member(world, cast, eager_celery, django_capture_on_commit_callbacks, clock):
+    from accounts.services import user_deactivate
+    from tests.notifications import factories as f
+
+    gone = f.team_membership(world.team, cast.dmh_worker).user
+    user_deactivate(actor=cast.system_admin, user=gone)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = meeting_members_notify(meeting=world.meeting, event="published", actor=cast.mdt_coordinator)
+
+    assert created == 2
+    notices = Notification.objects.filter(meeting_id=world.meeting.pk)
+    assert sorted(n.recipient.username for n in notices) == ["mdt_coordinator", "mdt_member"]
+    assert {(n.rule, n.stage, n.reason, n.delivery_status) for n in notices} == {("mdt_agenda", "notice", "member", "sent")}
+    assert sorted(m.subject for m in mail.outbox) == [f"[Safe Harbor] Agenda published — STAR meeting M-{world.meeting.pk}"] * 2
+    assert f"/api/v1/mdt/meetings/{world.meeting.pk}/agenda/" in mail.outbox[0].body
+    assert YOUTH_FIRST not in all_email_text() and YOUTH_LAST not in all_email_text()
+
+
+def test_an_agenda_change_notifies_again_and_respects_preferences(world, cast, eager_celery, django_capture_on_commit_callbacks):
+    services.notification_preferences_update(user=cast.mdt_member, changes={"mdt_agenda": False}, actor=cast.mdt_member)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_members_notify(meeting=world.meeting, event="published", actor=cast.mdt_coordinator)
+        meeting_members_notify(meeting=world.meeting, event="changed", actor=cast.mdt_coordinator)
+
+    assert Notification.objects.filter(recipient=cast.mdt_member).count() == 2
+    assert [m.to for m in mail.outbox] == [[cast.mdt_coordinator.email]] * 2
+    assert "Agenda changed" in mail.outbox[1].subject
+
+
+# --- the synchronous command ---------------------------------------------------------------------------
+
+
+def test_sweep_deadlines_command_runs_one_sweep_and_can_send(world, clock):
+    open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 24 * H)
+    out = StringIO()
+
+    call_command("sweep_deadlines", "--send", stdout=out)
+
+    assert "deadlines swept: 1; notifications created: 1" in out.getvalue()
+    assert "emails sent: 1" in out.getvalue()
+    assert len(mail.outbox) == 1
+    out = StringIO()
+    call_command("sweep_deadlines", "--send", stdout=out)
+    assert "deadlines swept: 0; notifications created: 0" in out.getvalue() and len(mail.outbox) == 1
+
+
+def test_the_beat_schedule_runs_the_sweep_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["deadlines-sweep"]
+    assert entry == {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0}
+
+
+def test_the_beat_task_is_the_commands_code(world, clock, eager_celery, django_capture_on_commit_callbacks):
+    from notifications.tasks import sweep_deadlines_task
+
+    open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 24 * H)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sweep_deadlines_task()
+
+    assert result == {"deadlines": 1, "notifications": 1, "redelivered": 0}
+    assert len(mail.outbox) == 1

@@ -1,0 +1,283 @@
+"""The sweep: every stage of every rule, missing, escalation, substitutes, preferences, and
+the promise that a reminder is created once and only once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from accounts.services import user_deactivate
+from notifications.models import Deadline, Notification, NotificationPreference
+from notifications.services import deadline_meet, deadlines_sweep, notification_preferences_update
+from tests.notifications import factories as f
+from tests.notifications.factories import YOUTH_FIRST, YOUTH_LAST
+from tests.notifications.support import (
+    RULE_CASES,
+    T0,
+    H,
+    all_email_text,
+    build_world,
+    open_rule,
+    stage_notifications,
+    usernames,
+)
+
+
+@pytest.fixture
+def world(cast):  # type: ignore[no-untyped-def]
+    return build_world(cast)
+
+
+@pytest.mark.parametrize("rc", RULE_CASES, ids=lambda rc: rc.code)
+def test_every_stage_of_every_rule(world, cast, sweep, clock, rc):
+    # given the deadline opened at T0
+    deadline = open_rule(world, rc.code)
+
+    # when nothing has come yet
+    clock.move_to(T0 + rc.upcoming - H / 60)
+    assert sweep().notifications == 0
+
+    # upcoming: the responsible people, in the inbox and by email
+    clock.move_to(T0 + rc.upcoming)
+    sweep()
+    upcoming = stage_notifications(deadline, "upcoming")
+    assert usernames(upcoming) == sorted(rc.responsible)
+    assert {n.delivery_status for n in upcoming} == {"sent"}
+    assert {n.reason for n in upcoming} == {"responsible"}
+
+    # due: the same people; the due time has passed unmet, so the deadline is missed
+    # (a sharing grant left to expire is a lawful outcome: met)
+    clock.move_to(T0 + rc.due)
+    sweep()
+    deadline.refresh_from_db()
+    assert usernames(stage_notifications(deadline, "due")) == sorted(rc.responsible)
+    assert deadline.status == rc.lapse_status
+
+    # overdue: the responsible people and, as escalation, the responsible agency's supervisors
+    if rc.overdue is not None:
+        clock.move_to(T0 + rc.overdue)
+        sweep()
+        overdue = stage_notifications(deadline, "overdue")
+        assert usernames(overdue) == sorted(rc.responsible + rc.supervisors)
+        assert {n.recipient.username for n in overdue if n.reason == "escalation"} == set(rc.supervisors)
+
+    # and nothing more, however often the sweep runs
+    deadline.refresh_from_db()
+    assert deadline.next_reminder_at is None
+    emails = len(mail.outbox)
+    clock.move_to(T0 + 90 * 24 * H)
+    assert sweep().notifications == 0
+    assert len(mail.outbox) == emails == Notification.objects.count()
+    assert YOUTH_FIRST not in all_email_text() and YOUTH_LAST not in all_email_text()
+
+
+def test_a_late_first_sweep_sends_only_the_latest_stage(world, sweep, clock):
+    deadline = open_rule(world, "written_report_36h")
+
+    clock.move_to(T0 + 37 * H)
+    sweep()
+
+    assert set(Notification.objects.filter(deadline=deadline).values_list("stage", flat=True)) == {"overdue"}
+    deadline.refresh_from_db()
+    assert (deadline.status, deadline.missed_at) == ("missed", T0 + 36 * H)
+
+
+def test_meeting_the_deadline_stops_further_reminders(world, sweep, clock):
+    deadline = open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 25 * H)
+    sweep()
+    assert Notification.objects.filter(deadline=deadline, stage="upcoming").count() == 1
+
+    # when the written report is recorded
+    deadline_meet(rule_code="written_report_36h", target=world.referral, met_at=T0 + 26 * H)
+    clock.move_to(T0 + 40 * H)
+    result = sweep()
+
+    # then
+    assert result.deadlines == 0 and result.notifications == 0
+    assert Notification.objects.filter(deadline=deadline).count() == 1
+
+
+def test_a_deactivated_creator_is_skipped_for_the_next_responsible_person(world, cast, sweep, clock):
+    # given the referral's creator left, and no one of the Sheriff's Department is on the case
+    deadline = open_rule(world, "written_report_36h")
+    user_deactivate(actor=cast.system_admin, user=cast.sheriff_worker)
+
+    clock.move_to(T0 + 24 * H)
+    sweep()
+
+    # then the supervisors of the responsible agency stand in
+    upcoming = stage_notifications(deadline, "upcoming")
+    assert usernames(upcoming) == ["sheriff_supervisor"]
+    assert upcoming[0].reason == "substitute"
+
+
+def test_a_deactivated_team_member_is_skipped_while_others_remain(world, cast, sweep, clock):
+    deadline = open_rule(world, "first_response_90m")  # responsible: the creator + DCFS team members
+    user_deactivate(actor=cast.system_admin, user=cast.dcfs_worker)
+
+    clock.move_to(T0 + 60 * H / 60)
+    sweep()
+
+    assert usernames(stage_notifications(deadline, "upcoming")) == ["sheriff_worker"]
+
+
+def test_a_deactivated_assignee_hands_over_to_the_agency_supervisors(world, cast, sweep, clock):
+    deadline = open_rule(world, "action_item_due")
+    user_deactivate(actor=cast.system_admin, user=cast.probation_worker)
+
+    clock.move_to(T0 + 4 * 24 * H)
+    sweep()
+
+    assert usernames(stage_notifications(deadline, "upcoming")) == ["probation_supervisor"]
+
+
+def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, cast, sweep, clock):
+    other = f.meeting(world.team, starts_at=T0 + 7 * 24 * H, creator=cast.dcfs_supervisor)
+    from notifications.services import deadline_open
+
+    deadline = deadline_open(rule_code="agenda_publish_48h", target=other, starts_at=T0)
+    user_deactivate(actor=cast.system_admin, user=cast.mdt_coordinator)
+
+    clock.move_to(T0 + 80 * H)
+    sweep()
+
+    assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
+
+
+def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(world, cast, django_capture_on_commit_callbacks, eager_celery, clock):
+    deadline = open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 24 * H)
+    deadlines_sweep()  # created, but its send not run (the commit hooks are not executed here)
+    user_deactivate(actor=cast.system_admin, user=cast.sheriff_worker)
+
+    from notifications.services import notification_send
+
+    notification = Notification.objects.get(deadline=deadline)
+    assert notification_send(notification_id=notification.pk).outcome == "skipped"
+    notification.refresh_from_db()
+    assert notification.delivery_status == "inbox_only"
+    assert mail.outbox == []
+
+
+def test_email_preferences_are_honoured_but_the_escalation_cannot_be_turned_off(world, cast, sweep, clock):
+    # given the creator turned email off for written-report reminders
+    notification_preferences_update(user=cast.sheriff_worker, changes={"written_report_36h": False}, actor=cast.sheriff_worker)
+    deadline = open_rule(world, "written_report_36h")
+
+    clock.move_to(T0 + 24 * H)
+    sweep()
+    clock.move_to(T0 + 37 * H)
+    sweep()
+
+    # then the inbox has both, the email only the overdue one
+    stages = dict(Notification.objects.filter(deadline=deadline, recipient=cast.sheriff_worker).values_list("stage", "delivery_status"))
+    assert stages == {"upcoming": "inbox_only", "overdue": "sent"}
+    assert [m.to for m in mail.outbox if "Overdue" in m.subject and m.to == [cast.sheriff_worker.email]]
+    assert not [m for m in mail.outbox if m.to == [cast.sheriff_worker.email] and "Upcoming" in m.subject]
+    assert NotificationPreference.objects.filter(user=cast.sheriff_worker, email=False).count() == 1
+
+
+def test_a_person_without_an_email_address_still_gets_the_inbox_entry(world, cast, sweep, clock):
+    type(cast.sheriff_worker).objects.filter(pk=cast.sheriff_worker.pk).update(email="")
+    deadline = open_rule(world, "written_report_36h")
+
+    clock.move_to(T0 + 24 * H)
+    sweep()
+
+    assert Notification.objects.get(deadline=deadline).delivery_status == "inbox_only"
+    assert mail.outbox == []
+
+
+def test_the_email_carries_no_identifying_detail(world, cast, sweep, clock):
+    deadline = open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 24 * H)
+    sweep()
+
+    (message,) = mail.outbox
+    assert message.subject == f"[Safe Harbor] Upcoming: written report due — Referral R-{world.referral.pk}"
+    assert "Tue Apr 7, 2026 10:00 PM PDT" in message.body  # due T0 + 36 h, shown in Pacific time
+    assert f"http://127.0.0.1:8000/api/v1/referrals/{world.referral.pk}/" in message.body
+    assert "11166(a)" in message.body
+    html = message.alternatives[0][0]
+    assert "Referral R-" in html and "Pacific time" in html
+    assert message.extra_headers["X-Harbor-Notification"] == str(Notification.objects.get(deadline=deadline).pk)
+    text = all_email_text()
+    for secret in [YOUTH_FIRST, YOUTH_LAST, "2010", "bus station", cast.sheriff_worker.last_name]:
+        assert secret not in text
+
+
+def test_one_notification_per_deadline_stage_and_recipient(world, cast, clock):
+    deadline = open_rule(world, "first_response_90m")
+    clock.move_to(T0 + 60 * H / 60)
+    deadlines_sweep()
+
+    # when the same stage is swept again (as a second sweeper that raced past the claim would)
+    Deadline.objects.filter(pk=deadline.pk).update(next_stage="upcoming", next_reminder_at=T0)
+    deadlines_sweep()
+
+    # then the unique constraint kept it at one per person
+    assert Notification.objects.filter(deadline=deadline, stage="upcoming").count() == 2
+
+
+def test_the_sweep_counts_what_it_did(world, clock):
+    open_rule(world, "written_report_36h")
+    open_rule(world, "missing_ncmec_24h")
+
+    clock.move_to(T0 + 36 * H)
+    result = deadlines_sweep(redeliver=False)
+
+    # written report: due (its creator); NCMEC: overdue (the DCFS worker and two supervisors)
+    assert (result.deadlines, result.missed) == (2, 2)
+    assert result.notifications == Notification.objects.count() == 4
+
+
+def test_the_sweep_works_in_batches(world, cast, clock):
+    for _ in range(7):
+        referral = f.ReferralFactory(created_by=cast.dcfs_worker)
+        from notifications.services import deadline_open
+
+        deadline_open(rule_code="written_report_36h", target=referral, starts_at=T0)
+    clock.move_to(T0 + 24 * H)
+
+    result = deadlines_sweep(batch_size=3)
+
+    assert (result.deadlines, result.notifications) == (7, 7)
+
+
+def test_the_sweep_cost_grows_with_what_is_due_not_with_the_table(world, cast, clock):
+    from notifications.services import deadline_open
+
+    def many(n: int) -> None:
+        for _ in range(n):
+            deadline_open(rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0 + 30 * 24 * H)
+
+    open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 24 * H)
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        deadlines_sweep(redeliver=False)
+    # given many more deadlines that are not due
+    many(40)
+    Deadline.objects.filter(rule__code="written_report_36h", referral=world.referral).update(next_stage="upcoming", next_reminder_at=T0 + 24 * H)
+    Notification.objects.all().delete()
+    with CaptureQueriesContext(connection) as large:
+        deadlines_sweep(redeliver=False)
+
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+@pytest.mark.postgres
+def test_the_sweep_reads_through_the_partial_index(world, clock):
+    open_rule(world, "written_report_36h")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = (
+            Deadline.objects.filter(next_reminder_at__lte=T0).order_by("next_reminder_at", "id").values("id").query.sql_with_params()
+        )
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "deadline_next_reminder_idx" in plan
