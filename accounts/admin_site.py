@@ -13,6 +13,23 @@ from django_otp.admin import OTPAdminAuthenticationForm
 from .permissions import is_admin
 
 
+class HarborOTPAdminAuthenticationForm(OTPAdminAuthenticationForm):
+    """django-otp's admin login, without making people pick a device from a list: a six-digit
+    code is checked against the user's own authenticator, anything else against their recovery
+    codes. (Only the user's own confirmed devices are ever considered.)"""
+
+    def _chosen_device(self, user):  # type: ignore[no-untyped-def]
+        device = super()._chosen_device(user)
+        if device is not None:
+            return device
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        token = (self.cleaned_data.get("otp_token") or "").strip()
+        model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+        return model.objects.filter(user=user, confirmed=True).first()
+
+
 class HarborAdminSite(admin.AdminSite):
     site_header = "Safe Harbor — agency access"
     site_title = "Safe Harbor admin"
@@ -20,7 +37,7 @@ class HarborAdminSite(admin.AdminSite):
 
     @property
     def login_form(self):  # type: ignore[override]
-        return OTPAdminAuthenticationForm if settings.HARBOR_MFA_ENFORCED else AdminAuthenticationForm
+        return HarborOTPAdminAuthenticationForm if settings.HARBOR_MFA_ENFORCED else AdminAuthenticationForm
 
     @property
     def login_template(self):  # type: ignore[override]

@@ -31,4 +31,8 @@ class Command(BaseCommand):
         self.stdout.write("\nDemo logins (synthetic people; every password is the same):")
         for username, agency, role in rows:
             self.stdout.write(f"  {username:<28} {agency:<10} {role}")
-        self.stdout.write(f"  password: {DEMO_PASSWORD}\n")
+        self.stdout.write(f"  password: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "  admin roles (agency_admin, sysadmin, auditor) also need a one-time code, on the API (`otp`)\n"
+            "  and the admin site: `.venv/bin/python manage.py demo_otp <username>` prints the current one.\n"
+        )

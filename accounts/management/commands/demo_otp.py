@@ -1,0 +1,22 @@
+"""Print the current one-time code of a demo admin's authenticator (demo data only)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import demo_otp_code
+from accounts.models import User
+
+
+class Command(BaseCommand):
+    help = "Print the current TOTP code of a demo user (the demo's stand-in for a phone)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("username")
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production":
+            raise CommandError("demo_otp refuses to run with production settings.")
+        user = User.objects.filter(username=options["username"], email__endswith="@example.invalid").first()
+        if user is None:
+            raise CommandError("No such demo user.")
+        self.stdout.write(demo_otp_code(user))
