@@ -157,3 +157,40 @@ def test_admin_site_login_requires_the_code(agencies, client):  # type: ignore[n
         )
         assert ok.status_code == 302, re.sub(r"\s+", " ", ok.content.decode())[:400]
         assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_site_takes_the_code_without_a_device_choice(agencies, client):  # type: ignore[no-untyped-def]
+    # given an enrolled admin who types only user name, password and the code
+    admin = UserFactory(username="quick_admin", agency=agencies["DCFS"], role="agency_admin")
+    with time_machine.travel(T0, tick=False):
+        device = TOTPDevice.objects.create(user=admin, name="phone", confirmed=True)
+        # when
+        ok = client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "quick_admin", "password": TEST_PASSWORD, "otp_token": code_for(device)},
+        )
+        # then
+        assert ok.status_code == 302
+        assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_demo_admins_are_enrolled_and_demo_otp_prints_their_code(agencies):  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accounts.demo import DEMO_PASSWORD, seed_demo_users
+
+    with time_machine.travel(T0, tick=False):
+        seed_demo_users()
+        out = StringIO()
+        call_command("demo_otp", "dcfs_agency_admin", stdout=out)
+        response = APIClient().post(
+            "/api/v1/auth/token/",
+            {"username": "dcfs_agency_admin", "password": DEMO_PASSWORD, "otp": out.getvalue().strip()},
+            format="json",
+        )
+        assert response.status_code == 200
+        assert authed(response.json()["token"]).get("/api/v1/users/").status_code == 200
