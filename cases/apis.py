@@ -23,7 +23,7 @@ from accounts.authentication import IsAuthenticatedWithMfa
 from accounts.models import Agency, User
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
-from config.api import ApplicationError, PageNumberPagination, etag_for
+from config.api import ApplicationError, BoundedIsoDateTimeFilter, PageNumberPagination, etag_for
 
 from . import selectors, services
 from .crypto import blind_index
@@ -80,28 +80,12 @@ def _audit_rows(
 
 
 class CaseDataApi(generics.GenericAPIView):
-    """Base of every case endpoint: case roles only (403 for every other role, whatever the
-    object), and a denied action is itself recorded in the audit log."""
+    """Base of every case endpoint: case roles only (see CaseDataRole). A refused action is
+    recorded in the audit log (as `audit_object_type`) by the shared exception handler."""
 
     permission_classes = [IsAuthenticatedWithMfa, CaseDataRole]
     pagination_class = None
     audit_object_type = ""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        denied = isinstance(exc, exceptions.PermissionDenied) or (
-            isinstance(exc, ApplicationError) and exc.code == "forbidden"
-        )
-        user = getattr(self.request, "user", None)
-        if denied and user is not None and user.is_authenticated:
-            audit_record(
-                actor=user,
-                action=Action.PERMISSION_DENIED,
-                object_type=self.audit_object_type or self.__class__.__name__,
-                object_id=self.kwargs.get("pk", ""),
-                outcome=AuditEvent.Outcome.DENIED,
-                detail={"method": self.request.method},
-            )
-        return super().handle_exception(exc)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         # Views without one list serializer (actions, details) still answer OPTIONS.
@@ -510,8 +494,8 @@ class ReferralFilter(django_filters.FilterSet):
     case = django_filters.NumberFilter(field_name="case_id")
     referring_agency = django_filters.CharFilter(field_name="referring_agency__code")
     receiving_agency = django_filters.CharFilter(field_name="receiving_agency__code")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Referral

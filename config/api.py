@@ -69,6 +69,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         if exc.fields:
             body["errors"] = exc.fields
+        if exc.status_code in DENIED_STATUSES:
+            _audit_denial(context, exc.status_code)
         return Response(body, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
@@ -89,7 +91,49 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, exceptions.NotFound):
         response.data = {"detail": "Not found.", "code": "not_found"}
+    if response.status_code in DENIED_STATUSES:
+        _audit_denial(context, response.status_code)
     return response
+
+
+#: Answers that refuse an authenticated caller: not allowed (403) or not visible to them (404).
+DENIED_STATUSES = frozenset({status.HTTP_403_FORBIDDEN, status.HTTP_404_NOT_FOUND})
+
+
+def _audit_denial(context: dict, status_code: int) -> None:
+    """SPEC §5: a refused read or write is itself an audit event (`permission_denied`, outcome
+    `denied`). The one place denials are recorded, for every API view: 403 (visible but not
+    allowed) and 404 (not visible — an attempt at an object one may not see is recorded too,
+    the caller still learns nothing). Anonymous callers have no actor and are not recorded. The
+    event has ids and codes only, and its own transaction: the refused change was rolled back."""
+    from django.db import transaction
+
+    from audit.models import AuditEvent
+    from audit.services import audit_record
+
+    request = context.get("request")
+    view = context.get("view")
+    user = getattr(request, "user", None)
+    if view is None or user is None or not getattr(user, "is_authenticated", False):
+        return
+    kwargs = getattr(view, "kwargs", None) or {}
+    object_type = getattr(view, "audit_object_type", "") or _snake(type(view).__name__.removesuffix("Api"))
+    detail: dict[str, Any] = {"method": request.method, "status": status_code}
+    # Nested ids of the path (a note, a team member…); never a free-text or secret path part.
+    detail.update({k: v for k, v in kwargs.items() if k != "pk" and isinstance(v, int)})
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.PERMISSION_DENIED,
+            object_type=object_type,
+            object_id=kwargs.get("pk", ""),
+            outcome=AuditEvent.Outcome.DENIED,
+            detail=detail,
+        )
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -121,6 +165,17 @@ def _depth(value: Any, limit: int, depth: int = 0) -> int:
     return depth
 
 
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL stores no NUL character in text or JSON: such input is refused at the door."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class DepthLimitedJSONParser(parsers.JSONParser):
     """JSON parser that refuses bodies over the size limit (413) and absurdly deep nesting (413)."""
 
@@ -135,6 +190,8 @@ class DepthLimitedJSONParser(parsers.JSONParser):
             raise PayloadTooLarge("JSON nested too deeply.") from exc
         if _depth(data, settings.HARBOR_MAX_JSON_DEPTH) > settings.HARBOR_MAX_JSON_DEPTH:
             raise PayloadTooLarge("JSON nested too deeply.")
+        if _has_nul(data):
+            raise exceptions.ParseError("Text may not contain NUL characters.")
         return data
 
 
@@ -157,3 +214,50 @@ def check_if_match(request: Any, obj: Any) -> None:
 
 def json_dumps_canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+# --- time input -----------------------------------------------------------------------------------
+#: Times outside these years are typing mistakes; refusing them keeps clock arithmetic and
+#: PostgreSQL (which refuses offsets beyond ±15:59 and years past 294276) away from nonsense.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def _bounded_utc(value: Any) -> Any:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            return None
+    return value
+
+
+def _iso_datetime_filter() -> Any:
+    import django_filters
+    from django import forms
+    from django_filters.fields import IsoDateTimeField
+
+    class BoundedIsoDateTimeField(IsoDateTimeField):
+        def strptime(self, value: str, format: str) -> Any:  # noqa: A002
+            parsed = _bounded_utc(super().strptime(value, format))
+            if parsed is None:
+                raise ValueError("out of range")
+            return parsed
+
+        def to_python(self, value: Any) -> Any:
+            result = super().to_python(value)
+            if result is not None and _bounded_utc(result) is None:
+                raise forms.ValidationError(f"Must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
+            return _bounded_utc(result) if result is not None else None
+
+    class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+        """An ISO 8601 time filter that answers 400 for impossible times instead of letting the
+        database fail on them."""
+
+        field_class = BoundedIsoDateTimeField
+
+    return BoundedIsoDateTimeFilter
+
+
+BoundedIsoDateTimeFilter = _iso_datetime_filter()

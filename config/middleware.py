@@ -81,4 +81,7 @@ class BodySizeLimitMiddleware:
             return JsonResponse({"detail": "Invalid Content-Length.", "code": "invalid"}, status=400)
         if length > settings.HARBOR_MAX_BODY_BYTES:
             return JsonResponse({"detail": "Request body too large.", "code": "too_large"}, status=413)
+        # No NUL in a path or query: the database could not store or compare it (a 500 otherwise).
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, vs in request.GET.lists() for v in vs):
+            return JsonResponse({"detail": "Invalid character in the request.", "code": "invalid"}, status=400)
         return self.get_response(request)

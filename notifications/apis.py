@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record_many
-from config.api import ApplicationError, CursorPagination
+from config.api import ApplicationError, BoundedIsoDateTimeFilter, CursorPagination
 
 from . import selectors, services
 from .models import Deadline, Notification
@@ -35,8 +35,8 @@ class NotificationPagination(CursorPagination):
 class DeadlineFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Deadline.Status.choices)
     rule = django_filters.CharFilter(field_name="rule__code")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = BoundedIsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
+    due_after = BoundedIsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
     agency = django_filters.CharFilter(field_name="agency__code")
     case = django_filters.NumberFilter(field_name="case_id")
     referral = django_filters.NumberFilter(field_name="referral_id")
@@ -79,11 +79,13 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
 
 
 def _audit_shown(user: Any, deadlines: list[Deadline]) -> None:
-    """One 'list' event per deadline shown (with its youth), in one INSERT."""
+    """One 'list' event per deadline shown (with its youth), in one INSERT; an empty page is
+    recorded too (the read happened, whatever it found)."""
+    entries = [AuditEntry(AuditEvent.Action.LIST, "deadline", d.pk, d.youth_id) for d in deadlines]
     with transaction.atomic():
         audit_record_many(
             actor=user,
-            entries=[AuditEntry(AuditEvent.Action.LIST, "deadline", d.pk, d.youth_id) for d in deadlines],
+            entries=entries or [AuditEntry(AuditEvent.Action.LIST, "deadline", "", None, detail={"count": 0})],
         )
 
 
@@ -109,6 +111,8 @@ class DeadlineListApi(ListAPIView):
 
 
 class DeadlineWaiveApi(APIView):
+    audit_object_type = "deadline"
+
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
 
@@ -171,6 +175,8 @@ class NotificationUnreadCountApi(APIView):
 
 
 class NotificationReadApi(APIView):
+    audit_object_type = "notification"
+
     @extend_schema(tags=["notifications"], request=None, responses={200: NotificationOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         notification = selectors.notification_get_for(user=request.user, pk=pk)
