@@ -33,10 +33,10 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-## bench: county-scale benchmark on PostgreSQL + Redis (SIZE=county|state).
+## bench: county-scale benchmark on PostgreSQL + Redis (SIZE=county|state; BENCH_ARGS="--proposals all" …).
 SIZE ?= county
 bench: $(STAMP)
-	@$(PY) bench/run.py --size $(SIZE)
+	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
 
 lock:
 	$(PY) -m pip install --quiet pip-tools && $(VENV)/bin/pip-compile --quiet --strip-extras -o requirements.txt requirements.in

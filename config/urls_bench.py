@@ -6,10 +6,13 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .urls import handler400, handler403, handler404, handler500  # noqa: F401 - the same JSON error pages
 from .urls import urlpatterns as base_urlpatterns
 
 
 class FloorApi(APIView):
+    """The default authentication and permission classes of every API view, and nothing else."""
+
     def get(self, request):  # type: ignore[no-untyped-def]
         return Response({"ok": True})
 
