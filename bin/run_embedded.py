@@ -23,7 +23,7 @@ PORT = os.environ.get("HARBOR_PORT", "8000")
 def main() -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local")}
     env.setdefault("HARBOR_BASE_URL", f"http://{HOST}:{PORT}")
-    for sub in ("var", "var/broker/out", "var/broker/processed", "var/mail"):
+    for sub in ("var", "var/broker/out", "var/broker/processed", "var/broker/control", "var/mail"):
         (ROOT / sub).mkdir(parents=True, exist_ok=True)
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
