@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api import PageNumberPagination, check_if_match, etag_for
+from config.api import ApplicationError, PageNumberPagination, check_if_match, etag_for
 
 from . import mfa, services
 from .models import Agency, User
@@ -184,7 +184,7 @@ class UserListCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer})
     def post(self, request: Request) -> Response:
         if request.user.effective_role == Role.SUPERVISOR:
-            return Response({"detail": "Only admins manage users.", "code": "forbidden"}, status=403)
+            raise ApplicationError("Only admins manage users.", code="forbidden")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -226,7 +226,7 @@ class UserDetailApi(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         user = self._get(request, pk)
         if request.user.effective_role == Role.SUPERVISOR:
-            return Response({"detail": "Only admins manage users.", "code": "forbidden"}, status=403)
+            raise ApplicationError("Only admins manage users.", code="forbidden")
         check_if_match(request, user)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)

@@ -116,17 +116,18 @@ def _audit_denial(context: dict, status_code: int) -> None:
     user = getattr(request, "user", None)
     if view is None or user is None or not getattr(user, "is_authenticated", False):
         return
-    kwargs = getattr(view, "kwargs", None) or {}
+    # The ids of the path (the object, a nested note or team member…) — only values an id can
+    # be (a path may carry any number of digits); never a free-text or secret path part.
+    ids = {k: v for k, v in (getattr(view, "kwargs", None) or {}).items() if isinstance(v, int) and 0 <= v < 2**63}
     object_type = getattr(view, "audit_object_type", "") or _snake(type(view).__name__.removesuffix("Api"))
     detail: dict[str, Any] = {"method": request.method, "status": status_code}
-    # Nested ids of the path (a note, a team member…); never a free-text or secret path part.
-    detail.update({k: v for k, v in kwargs.items() if k != "pk" and isinstance(v, int)})
+    detail.update({k: v for k, v in ids.items() if k != "pk"})
     with transaction.atomic():
         audit_record(
             actor=user,
             action=AuditEvent.Action.PERMISSION_DENIED,
             object_type=object_type,
-            object_id=kwargs.get("pk", ""),
+            object_id=ids.get("pk", ""),
             outcome=AuditEvent.Outcome.DENIED,
             detail=detail,
         )

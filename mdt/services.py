@@ -48,6 +48,13 @@ def _forbid_unless_coordinator(*, actor: Any, team_id: int) -> None:
         raise ApplicationError("Only the team's coordinators may do that.", code="forbidden")
 
 
+def _forbid_unless_member(*, actor: Any, team: MDTTeam) -> None:
+    """SPEC §1: an MDT member records attendance and review outcomes at their team's meetings
+    (building and publishing the agenda stays with the coordinators)."""
+    if not selectors.is_team_member(user=actor, team=team):
+        raise ApplicationError("Only the team's members may do that.", code="forbidden")
+
+
 def _lock_meeting(meeting: Meeting) -> Meeting:
     """Re-read the meeting under a row lock: agenda positions and status changes of one meeting
     are serialised (on SQLite the IMMEDIATE transaction already is)."""
@@ -468,7 +475,7 @@ def _require_in_session(meeting: Meeting) -> None:
 @transaction.atomic
 def agenda_item_review(*, item: AgendaItem, summary: str, decisions: str = "", actor: Any) -> AgendaItem:
     meeting = _lock_meeting(item.meeting)
-    _forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
+    _forbid_unless_member(actor=actor, team=meeting.team)
     _require_in_session(meeting)
     item = AgendaItem.objects.select_related("case").get(pk=item.pk)
     created = item.reviewed_at is None
@@ -493,7 +500,7 @@ def attendance_record(
     *, meeting: Meeting, user: User, present: bool, agency: Agency | None = None, actor: Any
 ) -> tuple[Attendance, bool]:
     meeting = _lock_meeting(meeting)
-    _forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
+    _forbid_unless_member(actor=actor, team=meeting.team)
     _require_in_session(meeting)
     agency = agency or user.agency
     if agency is None:

@@ -277,15 +277,7 @@ def deadline_waive(*, deadline: Deadline, reason: str, actor: Any) -> Deadline:
     """A supervisor of the responsible agency waives a deadline, with a reason (403 for anyone
     else who can see it; 409 once it is met, waived or cancelled)."""
     if not (is_supervisor(actor) and deadline.agency_id and actor.agency_id == deadline.agency_id):
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.PERMISSION_DENIED,
-            object_type="deadline",
-            object_id=deadline.pk,
-            youth_id=deadline.youth_id,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"operation": "waive"},
-        )
+        # The refusal is audited by the API's exception handler (this transaction rolls back).
         raise ApplicationError("Only a supervisor of the responsible agency may waive this deadline.", code="forbidden")
     reason = (reason or "").strip()
     if not reason:

@@ -165,7 +165,9 @@ def test_only_receiving_supervisors_decide(people, as_user, action, body):
     assert stranger.status_code == 404
     referral.refresh_from_db()
     assert referral.status == "received"
-    assert AuditEvent.objects.filter(action="permission_denied", object_id=str(referral.pk)).count() == 2
+    # every refusal is audited: the two 403s and the stranger's 404
+    denied = AuditEvent.objects.filter(action="permission_denied", object_id=str(referral.pk))
+    assert sorted(e.detail["status"] for e in denied) == [403, 403, 404]
 
 
 def test_transitions_not_allowed_now_answer_409_and_change_nothing(people, as_user):

@@ -296,9 +296,11 @@ def test_a_member_only_reads(people, star, make_client, frozen):  # type: ignore
         ).status_code
         == 403
     )
+    # SPEC §1: an MDT member records attendance (and review outcomes); building the agenda is
+    # the coordinators'
     assert (
         client.post(f"{url}/attendance/", {"user": people.da_member.pk, "present": True}, format="json").status_code
-        == 403
+        == 201
     )
     assert client.get(f"{url}/suggestions/").status_code == 403
     assert client.get(f"{url}/attendance/").status_code == 200
