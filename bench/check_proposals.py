@@ -45,7 +45,7 @@ def main() -> int:
     old = {
         name: getattr(cs, name) for name in ("case_ids_visible_to", "referral_list_visible_to", "youth_ids_visible_to")
     }
-    old_dups, old_deadlines = cs.youth_possible_duplicates, ns.deadline_list_visible_to
+    old_among, old_deadlines = cs.youth_ids_visible_among, ns.deadline_list_visible_to
 
     def ids(qs: Any) -> set[int]:
         return set(qs.values_list("id", flat=True))
@@ -81,9 +81,14 @@ def main() -> int:
         Person(y.first_name, y.last_name, y.date_of_birth, tuple(y.aliases or ()))
         for y in Youth.objects.order_by("?")[:30]
     ]
-    dup_diff = sum(
-        old_dups(user=u, person=x) != p.youth_possible_duplicates(user=u, person=x) for u in users[:6] for x in people
-    )
+    searches = [(u, x) for u in users[:6] for x in people]
+    before = [cs.youth_possible_duplicates(user=u, person=x) for u, x in searches]
+    cs.youth_ids_visible_among = p.youth_visible_among
+    try:
+        after = [cs.youth_possible_duplicates(user=u, person=x) for u, x in searches]
+    finally:
+        cs.youth_ids_visible_among = old_among
+    dup_diff = sum(b != a for b, a in zip(before, after, strict=True))
     print(f"duplicate search, {6 * len(people)} searches: {'same' if not dup_diff else f'{dup_diff} DIFFERENT'}")
     court = list(Case.objects.exclude(court="").values_list("id", flat=True)[:18])
     agenda_same = ns.open_deadlines_for_cases(case_ids=court) == p.open_deadlines_for_cases(case_ids=court)

@@ -10,7 +10,7 @@ proposed body of a function in cases/, notifications/ or mdt/, same signature, s
 - `referral_ids`   cases.selectors.referral_list_visible_to: a UNION of indexed id sets instead
                    of an OR across subqueries (which forces a scan of every referral).
 - `youth_ids`      cases.selectors.youth_ids_visible_to: the same, for youth.
-- `dup_visible`    cases.selectors.youth_possible_duplicates: decide visibility of the (≤100)
+- `dup_visible`    cases.selectors.youth_ids_visible_among (the duplicate search): decide visibility of the (≤100)
                    candidates only, with correlated EXISTS, not by computing everything visible.
 - `deadline_list`  notifications.selectors.deadline_list_visible_to: UNION of indexed id sets.
 - `agenda_deadlines` notifications.selectors.open_deadlines_for_cases: the referrals of the
@@ -155,72 +155,6 @@ def youth_visible_among(*, user: Any, ids: Iterable[int]) -> set[int]:
         | Exists(Case.objects.filter(id__in=cases, youth_id=OuterRef("pk")))
     )
     return set(Youth.objects.filter(id__in=ids).filter(q).values_list("id", flat=True))
-
-
-def youth_possible_duplicates(*, user: Any, person: Any, exclude_ids: Iterable[int] = ()) -> list[dict[str, Any]]:
-    """cases.selectors.youth_possible_duplicates with one change: visibility of the candidates is
-    asked of the candidates (`youth_visible_among`)."""
-    from django.db.models import Count
-
-    from cases import matching
-    from cases.models import Youth, YouthSearchKey
-
-    keys = [
-        key
-        for _, key in matching.search_keys(
-            first_name=person.first_name,
-            last_name=person.last_name,
-            date_of_birth=person.date_of_birth,
-            aliases=person.aliases,
-        )
-    ]
-    exclude = list(exclude_ids)
-    ranked = (
-        YouthSearchKey.objects.filter(key__in=keys or [""])
-        .exclude(youth_id__in=exclude)
-        .values("youth_id")
-        .annotate(shared=Count("id"))
-        .order_by("-shared", "youth_id")[: matching.MAX_CANDIDATES]
-    )
-    candidate_ids = [row["youth_id"] for row in ranked]
-    candidates = list(
-        Youth.objects.filter(id__in=candidate_ids or [-1])
-        .select_related("holding_agency", "merged_into__holding_agency")
-        .only(
-            "id",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "aliases",
-            "merged_into_id",
-            "holding_agency__code",
-            "merged_into__id",
-            "merged_into__holding_agency__code",
-        )
-    )
-    best: dict[int, tuple[float, str]] = {}
-    for youth in candidates:
-        score = matching.match_score(
-            person, matching.Person(youth.first_name, youth.last_name, youth.date_of_birth, tuple(youth.aliases or ()))
-        )
-        if score < matching.MATCH_THRESHOLD:
-            continue
-        holder = youth.merged_into if youth.merged_into_id else youth
-        if holder.pk in exclude:
-            continue
-        if holder.pk not in best or best[holder.pk][0] < score:
-            best[holder.pk] = (score, holder.holding_agency.code)
-    visible = youth_visible_among(user=user, ids=list(best) or [-1])
-    shown = sorted(
-        ({"youth": yid, "score": score, "_youth_id": yid} for yid, (score, _) in best.items() if yid in visible),
-        key=lambda c: (-c["score"], c["youth"]),
-    )
-    hidden_agencies: dict[str, list[int]] = {}
-    for yid, (_, code) in best.items():
-        if yid not in visible:
-            hidden_agencies.setdefault(code, []).append(yid)
-    hidden = [{"agency": code, "_youth_ids": sorted(ids)} for code, ids in sorted(hidden_agencies.items())]
-    return shown + hidden
 
 
 # --- notifications/selectors.py -------------------------------------------------------------------------
@@ -508,7 +442,7 @@ PATCHES: dict[str, list[tuple[str, str, Any]]] = {
     "case_ids_lead_row": [("cases.selectors", "case_ids_visible_to", case_ids_visible_to_lead_row)],
     "referral_ids": [("cases.selectors", "referral_list_visible_to", referral_list_visible_to)],
     "youth_ids": [("cases.selectors", "youth_ids_visible_to", youth_ids_visible_to)],
-    "dup_visible": [("cases.selectors", "youth_possible_duplicates", youth_possible_duplicates)],
+    "dup_visible": [("cases.selectors", "youth_ids_visible_among", youth_visible_among)],
     "deadline_list": [("notifications.selectors", "deadline_list_visible_to", deadline_list_visible_to)],
     "agenda_deadlines": [("notifications.selectors", "open_deadlines_for_cases", open_deadlines_for_cases)],
     "sweep_batch": [("notifications.services", "_sweep_batch", sweep_batch)],

@@ -186,6 +186,12 @@ def youth_get_visible(*, user: Any, pk: Any) -> Youth:
         raise Http404 from exc
 
 
+def youth_ids_visible_among(*, user: Any, ids: list[int]) -> set[int]:
+    """Which of these (few) youth ids the user may see: the duplicate search's visibility check,
+    by the same rule as youth_list_visible_to."""
+    return set(youth_list_visible_to(user=user).filter(id__in=ids or [-1]).values_list("id", flat=True))
+
+
 def youth_possible_duplicates(
     *, user: Any, person: matching.Person, exclude_ids: Iterable[int] = ()
 ) -> list[dict[str, Any]]:
@@ -245,7 +251,7 @@ def youth_possible_duplicates(
             continue
         if holder.pk not in best or best[holder.pk][0] < score:
             best[holder.pk] = (score, holder.holding_agency.code)
-    visible = set(youth_list_visible_to(user=user).filter(id__in=list(best) or [-1]).values_list("id", flat=True))
+    visible = youth_ids_visible_among(user=user, ids=list(best))
     shown = sorted(
         ({"youth": yid, "score": score, "_youth_id": yid} for yid, (score, _) in best.items() if yid in visible),
         key=lambda c: (-c["score"], c["youth"]),
