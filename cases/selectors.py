@@ -152,16 +152,34 @@ def agency_supervisors(*, agency: Agency) -> QuerySet[User]:
 # --- referrals -----------------------------------------------------------------------------------
 
 
+def _referral_id_sets(user: Any, role: str) -> list[QuerySet]:
+    """The indexed id sets whose union is what `user` may see of referrals (see the module
+    docstring). Kept apart, not ORed: an OR across them forces a scan of every referral."""
+    plain = Referral.objects.order_by()
+    of_cases = plain.filter(case_id__in=case_ids_visible_to(user=user)).values("id")
+    if role == Role.SUPERVISOR:
+        return [
+            plain.filter(referring_agency_id=user.agency_id).values("id"),
+            plain.filter(receiving_agency_id=user.agency_id).values("id"),
+            of_cases,
+        ]
+    return [plain.filter(created_by_id=user.pk).values("id"), of_cases]
+
+
+def _referral_ids_visible_to(user: Any, role: str) -> QuerySet:
+    first, *rest = _referral_id_sets(user, role)
+    return first.union(*rest)
+
+
 def referral_list_visible_to(*, user: Any) -> QuerySet[Referral]:
     role = _case_role(user)
     if role is None:
         return Referral.objects.none()
-    of_cases = Q(case_id__in=case_ids_visible_to(user=user))
-    if role == Role.SUPERVISOR:
-        q = Q(referring_agency_id=user.agency_id) | Q(receiving_agency_id=user.agency_id) | of_cases
-    else:
-        q = Q(created_by_id=user.pk) | of_cases
-    return Referral.objects.filter(q).select_related("referring_agency", "receiving_agency").order_by("-id")
+    return (
+        Referral.objects.filter(id__in=_referral_ids_visible_to(user, role))
+        .select_related("referring_agency", "receiving_agency")
+        .order_by("-id")
+    )
 
 
 def referral_get_visible(*, user: Any, pk: Any) -> Referral:
@@ -175,14 +193,18 @@ def referral_get_visible(*, user: Any, pk: Any) -> Referral:
 
 
 def youth_ids_visible_to(*, user: Any) -> QuerySet:
+    """The youth of the visible referrals and cases, and the records the user (a supervisor:
+    the agency) holds — a UNION of indexed id sets, for the same reason as the referrals."""
     role = _case_role(user)
     if role is None:
         return Youth.objects.none().values("id")
-    q = Q(id__in=referral_list_visible_to(user=user).values("youth_id")) | Q(
-        id__in=Case.objects.filter(id__in=case_ids_visible_to(user=user)).values("youth_id")
+    by_referral = (
+        Referral.objects.filter(id__in=_referral_ids_visible_to(user, role)).order_by().values("youth_id")
     )
-    q |= Q(holding_agency_id=user.agency_id) if role == Role.SUPERVISOR else Q(created_by_id=user.pk)
-    return Youth.objects.filter(q).values("id")
+    by_case = Case.objects.filter(id__in=case_ids_visible_to(user=user)).order_by().values("youth_id")
+    held = Youth.objects.order_by()
+    held = held.filter(holding_agency_id=user.agency_id) if role == Role.SUPERVISOR else held.filter(created_by_id=user.pk)
+    return by_referral.union(by_case, held.values("id"))
 
 
 def youth_list_visible_to(*, user: Any) -> QuerySet[Youth]:
