@@ -222,8 +222,26 @@ def youth_get_visible(*, user: Any, pk: Any) -> Youth:
 
 def youth_ids_visible_among(*, user: Any, ids: list[int]) -> set[int]:
     """Which of these (few) youth ids the user may see: the duplicate search's visibility check,
-    by the same rule as youth_list_visible_to."""
-    return set(youth_list_visible_to(user=user).filter(id__in=ids or [-1]).values_list("id", flat=True))
+    by the same rule as youth_ids_visible_to, asked of the candidates only with correlated
+    EXISTS (indexes on referral.youth_id and case.youth_id) instead of computing every youth
+    the user may see to judge a handful."""
+    role = _case_role(user)
+    if role is None:
+        return set()
+    cases = case_ids_visible_to(user=user)
+    if role == Role.SUPERVISOR:
+        of_referral = Q(referring_agency_id=user.agency_id) | Q(receiving_agency_id=user.agency_id)
+        own = Q(holding_agency_id=user.agency_id)
+    else:
+        of_referral = Q(created_by_id=user.pk)
+        own = Q(created_by_id=user.pk)
+    visible = (
+        own
+        | Exists(Referral.objects.filter(of_referral | Q(case_id__in=cases), youth_id=OuterRef("pk")))
+        | Exists(Case.objects.filter(id__in=cases, youth_id=OuterRef("pk")))
+    )
+    # Asked even with no candidate: a hidden match and no match must cost the same queries.
+    return set(Youth.objects.filter(id__in=list(ids) or [-1]).filter(visible).values_list("id", flat=True))
 
 
 def youth_possible_duplicates(
