@@ -82,6 +82,11 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 # Default: a SQLite file under var/ (the embedded default needs no server).
+#: Session settings for every PostgreSQL connection. random_page_cost 1.1 instead of the default 4
+#: (which models spinning disks): the working set is in RAM or on SSD, and at 4 the planner
+#: turns the visibility subqueries (a few hundred ids) into hash joins over whole tables —
+#: at county scale the deadline list's query ran 47 ms instead of 18 ms (EXPLAIN ANALYZE).
+PG_SESSION_OPTIONS = "-c random_page_cost=" + env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'safe_harbor.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: WAL lets readers and one writer work together,
@@ -93,6 +98,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = PG_SESSION_OPTIONS
     if env.bool("DATABASE_POOL", default=False):
         DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 8, "timeout": 10}
     else:

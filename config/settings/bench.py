@@ -5,15 +5,18 @@ BENCH_DB_POOL=1 serves connections from psycopg 3's pool (Django 5.2's `pool` op
 one persistent connection per worker thread — what `make bench` compares with threaded workers."""
 
 from .base import *  # noqa: F403
-from .base import LOGGING, REST_FRAMEWORK, env
+from .base import LOGGING, PG_SESSION_OPTIONS, REST_FRAMEWORK, env
 
 HARBOR_ENVIRONMENT = "bench"
 DEBUG = False
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/safe_harbor_bench")}
+DATABASES["default"]["OPTIONS"] = {"options": PG_SESSION_OPTIONS}
 if env.bool("BENCH_DB_POOL", default=False):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 2, "max_size": env.int("BENCH_DB_POOL_SIZE", default=4), "timeout": 10}
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 2,
+        "max_size": env.int("BENCH_DB_POOL_SIZE", default=4),
+        "timeout": 10,
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 600
