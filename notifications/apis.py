@@ -101,7 +101,7 @@ class DeadlineListApi(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Deadline.objects.none()
-        return selectors.deadline_list_visible_to(user=self.request.user).select_related("referral__case")
+        return selectors.deadline_list_visible_to(user=self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())

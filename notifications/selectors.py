@@ -141,15 +141,34 @@ def coordinated_team_ids(*, user: Any) -> Any:
 
 
 def deadline_list_visible_to(*, user: Any) -> QuerySet[Deadline]:
-    """The deadlines the user may see, with what the list shows joined in one query."""
-    base = Deadline.objects.select_related("rule", "agency", "case", "referral").order_by("due_at", "id")
+    """The deadlines the user may see, with what the list shows joined in one query.
+
+    The visible ids are a UNION of indexed id sets (assigned to the user, of the teams they
+    coordinate, of their visible referrals, of their visible cases): ORed together the planner
+    walks every deadline and tests each against four subqueries. The referral's narrative and
+    indicators are deferred: nothing on a deadline shows them, and each would be decrypted."""
+    base = (
+        Deadline.objects.select_related("rule", "agency", "case", "referral", "referral__case")
+        .defer(
+            "referral__narrative",
+            "referral__indicators",
+            "rule__legal_source",
+            "rule__met_by",
+            "rule__starts_on",
+        )
+        .order_by("due_at", "id")
+    )
     if not user.is_active or not (is_case_role(user) or is_mdt_member_role(user)):
         return base.none()  # admins and auditors see no case data (separation of duties)
-    visible = Q(assignee_id=user.pk) | Q(team_id__in=coordinated_team_ids(user=user), rule__target="meeting")
+    plain = Deadline.objects.order_by()
+    parts = [
+        plain.filter(assignee_id=user.pk).values("id"),
+        plain.filter(team_id__in=coordinated_team_ids(user=user), rule__target="meeting").values("id"),
+    ]
     if is_case_role(user):
-        visible |= Q(referral_id__in=_visible_referral_ids(user))
-        visible |= Q(referral__isnull=True, case_id__in=_visible_case_ids(user))
-    return base.filter(visible)
+        parts.append(plain.filter(referral_id__in=_visible_referral_ids(user)).values("id"))
+        parts.append(plain.filter(referral__isnull=True, case_id__in=_visible_case_ids(user)).values("id"))
+    return base.filter(id__in=parts[0].union(*parts[1:]))
 
 
 def deadline_get_visible(*, user: Any, pk: int) -> Deadline | None:
