@@ -25,7 +25,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Agency, User
 from accounts.permissions import CASE_ROLES, Role, role_of
 
 from . import matching
@@ -125,26 +124,6 @@ def agency_participates(*, case: Case, agency_id: int) -> bool:
     if case.lead_agency_id == agency_id:
         return True
     return CaseAgency.objects.filter(participation_active_q(), case_id=case.pk, agency_id=agency_id).exists()
-
-
-def case_responsible_users(*, case: Case) -> QuerySet[User]:
-    """The active members of the case team (reminder recipients)."""
-    members = CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True).values("user_id")
-    return User.objects.filter(id__in=members, is_active=True).order_by("id")
-
-
-def referral_responsible_users(*, referral: Referral) -> QuerySet[User]:
-    """The referral's creator, plus the case team once it is accepted."""
-    q = Q(id=referral.created_by_id)
-    if referral.case_id:
-        q |= Q(
-            id__in=CaseTeamMember.objects.filter(case_id=referral.case_id, removed_at__isnull=True).values("user_id")
-        )
-    return User.objects.filter(q, is_active=True).order_by("id")
-
-
-def agency_supervisors(*, agency: Agency) -> QuerySet[User]:
-    return User.objects.filter(agency=agency, role=Role.SUPERVISOR, is_active=True).order_by("id")
 
 
 # --- referrals -----------------------------------------------------------------------------------

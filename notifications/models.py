@@ -139,19 +139,25 @@ class Deadline(models.Model):
 
     rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="deadlines")
     # The target (a Referral, MissingEpisode, CaseAgency, Meeting or ActionItem) …
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes where a composite index below leads with the column: the sweep
+    # rewrites every claimed row, and each index is one more entry per update.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     object_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("content_type", "object_id")
     # … and what lists, visibility and recipients need, denormalised so no list joins generically.
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    referral = models.ForeignKey("cases.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    referral = models.ForeignKey(
+        "cases.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     youth_id = models.BigIntegerField(null=True, blank=True)
     #: The responsible agency: its supervisors get the overdue escalation and may waive.
     agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     #: For meeting rules: the MDT team (by id; the notifications app does not depend on mdt/).
     team_id = models.BigIntegerField(null=True, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     #: Human-readable, non-identifying: "Referral R-123", "Case H-2026-000123", "STAR meeting M-4".
     reference = models.CharField(max_length=100)
@@ -246,7 +252,10 @@ class Notification(models.Model):
         FAILED = "failed"  # retries exhausted: visible, never silent
         INBOX_ONLY = "inbox_only"  # email turned off, no address, or recipient deactivated
 
-    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications")
+    # Indexed by the unique constraint (deadline, stage, recipient), which leads with it.
+    deadline = models.ForeignKey(
+        Deadline, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications", db_index=False
+    )
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
     #: The rule code (or a notice kind such as "mdt_agenda"); copied so the inbox needs no join.
     rule = models.CharField(max_length=64)

@@ -10,6 +10,7 @@ Who is *told* about a deadline is decided here too (`deadline_recipients`).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -178,55 +179,101 @@ def deadline_get_visible(*, user: Any, pk: int) -> Deadline | None:
 # --- recipients ----------------------------------------------------------------------------------
 
 
-def agency_supervisors(*, agency: Any) -> list[Any]:
-    """The active supervisors of an agency: they get escalations and stand in for a team."""
-    if agency is None:
+class DeadlineRecipients:
+    """Who is told about a batch of deadlines, read now (not when they were opened: a team
+    change or a deactivation in the meantime is reflected), in three queries whatever the
+    batch's size — the case teams of the batch's cases, the coordinators of its MDT teams, and
+    the active people among them plus the active supervisors of the responsible agencies.
+
+    The deadlines must come with `referral` and `assignee` loaded (select_related), as the
+    sweep's claim does; `recipients()` then runs no query (but for the rare fallback below)."""
+
+    def __init__(self, deadlines: Iterable[Deadline]):
+        CaseTeamMember = apps.get_model("cases", "CaseTeamMember")
+        TeamMembership = apps.get_model("mdt", "TeamMembership")
+        deadlines = list(deadlines)
+        case_ids = {d.case_id for d in deadlines if d.case_id} | {
+            d.referral.case_id for d in deadlines if d.referral_id and d.referral.case_id
+        }
+        agency_ids = {d.agency_id for d in deadlines if d.agency_id}
+        team_ids = {d.team_id for d in deadlines if d.team_id}
+        members = list(
+            CaseTeamMember.objects.filter(case_id__in=case_ids, removed_at__isnull=True)
+            .order_by("user_id")
+            .values_list("case_id", "user_id")
+        )
+        coordinators = list(
+            TeamMembership.objects.filter(team_id__in=team_ids, is_coordinator=True)
+            .order_by("user_id")
+            .values_list("team_id", "user_id")
+        )
+        # Every person the batch may need, read once with only what a reminder uses.
+        people = User.objects.filter(is_active=True).only("id", "email", "is_active", "agency_id", "role")
+        wanted = {user_id for _, user_id in members} | {user_id for _, user_id in coordinators}
+        users = {u.pk: u for u in people.filter(Q(id__in=wanted) | Q(agency_id__in=agency_ids, role=Role.SUPERVISOR))}
+        self._team: dict[int, list[Any]] = defaultdict(list)
+        for case_id, user_id in members:
+            if user_id in users:
+                self._team[case_id].append(users[user_id])
+        self._coordinators: dict[int, list[Any]] = defaultdict(list)
+        for team_id, user_id in coordinators:
+            if user_id in users:
+                self._coordinators[team_id].append(users[user_id])
+        self._supervisors: dict[int, list[Any]] = defaultdict(list)
+        for user in sorted(users.values(), key=lambda u: u.pk):
+            if user.role == Role.SUPERVISOR and user.agency_id in agency_ids:
+                self._supervisors[user.agency_id].append(user)
+
+    def _case_team(self, case_id: int | None, agency_id: int | None) -> list[Any]:
+        """The active case team, limited to the responsible agency's people."""
+        return [u for u in self._team.get(case_id, []) if not agency_id or u.agency_id == agency_id]
+
+    def responsible(self, deadline: Deadline) -> list[Any]:
+        strategy = deadline.recipients
+        if strategy == Recipients.REFERRAL:
+            # The referral's creator, and the responsible agency's people on its case team.
+            if not deadline.referral_id:
+                return []
+            referral = deadline.referral
+            people = [referral.created_by] if referral.created_by.is_active else []
+            people += self._case_team(referral.case_id, deadline.agency_id)
+            return sorted({u.pk: u for u in people}.values(), key=lambda u: u.pk)
+        if strategy == Recipients.CASE_TEAM:
+            case_id = deadline.case_id or (deadline.referral.case_id if deadline.referral_id else None)
+            return self._case_team(case_id, deadline.agency_id)
+        if strategy == Recipients.MEETING_COORDINATORS:
+            return list(self._coordinators.get(deadline.team_id, []))
+        if strategy == Recipients.ASSIGNEE:
+            return [deadline.assignee] if deadline.assignee_id else []
         return []
-    selector = _cases_selector("agency_supervisors")
-    if selector is not None:
-        return list(selector(agency=agency))
-    return list(User.objects.filter(agency=agency, role=Role.SUPERVISOR, is_active=True).order_by("id"))
+
+    def recipients(self, deadline: Deadline, stage: str) -> list[tuple[Any, str]]:
+        """(user, reason) for one reminder stage, deduplicated, active users only.
+
+        The responsible people get every stage; the overdue stage also goes to the supervisors
+        of the responsible agency (escalation). A responsible person deactivated in the meantime
+        is skipped; when none is left, the next in line stands in: the agency's supervisors,
+        then whoever recorded the target."""
+        chosen: dict[int, tuple[Any, str]] = {}
+        for user in self.responsible(deadline):
+            if user is not None and user.is_active:
+                chosen.setdefault(user.pk, (user, Notification.Reason.RESPONSIBLE))
+        supervisors = self._supervisors.get(deadline.agency_id, []) if deadline.agency_id else []
+        if not chosen:
+            substitutes = supervisors or [u for u in _target_fallbacks(deadline) if u.is_active]
+            for user in substitutes:
+                chosen.setdefault(user.pk, (user, Notification.Reason.SUBSTITUTE))
+        if stage == Deadline.Stage.OVERDUE and deadline.escalate_overdue:
+            for user in supervisors:
+                chosen.setdefault(user.pk, (user, Notification.Reason.ESCALATION))
+        if not chosen:
+            logger.warning("deadline %s stage %s: no active recipient", deadline.pk, stage)
+        return list(chosen.values())
 
 
-def _case_team(case: Any, agency_id: int | None) -> list[Any]:
-    """The active case team of a case, limited to the responsible agency's people."""
-    if case is None:
-        return []
-    selector = _cases_selector("case_responsible_users")
-    if selector is not None:
-        qs = selector(case=case)
-    else:
-        qs = User.objects.filter(
-            case_memberships__case_id=case.pk, case_memberships__removed_at__isnull=True, is_active=True
-        ).distinct()
-    if agency_id:
-        qs = qs.filter(agency_id=agency_id)
-    return list(qs.order_by("id"))
-
-
-def _referral_people(referral: Any, agency_id: int | None) -> list[Any]:
-    """The referral's creator and the responsible agency's people on its case team."""
-    selector = _cases_selector("referral_responsible_users")
-    if selector is not None:
-        qs = selector(referral=referral)
-        if agency_id:
-            qs = qs.filter(Q(pk=referral.created_by_id) | Q(agency_id=agency_id))
-        return list(qs.order_by("id"))
-    return [referral.created_by, *_case_team(referral.case, agency_id)]
-
-
-def _team_coordinators(team_id: int | None) -> list[Any]:
-    if not team_id:
-        return []
-    selector = _mdt_selector("team_coordinators")
-    if selector is not None:
-        return list(selector(team_id=team_id))
-    try:
-        membership = apps.get_model("mdt", "TeamMembership")
-    except LookupError:
-        return []
-    coordinators = membership.objects.filter(team_id=team_id, is_coordinator=True).values("user_id")
-    return list(User.objects.filter(pk__in=coordinators, is_active=True).order_by("id"))
+def deadline_recipients(*, deadline: Deadline, stage: str) -> list[tuple[Any, str]]:
+    """(user, reason) for one deadline's reminder stage (see DeadlineRecipients)."""
+    return DeadlineRecipients([deadline]).recipients(deadline, stage)
 
 
 def team_member_users(*, team_id: int) -> list[Any]:
@@ -245,47 +292,6 @@ def _target_fallbacks(deadline: Deadline) -> list[Any]:
     target = deadline.target
     creator = getattr(target, "created_by", None) if target is not None else None
     return [creator] if creator is not None else []
-
-
-def deadline_responsible_users(*, deadline: Deadline) -> list[Any]:
-    """The people responsible for a deadline, read now (not when it was opened): a team change
-    or a deactivation in the meantime is reflected."""
-    strategy = deadline.recipients
-    if strategy == Recipients.REFERRAL:
-        return _referral_people(deadline.referral, deadline.agency_id) if deadline.referral_id else []
-    if strategy == Recipients.CASE_TEAM:
-        case = deadline.case if deadline.case_id else (deadline.referral.case if deadline.referral_id else None)
-        return _case_team(case, deadline.agency_id)
-    if strategy == Recipients.MEETING_COORDINATORS:
-        return _team_coordinators(deadline.team_id)
-    if strategy == Recipients.ASSIGNEE:
-        return [deadline.assignee] if deadline.assignee_id else []
-    return []
-
-
-def deadline_recipients(*, deadline: Deadline, stage: str) -> list[tuple[Any, str]]:
-    """(user, reason) for one reminder stage, deduplicated, active users only.
-
-    The responsible people get every stage; the overdue stage also goes to the supervisors of
-    the responsible agency (escalation). A responsible person deactivated in the meantime is
-    skipped; when none is left, the next in line stands in: the agency's supervisors, then
-    whoever recorded the target.
-    """
-    chosen: dict[int, tuple[Any, str]] = {}
-    for user in deadline_responsible_users(deadline=deadline):
-        if user is not None and user.is_active:
-            chosen.setdefault(user.pk, (user, Notification.Reason.RESPONSIBLE))
-    supervisors = agency_supervisors(agency=deadline.agency if deadline.agency_id else None)
-    if not chosen:
-        substitutes = supervisors or [u for u in _target_fallbacks(deadline) if u.is_active]
-        for user in substitutes:
-            chosen.setdefault(user.pk, (user, Notification.Reason.SUBSTITUTE))
-    if stage == Deadline.Stage.OVERDUE and deadline.escalate_overdue:
-        for user in supervisors:
-            chosen.setdefault(user.pk, (user, Notification.Reason.ESCALATION))
-    if not chosen:
-        logger.warning("deadline %s stage %s: no active recipient", deadline.pk, stage)
-    return list(chosen.values())
 
 
 # --- inbox and preferences -----------------------------------------------------------------------

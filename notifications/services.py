@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from psycopg import errors as psycopg_errors
 
 from accounts.permissions import is_supervisor
 from audit.models import AuditEvent
@@ -40,7 +42,7 @@ from config.api import ApplicationError
 from . import messages
 from .models import TARGET_MODELS, Deadline, DeadlineRule, Notification, NotificationDelivery, NotificationPreference
 from .rules import DEFAULT_RULES_BY_CODE, NOTICE_KINDS
-from .selectors import deadline_recipients, email_opt_outs, preference_kinds, team_member_users
+from .selectors import DeadlineRecipients, email_opt_outs, preference_kinds, team_member_users
 
 logger = logging.getLogger(__name__)
 
@@ -326,16 +328,23 @@ def _email_wanted(user: Any, rule_code: str, stage: str, opt_outs: set[tuple[int
     return (user.pk, rule_code) not in opt_outs
 
 
-def _new_notification(*, user: Any, reason: str, rule_code: str, stage: str, email: bool, now: dt.datetime, **fields: Any) -> Notification:
-    return Notification(
-        recipient=user,
-        reason=reason,
-        rule=rule_code,
-        stage=stage,
-        delivery_status=Notification.Delivery.PENDING if email else Notification.Delivery.INBOX_ONLY,
-        redeliver_after=now + redeliver_grace() if email else None,
+def _notification_row(
+    *, user: Any, reason: str, rule_code: str, stage: str, email: bool, now: dt.datetime, **fields: Any
+) -> dict[str, Any]:
+    """The column values (by attname) of one new notification."""
+    return {
+        "recipient_id": user.pk,
+        "reason": reason,
+        "rule": rule_code,
+        "stage": stage,
+        "delivery_status": Notification.Delivery.PENDING if email else Notification.Delivery.INBOX_ONLY,
+        "redeliver_after": now + redeliver_grace() if email else None,
         **fields,
-    )
+    }
+
+
+def _new_notification(**kwargs: Any) -> Notification:
+    return Notification(**_notification_row(**kwargs))
 
 
 @dataclass
@@ -371,13 +380,125 @@ def _advance(deadline: Deadline, now: dt.datetime) -> str:
     return stage
 
 
+#: What the sweep writes back to a claimed deadline.
+_SWEEP_FIELDS = [
+    ("status", "varchar"),
+    ("met_at", "timestamptz"),
+    ("missed_at", "timestamptz"),
+    ("next_stage", "varchar"),
+    ("next_reminder_at", "timestamptz"),
+]
+#: The notification columns the sweep fills.
+_NOTIFICATION_COLUMNS = [
+    ("deadline_id", "bigint"),
+    ("recipient_id", "bigint"),
+    ("rule", "varchar"),
+    ("stage", "varchar"),
+    ("reason", "varchar"),
+    ("subject", "varchar"),
+    ("reference", "varchar"),
+    ("due_at", "timestamptz"),
+    ("link", "varchar"),
+    ("case_id", "bigint"),
+    ("referral_id", "bigint"),
+    ("meeting_id", "bigint"),
+    ("created_at", "timestamptz"),
+    ("delivery_status", "varchar"),
+    ("attempts", "smallint"),
+    ("redeliver_after", "timestamptz"),
+]
+
+
+def _bound_cursor() -> Any:
+    """A psycopg cursor with server-side parameter binding, on Django's connection and in its
+    transaction. Django's cursors bind on the client, quoting every element of an array
+    parameter into the SQL text: for the sweep's arrays that quoting cost more than the INSERT."""
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def _deadlines_write_back(batch: list[Deadline], *, now: dt.datetime) -> None:
+    """One UPDATE … FROM unnest(arrays) for the whole batch on PostgreSQL. Django's bulk_update
+    builds a CASE WHEN per row and field, which cost more to compile than to run (3.2 of 5.1 s
+    of a 1,000-deadline sweep in the profile)."""
+    for deadline in batch:
+        deadline.updated_at = now
+    if connection.vendor != "postgresql":
+        Deadline.objects.bulk_update(batch, [f for f, _ in _SWEEP_FIELDS] + ["updated_at"], batch_size=500)
+        return
+    columns = ", ".join(f for f, _ in _SWEEP_FIELDS)
+    arrays = ", ".join(f"%s::{t}[]" for _, t in _SWEEP_FIELDS)
+    assignments = ", ".join(f"{f} = v.{f}" for f, _ in _SWEEP_FIELDS)
+    with _bound_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE notifications_deadline AS d SET {assignments}, updated_at = %s "  # noqa: S608 - names are constants
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {columns}) WHERE d.id = v.id",
+            [now, [d.pk for d in batch], *([getattr(d, f) for d in batch] for f, _ in _SWEEP_FIELDS)],
+        )
+
+
+def _notifications_insert(rows: list[dict[str, Any]], *, now: dt.datetime) -> list[int]:
+    """Insert the sweep's notifications; return the ids of the new pending ones (to send).
+
+    On PostgreSQL one INSERT … SELECT FROM unnest(arrays) … RETURNING: a few array parameters
+    instead of 16 placeholders per row. The row claim means a reminder cannot be created twice;
+    the unique constraint on (deadline, stage, recipient) is the second guard. A plain INSERT
+    costs half of one with ON CONFLICT (speculative insertion), so that is tried first, in a
+    savepoint, and only a conflict — which the claim should make impossible — falls back to
+    ON CONFLICT DO NOTHING."""
+    if not rows:
+        return []
+    pending = Notification.Delivery.PENDING
+    if connection.vendor != "postgresql":
+        Notification.objects.bulk_create([Notification(**row) for row in rows], batch_size=500, ignore_conflicts=True)
+        return list(
+            Notification.objects.filter(
+                deadline_id__in={row["deadline_id"] for row in rows}, delivery_status=pending
+            ).values_list("id", flat=True)
+        )
+    defaults = {"deadline_id": None, "case_id": None, "referral_id": None, "meeting_id": None, "due_at": None}
+    defaults |= {"link": "", "attempts": 0, "created_at": now}
+    rows = [defaults | row for row in rows]
+    names = ", ".join(c for c, _ in _NOTIFICATION_COLUMNS)
+    arrays = ", ".join(f"%s::{t}[]" for _, t in _NOTIFICATION_COLUMNS)
+    insert = f"INSERT INTO notifications_notification ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608 - constants
+    params = [[row[c] for row in rows] for c, _ in _NOTIFICATION_COLUMNS]
+    returning = " RETURNING id, delivery_status"
+    with _bound_cursor() as cursor:
+        try:
+            with transaction.atomic():
+                cursor.execute(insert + returning, params)
+                created = cursor.fetchall()
+        except psycopg_errors.UniqueViolation:
+            logger.warning("sweep: a reminder already existed; inserting the others only")
+            cursor.execute(insert + " ON CONFLICT DO NOTHING" + returning, params)
+            created = cursor.fetchall()
+    return [pk for pk, status in created if status == pending]
+
+
+#: What the sweep reads of a claimed deadline and its relations (recipients, stages, reminder text).
+_CLAIMED_FIELDS = (
+    *(f.name for f in Deadline._meta.concrete_fields if f.name not in {"waive_reason", "cancel_reason"}),
+    "rule__code",
+    "rule__name",
+    "referral__case_id",
+    "referral__created_by_id",
+    *(f"{who}__{f}" for who in ("referral__created_by", "assignee") for f in ("email", "is_active", "agency_id")),
+)
+
+
 def _sweep_batch(now: dt.datetime, batch_size: int) -> tuple[int, int, int]:
     """Claim up to `batch_size` deadlines whose reminder has come, advance them and create their
-    notifications, in one transaction. Returns (claimed, notifications created, newly missed)."""
+    notifications, in one transaction. Returns (claimed, notifications created, newly missed).
+
+    A fixed number of queries per batch: the claim, the recipients of the whole batch
+    (DeadlineRecipients), the e-mail opt-outs, one UPDATE, one INSERT, the pending ids."""
     with transaction.atomic():
         claim = (
             Deadline.objects.filter(next_reminder_at__lte=now)
-            .select_related("rule", "referral", "referral__case", "referral__created_by", "assignee", "agency", "case")
+            # Only what the reminders need: the referral's narrative is not decrypted for nothing.
+            .select_related("rule", "referral__created_by", "assignee")
+            .only(*_CLAIMED_FIELDS)
             .order_by("next_reminder_at", "id")
         )
         if connection.features.has_select_for_update_skip_locked:
@@ -385,6 +506,7 @@ def _sweep_batch(now: dt.datetime, batch_size: int) -> tuple[int, int, int]:
         batch = list(claim[:batch_size])
         if not batch:
             return 0, 0, 0
+        who = DeadlineRecipients(batch)
         planned: list[tuple[Deadline, str, list[tuple[Any, str]]]] = []
         missed = 0
         for deadline in batch:
@@ -392,18 +514,18 @@ def _sweep_batch(now: dt.datetime, batch_size: int) -> tuple[int, int, int]:
             stage = _advance(deadline, now)
             missed += int(was_open and deadline.status == Deadline.Status.MISSED)
             if stage:
-                planned.append((deadline, stage, deadline_recipients(deadline=deadline, stage=stage)))
+                planned.append((deadline, stage, who.recipients(deadline, stage)))
         opt_outs = email_opt_outs(user_ids={user.pk for _, _, people in planned for user, _ in people})
         link = messages.absolute_link
         rows = [
-            _new_notification(
+            _notification_row(
                 user=user,
                 reason=reason,
                 rule_code=deadline.rule.code,
                 stage=stage,
                 email=_email_wanted(user, deadline.rule.code, stage, opt_outs),
                 now=now,
-                deadline=deadline,
+                deadline_id=deadline.pk,
                 subject=messages.reminder_subject(stage=stage, rule_name=deadline.rule.name, reference=deadline.reference),
                 reference=deadline.reference,
                 due_at=deadline.due_at,
@@ -414,22 +536,14 @@ def _sweep_batch(now: dt.datetime, batch_size: int) -> tuple[int, int, int]:
             for deadline, stage, people in planned
             for user, reason in people
         ]
-        Deadline.objects.bulk_update(
-            batch, ["status", "met_at", "missed_at", "next_stage", "next_reminder_at", "updated_at"], batch_size=500
-        )
-        # The row claim already prevents doubles; the unique constraint is the second guard.
-        Notification.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-        pending = list(
-            Notification.objects.filter(
-                deadline_id__in=[d.pk for d in batch], delivery_status=Notification.Delivery.PENDING
-            ).values_list("id", flat=True)
-        )
+        _deadlines_write_back(batch, now=now)
+        pending = _notifications_insert(rows, now=now)
         if pending:
             transaction.on_commit(partial(_enqueue_sends, pending), robust=True)
         return len(batch), len(rows), missed
 
 
-def deadlines_sweep(*, now: dt.datetime | None = None, batch_size: int = 200, redeliver: bool = True) -> SweepResult:
+def deadlines_sweep(*, now: dt.datetime | None = None, batch_size: int = 500, redeliver: bool = True) -> SweepResult:
     """One sweep: every deadline whose next reminder has come gets its notifications, batch by
     batch (each its own short transaction), then pending sends whose message may have been lost
     are enqueued again. Safe to run concurrently: each sweeper skips rows another has claimed."""
