@@ -427,12 +427,12 @@ def _deadlines_write_back(batch: list[Deadline], *, now: dt.datetime) -> None:
         Deadline.objects.bulk_update(batch, [f for f, _ in _SWEEP_FIELDS] + ["updated_at"], batch_size=500)
         return
     columns = ", ".join(f for f, _ in _SWEEP_FIELDS)
-    arrays = ", ".join(f"%s::{t}[]" for _, t in _SWEEP_FIELDS)
+    arrays = ", ".join(f"%b::{t}[]" for _, t in _SWEEP_FIELDS)
     assignments = ", ".join(f"{f} = v.{f}" for f, _ in _SWEEP_FIELDS)
     with _bound_cursor() as cursor:
         cursor.execute(
             f"UPDATE notifications_deadline AS d SET {assignments}, updated_at = %s "  # noqa: S608 - names are constants
-            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {columns}) WHERE d.id = v.id",
+            f"FROM unnest(%b::bigint[], {arrays}) AS v(id, {columns}) WHERE d.id = v.id",
             [now, [d.pk for d in batch], *([getattr(d, f) for d in batch] for f, _ in _SWEEP_FIELDS)],
         )
 
@@ -460,7 +460,7 @@ def _notifications_insert(rows: list[dict[str, Any]], *, now: dt.datetime) -> li
     defaults |= {"link": "", "attempts": 0, "created_at": now}
     rows = [defaults | row for row in rows]
     names = ", ".join(c for c, _ in _NOTIFICATION_COLUMNS)
-    arrays = ", ".join(f"%s::{t}[]" for _, t in _NOTIFICATION_COLUMNS)
+    arrays = ", ".join(f"%b::{t}[]" for _, t in _NOTIFICATION_COLUMNS)
     insert = f"INSERT INTO notifications_notification ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608 - constants
     params = [[row[c] for row in rows] for c, _ in _NOTIFICATION_COLUMNS]
     returning = " RETURNING id, delivery_status"
