@@ -55,12 +55,14 @@ def _message_domain() -> str:
     return address.rsplit("@", 1)[-1] if "@" in address else "safeharbor.invalid"
 
 
-def build_email(*, notification: Any, rule: Any | None) -> EmailMultiAlternatives:
+def build_email(*, notification: Any, rule: Any | None, to: str | None = None) -> EmailMultiAlternatives:
     """The email for one notification: text and HTML from the same context.
 
     The Message-ID is derived from the notification id, so the rare re-send after a crash
     between the mail server's acceptance and our commit carries the same Message-ID, which
-    mail servers and clients use to drop duplicates.
+    mail servers and clients use to drop duplicates. `rule`: anything with `name` and
+    `legal_source` (or None); `to`: the address, when it was read with the claim (default: the
+    recipient's).
     """
     context = {
         "stage": notification.stage,
@@ -79,7 +81,7 @@ def build_email(*, notification: Any, rule: Any | None) -> EmailMultiAlternative
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=text,
-        to=[notification.recipient.email],
+        to=[to if to is not None else notification.recipient.email],
         headers={
             "X-Harbor-Notification": str(notification.pk),
             "Message-ID": f"<harbor-notification-{notification.pk}@{_message_domain()}>",

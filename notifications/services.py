@@ -303,18 +303,24 @@ def deadline_waive(*, deadline: Deadline, reason: str, actor: Any) -> Deadline:
 # --- notifications -------------------------------------------------------------------------------
 
 
+#: Notification ids per send message: the broker round trip, the task overhead and one mail
+#: connection are shared by up to this many sends; each send is still its own transaction.
+SEND_BATCH = 50
+
+
 def _enqueue_sends(notification_ids: list[int]) -> None:
-    """Hand the sends to the broker (after commit). A broker that is down loses nothing: the
-    rows stay pending and the redeliver step enqueues them again."""
-    from .tasks import notification_send_task
+    """Hand the sends to the broker (after commit), SEND_BATCH ids per message. A broker that
+    is down loses nothing: the rows stay pending and the redeliver step enqueues them again."""
+    from .tasks import notification_send_many_task
 
     queue = _setting("HARBOR_NOTIFICATIONS_QUEUE", None)
-    for pk in notification_ids:
+    for start in range(0, len(notification_ids), SEND_BATCH):
+        chunk = list(notification_ids[start : start + SEND_BATCH])
         try:
             if queue:
-                notification_send_task.apply_async(args=[pk], queue=queue)
+                notification_send_many_task.apply_async(args=[chunk], queue=queue)
             else:
-                notification_send_task.delay(pk)
+                notification_send_many_task.delay(chunk)
         except Exception as exc:  # the broker: logged, and recovered by notifications_redeliver
             logger.warning("could not enqueue notification sends (%s); the redeliver step will", type(exc).__name__)
             return
@@ -597,43 +603,91 @@ class _NotEmailed(Exception):
     pass
 
 
-def notification_send(*, notification_id: int) -> SendResult:
+#: What a send reads: the notification, the recipient's address, the rule's name and source.
+_SEND_FIELDS = (
+    *(f.name for f in Notification._meta.concrete_fields),
+    "recipient__email",
+    "recipient__is_active",
+    "deadline__rule__name",
+    "deadline__rule__legal_source",
+)
+
+#: PostgreSQL: claim a pending notification for an email, log the attempt and read what the
+#: email needs — one statement. The UPDATE takes the row lock until COMMIT; a concurrent send of
+#: the same id waits for it, then finds the row no longer pending and claims nothing.
+_CLAIM_SQL = """
+WITH claimed AS (
+    UPDATE notifications_notification AS n
+    SET attempts = n.attempts + 1, delivery_status = %(sent)s, sent_at = %(now)s, redeliver_after = NULL
+    FROM accounts_user AS u
+    WHERE n.id = %(id)s AND n.delivery_status = %(pending)s
+      AND u.id = n.recipient_id AND u.is_active AND u.email <> ''
+    RETURNING n.id, n.stage, n.reason, n.subject, n.reference, n.due_at, n.link, n.rule, u.email
+), logged AS (
+    INSERT INTO notifications_notificationdelivery (notification_id, attempted_at, outcome, error_class)
+    SELECT id, %(now)s, %(logged)s, '' FROM claimed
+)
+SELECT c.id, c.stage, c.reason, c.subject, c.reference, c.due_at, c.link, c.email, r.name, r.legal_source
+FROM claimed AS c LEFT JOIN notifications_deadlinerule AS r ON r.code = c.rule
+"""
+
+
+@dataclass
+class _RuleText:
+    name: str
+    legal_source: str
+
+
+def _claim_for_email(notification_id: int, now: dt.datetime) -> Any:
+    """On PostgreSQL: (email message, None) for a pending notification to an active recipient
+    with an address, claimed as sent and its attempt logged (in the caller's transaction);
+    None when there is nothing to claim (missing, already sent or failed, or not to be emailed —
+    the ORM path below sorts those out)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            {
+                "id": notification_id,
+                "now": now,
+                "sent": Notification.Delivery.SENT,
+                "pending": Notification.Delivery.PENDING,
+                "logged": NotificationDelivery.Outcome.SENT,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, stage, reason, subject, reference, due_at, link, address, rule_name, legal_source = row
+    shown = Notification(
+        id=pk, stage=stage, reason=reason, subject=subject, reference=reference, due_at=due_at, link=link
+    )
+    rule = _RuleText(rule_name, legal_source) if rule_name is not None else None
+    return messages.build_email(notification=shown, rule=rule, to=address)
+
+
+def notification_send(*, notification_id: int, mail_connection: Any = None) -> SendResult:
     """Send one notification's email, at most once.
 
     The row is locked; if it is no longer pending (sent by an earlier delivery of the same
     task, or failed) nothing happens. Every write — status sent, the attempt row — is made
     before the email goes out and the email is the last step before COMMIT, so the only window
     for a double is the COMMIT itself (see the module docstring). A mail error rolls all of it
-    back and is recorded by `_record_failure` with its class name only.
+    back and is recorded by `_record_failure` with its class name only. `mail_connection`: an
+    open mail backend connection to reuse (a batch of sends shares one).
+
+    On PostgreSQL the usual case — pending, recipient active with an address — is one
+    statement (`_CLAIM_SQL`); everything else, and other databases, take the ORM path.
     """
     try:
         with transaction.atomic():
-            locked = Notification.objects.select_related("recipient", "deadline__rule")
-            if connection.features.has_select_for_update:
-                locked = locked.select_for_update(of=("self",))
-            notification = locked.filter(pk=notification_id).first()
-            if notification is None:
-                return SendResult("missing")
-            if notification.delivery_status != Notification.Delivery.PENDING:
-                return SendResult("already")
             now = timezone.now()
-            user = notification.recipient
-            if not user.is_active or not user.email:
-                notification.delivery_status = Notification.Delivery.INBOX_ONLY
-                notification.redeliver_after = None
-                notification.save(update_fields=["delivery_status", "redeliver_after"])
-                NotificationDelivery.objects.create(
-                    notification=notification, attempted_at=now, outcome=NotificationDelivery.Outcome.SKIPPED
-                )
-                return SendResult("skipped")
-            rule = notification.deadline.rule if notification.deadline_id else None
-            message = messages.build_email(notification=notification, rule=rule)
-            notification.attempts += 1
-            notification.delivery_status = Notification.Delivery.SENT
-            notification.sent_at = now
-            notification.redeliver_after = None
-            notification.save(update_fields=["attempts", "delivery_status", "sent_at", "redeliver_after"])
-            NotificationDelivery.objects.create(notification=notification, attempted_at=now, outcome=NotificationDelivery.Outcome.SENT)
+            message = _claim_for_email(notification_id, now) if connection.vendor == "postgresql" else None
+            if message is None:
+                outcome, message = _claim_orm(notification_id, now)
+                if message is None:
+                    return SendResult(outcome)
+            if mail_connection is not None:
+                message.connection = mail_connection
             try:
                 message.send()
             except Exception as exc:
@@ -641,6 +695,38 @@ def notification_send(*, notification_id: int) -> SendResult:
     except _NotEmailed as failure:
         return _record_failure(notification_id, failure.__cause__)
     return SendResult("sent")
+
+
+def _claim_orm(notification_id: int, now: dt.datetime) -> tuple[str, Any]:
+    """The same claim through the ORM, with the row locked: ("sent", message) to send, or
+    (outcome, None) — missing, already (no longer pending), skipped (recipient inactive or
+    without an address: inbox only, the skip logged)."""
+    locked = Notification.objects.select_related("recipient", "deadline__rule").only(*_SEND_FIELDS)
+    if connection.features.has_select_for_update:
+        locked = locked.select_for_update(of=("self",))
+    notification = locked.filter(pk=notification_id).first()
+    if notification is None:
+        return "missing", None
+    if notification.delivery_status != Notification.Delivery.PENDING:
+        return "already", None
+    user = notification.recipient
+    if not user.is_active or not user.email:
+        notification.delivery_status = Notification.Delivery.INBOX_ONLY
+        notification.redeliver_after = None
+        notification.save(update_fields=["delivery_status", "redeliver_after"])
+        NotificationDelivery.objects.create(
+            notification=notification, attempted_at=now, outcome=NotificationDelivery.Outcome.SKIPPED
+        )
+        return "skipped", None
+    rule = notification.deadline.rule if notification.deadline_id else None
+    message = messages.build_email(notification=notification, rule=rule)
+    notification.attempts += 1
+    notification.delivery_status = Notification.Delivery.SENT
+    notification.sent_at = now
+    notification.redeliver_after = None
+    notification.save(update_fields=["attempts", "delivery_status", "sent_at", "redeliver_after"])
+    NotificationDelivery.objects.create(notification=notification, attempted_at=now, outcome=NotificationDelivery.Outcome.SENT)
+    return "sent", message
 
 
 @transaction.atomic

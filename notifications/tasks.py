@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.core import mail
 from django.db import DatabaseError, connections
 
 from .services import deadlines_sweep, notification_send, retry_backoff
@@ -18,6 +21,75 @@ def sweep_deadlines_task() -> dict[str, int]:
     """The beat task (every minute): the same code as `manage.py sweep_deadlines`."""
     result = deadlines_sweep()
     return {"deadlines": result.deadlines, "notifications": result.notifications, "redelivered": result.redelivered}
+
+
+def _close_broken_connections() -> None:
+    """Drop database connections after an error (a worker runs tasks outside any transaction)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
+def _db_retries() -> int:
+    return int(getattr(settings, "HARBOR_NOTIFICATION_DB_RETRIES", 8))
+
+
+def _open_mail_connection() -> Any:
+    """One mail connection for a batch of sends; None (each send opens its own) if it cannot
+    be opened now — the sends then fail one by one and are retried with back-off."""
+    connection = mail.get_connection()
+    try:
+        connection.open()
+    except Exception as exc:
+        logger.warning("mail connection could not be opened (%s)", type(exc).__name__)
+        return None
+    return connection
+
+
+@shared_task(
+    bind=True,
+    name="notifications.tasks.notification_send_many_task",
+    ignore_result=True,
+    acks_late=True,  # a killed worker's message is delivered again; every send is idempotent
+    reject_on_worker_lost=True,
+    max_retries=None,
+)
+def notification_send_many_task(self, notification_ids: list[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Send a batch of notifications (what the sweep enqueues): each one by `notification_send`
+    in its own transaction, so the at-most-once rule is per notification exactly as for a single
+    send; the batch only shares the broker round trip and one mail connection. A send that asks
+    for a retry is re-enqueued alone with its back-off."""
+    outcomes: Counter[str] = Counter()
+    mail_connection = _open_mail_connection()
+    try:
+        for index, pk in enumerate(notification_ids):
+            try:
+                result = notification_send(notification_id=pk, mail_connection=mail_connection)
+            except DatabaseError as exc:
+                # The rest of the batch is retried with back-off (what was sent is skipped then);
+                # past the retries the rows are still pending and the redeliver step takes them.
+                _close_broken_connections()
+                if self.request.retries >= _db_retries():
+                    logger.warning(
+                        "notification sends: database unavailable, %s left pending", len(notification_ids) - index
+                    )
+                    return dict(outcomes)
+                raise self.retry(
+                    args=[notification_ids[index:]], exc=exc, countdown=retry_backoff(self.request.retries + 1)
+                )
+            outcomes[result.outcome] += 1
+            if result.retry_in is not None:
+                if mail_connection is not None:  # a failed send may have left the session unusable
+                    mail_connection.close()
+                    mail_connection = _open_mail_connection()
+                try:
+                    notification_send_task.apply_async(args=[pk], countdown=result.retry_in)
+                except Exception as exc:  # the broker: the redeliver step re-enqueues it after its back-off
+                    logger.warning("notification %s: retry not enqueued (%s)", pk, type(exc).__name__)
+    finally:
+        if mail_connection is not None:
+            mail_connection.close()
+    return dict(outcomes)
 
 
 @shared_task(
@@ -37,10 +109,8 @@ def notification_send_task(self, notification_id: int) -> str:  # type: ignore[n
         # The database is unreachable for a moment: drop the broken connection and try again
         # with back-off. If it stays down past the retries, the row is still pending and the
         # redeliver step enqueues it again: retried, never lost.
-        for conn in connections.all(initialized_only=True):
-            if not conn.in_atomic_block:  # (a worker runs tasks outside any transaction)
-                conn.close()
-        if self.request.retries >= int(getattr(settings, "HARBOR_NOTIFICATION_DB_RETRIES", 8)):
+        _close_broken_connections()
+        if self.request.retries >= _db_retries():
             logger.warning("notification %s: database unavailable, left pending for redelivery", notification_id)
             return "deferred"
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries + 1))

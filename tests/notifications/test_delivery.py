@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 
 from notifications import services
@@ -20,7 +21,7 @@ from notifications.services import (
     notifications_redeliver,
     retry_backoff,
 )
-from notifications.tasks import notification_send_task
+from notifications.tasks import notification_send_many_task, notification_send_task
 from tests.notifications.factories import YOUTH_FIRST, YOUTH_LAST
 from tests.notifications.support import T0, H, all_email_text, build_world, open_rule
 
@@ -39,14 +40,11 @@ def pending(world, clock):  # type: ignore[no-untyped-def]
     return Notification.objects.get()
 
 
-class FlakyBackend:
+class FlakyBackend(BaseEmailBackend):
     """A mail backend that fails the first `failures` sends."""
 
     failures = 0
     calls = 0
-
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        pass
 
     def send_messages(self, messages):  # type: ignore[no-untyped-def]
         type(self).calls += 1
@@ -150,6 +148,77 @@ def test_the_task_retries_when_the_database_is_unreachable(pending, eager_celery
     assert len(mail.outbox) == 1
 
 
+@pytest.fixture
+def four_pending(world, clock):  # type: ignore[no-untyped-def]
+    """Four pending notifications from one sweep (a written-report reminder to its creator, an
+    overdue NCMEC report to the worker and two supervisors), their sends not yet run."""
+    open_rule(world, "written_report_36h")
+    open_rule(world, "missing_ncmec_24h")
+    clock.move_to(T0 + 36 * H)
+    deadlines_sweep(redeliver=False)
+    pending = list(Notification.objects.order_by("id").values_list("id", flat=True))
+    assert len(pending) == 4
+    return pending
+
+
+def test_the_sweep_enqueues_its_sends_in_batches(world, clock, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(services, "SEND_BATCH", 3)
+    open_rule(world, "written_report_36h")
+    open_rule(world, "missing_ncmec_24h")
+    clock.move_to(T0 + 36 * H)
+
+    with mock.patch.object(notification_send_many_task, "delay") as enqueued:
+        with django_capture_on_commit_callbacks(execute=True):
+            deadlines_sweep(redeliver=False)
+
+    batches = [c.args[0] for c in enqueued.call_args_list]
+    assert [len(b) for b in batches] == [3, 1]
+    assert sorted(pk for b in batches for pk in b) == sorted(Notification.objects.values_list("id", flat=True))
+
+
+def test_a_batch_sends_each_notification_once_even_when_delivered_twice(four_pending, eager_celery):
+    first = notification_send_many_task.delay(four_pending).get()
+    second = notification_send_many_task.delay(four_pending).get()  # the broker redelivered it
+
+    assert (first, second) == ({"sent": 4}, {"already": 4})
+    assert len(mail.outbox) == 4
+    assert set(Notification.objects.values_list("delivery_status", "attempts")) == {("sent", 1)}
+
+
+def test_a_failed_send_in_a_batch_is_retried_alone(four_pending, flaky, eager_celery, settings):
+    settings.HARBOR_NOTIFICATION_RETRY_BASE = 0.01
+    flaky.failures = 1  # the first send of the batch fails once
+
+    notification_send_many_task.delay(four_pending)
+
+    assert len(mail.outbox) == 4  # each once: the retry re-sent only the one that failed
+    attempts = dict(Notification.objects.values_list("id", "attempts"))
+    assert attempts == {four_pending[0]: 2, **{pk: 1 for pk in four_pending[1:]}}
+    assert set(Notification.objects.values_list("delivery_status", flat=True)) == {"sent"}
+
+
+def test_a_batch_resumes_where_the_database_went_away(four_pending, eager_celery, settings):
+    from django.db import OperationalError
+
+    settings.HARBOR_NOTIFICATION_RETRY_BASE = 0.01
+    real = services.notification_send
+    calls: list[int] = []
+
+    def unreachable_at_the_third(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["notification_id"])
+        if len(calls) == 3:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    with mock.patch("notifications.tasks.notification_send", side_effect=unreachable_at_the_third):
+        notification_send_many_task.delay(four_pending)
+
+    # the retry carried only the rest of the batch
+    assert calls == [*four_pending[:3], *four_pending[2:]]
+    assert len(mail.outbox) == 4
+    assert set(Notification.objects.values_list("delivery_status", flat=True)) == {"sent"}
+
+
 def test_backoff_is_exponential_and_capped(settings):
     settings.HARBOR_NOTIFICATION_RETRY_BASE = 10
     settings.HARBOR_NOTIFICATION_RETRY_CAP = 100
@@ -187,7 +256,7 @@ def test_an_unavailable_broker_loses_nothing(world, clock, django_capture_on_com
     open_rule(world, "written_report_36h")
     clock.move_to(T0 + 24 * H)
 
-    with mock.patch.object(notification_send_task, "delay", side_effect=ConnectionError("broker down")):
+    with mock.patch.object(notification_send_many_task, "delay", side_effect=ConnectionError("broker down")):
         with django_capture_on_commit_callbacks(execute=True):
             deadlines_sweep()
 

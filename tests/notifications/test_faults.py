@@ -15,7 +15,7 @@ import redis
 from django.db import connection, connections
 
 from notifications.models import Notification
-from notifications.services import deadlines_sweep, notifications_redeliver
+from notifications.services import SEND_BATCH, deadlines_sweep, notifications_redeliver
 from tests.notifications.harness import (
     FlakyProxy,
     Harness,
@@ -58,21 +58,25 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(harness):
     ids = pending_ids()
     assert result.notifications == len(ids) == 1000
 
-    # hold ten rows in the middle, so the kill lands while sends are in flight (deterministically
-    # inside a send, before its email: a kill between the mail server's acceptance and the commit
-    # is the one documented window that can double an email)
-    held = ids[500:510]
+    # hold rows in two send batches (SEND_BATCH ids per message), so the kill lands while both
+    # pool processes are inside a send (deterministically before its email: a kill between the
+    # mail server's acceptance and the commit is the one documented window that can double one)
+    assert SEND_BATCH == 50
+    held = ids[500:505] + ids[700:705]
     blocker = psycopg.connect(database_url_for_workers().replace("postgres://", "postgresql://"), autocommit=False)
-    blocker.execute("SELECT id FROM notifications_notification WHERE id = ANY(%s) FOR UPDATE", [held])
+    try:
+        blocker.execute("SELECT id FROM notifications_notification WHERE id = ANY(%s) FOR UPDATE", [held])
 
-    first = harness.start_worker()
-    wait_until(lambda: _blocked_on_locks() >= 2, timeout=40, what="both pool processes to be mid-send")
-    assert 400 <= sum(harness.emails().values()) <= 502
+        first = harness.start_worker()
+        wait_until(lambda: _blocked_on_locks() >= 2, timeout=40, what="both pool processes to be mid-send")
+        # batches 0-9 and 11-13 went out; 10 and 14 are stuck at their first id, 15-19 untouched
+        assert 500 <= sum(harness.emails().values()) <= 900
 
-    # when the worker is killed outright
-    harness.kill(first)
-    blocker.rollback()
-    blocker.close()
+        # when the worker is killed outright
+        harness.kill(first)
+    finally:
+        blocker.rollback()
+        blocker.close()
 
     # then a new worker and the redeliver step (what the next sweeps run) finish the batch
     harness.start_worker()
