@@ -212,6 +212,8 @@ def token_login(*, request: HttpRequest, username: str, password: str, otp: str 
             )
         raise ApplicationError("A valid one-time code is required.", code="invalid", fields={"otp": ["Required or invalid."]})
     with transaction.atomic():
+        # Expired tokens are tidied here rather than on every request (see the authentication).
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
         instance, token = AuthToken.objects.create(user=user)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         audit_record(actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk)

@@ -229,3 +229,26 @@ def test_missing_or_bad_tokens_are_401(dcfs_worker, header):
     # then
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+
+
+def test_authenticating_reads_only_the_presented_token_and_login_tidies_expired_ones(dcfs_worker):
+    # given a token that expired and a live one
+    with time_machine.travel(T0, tick=False):
+        _token_for("dcfs_worker")
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        client, _ = _token_for("dcfs_worker")
+        assert AuthToken.objects.filter(user=dcfs_worker).count() == 1  # the login deleted the expired one
+        with time_machine.travel(T0 - timedelta(days=1), tick=False):
+            _token_for("dcfs_worker")  # one more, expired by the time it is used below
+        assert AuthToken.objects.filter(user=dcfs_worker).count() == 2
+
+        # when the live token is used
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/me/").status_code == 200
+
+    # then authentication read the presented token alone (knox would also load and delete the others)
+    token_reads = [q["sql"] for q in queries.captured_queries if "knox_authtoken" in q["sql"]]
+    assert len(token_reads) == 1 and token_reads[0].startswith("SELECT")
+    assert AuthToken.objects.filter(user=dcfs_worker).count() == 2

@@ -164,6 +164,6 @@ def test_query_count_does_not_depend_on_page_size(make_client, auditor, worker, 
     client = make_client(auditor)
 
     # when / then: token + user, token cleanup, page, the audit insert (with its savepoint pair)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(f"{URL}?object_type=case")
     assert len(response.json()["results"]) == rows
