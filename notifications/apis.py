@@ -151,6 +151,23 @@ class NotificationOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+_INBOX_FIELDS = NotificationOutputSerializer.Meta.fields
+_INBOX_TIMES = ("due_at", "sent_at", "created_at", "read_at")
+_INBOX_COLUMNS = {"deadline": "deadline_id", "case": "case_id", "referral": "referral_id", "meeting": "meeting_id"}
+_as_time = serializers.DateTimeField().to_representation
+
+
+def inbox_row(notification: Notification) -> dict[str, Any]:
+    """NotificationOutputSerializer's output for one row, built directly: the inbox is what every
+    client polls, and the serializer's per-field machinery cost more than the query (3.5 ms of a
+    50-row page). The same keys and values — test_inbox_rows_match_the_serializer pins that."""
+    row = {name: getattr(notification, _INBOX_COLUMNS.get(name, name)) for name in _INBOX_FIELDS}
+    for name in _INBOX_TIMES:
+        if row[name] is not None:
+            row[name] = _as_time(row[name])
+    return row
+
+
 @extend_schema(tags=["notifications"])
 class NotificationListApi(ListAPIView):
     """The user's own inbox, newest first (`?unread=true` for the unread ones)."""
@@ -163,6 +180,10 @@ class NotificationListApi(ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         return selectors.notification_list_for(user=self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([inbox_row(n) for n in page])
 
 
 class NotificationUnreadCountApi(APIView):

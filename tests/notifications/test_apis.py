@@ -266,3 +266,24 @@ def test_anonymous_callers_get_401(api_client):
     for path in ["/api/v1/deadlines/", "/api/v1/notifications/", "/api/v1/notifications/unread-count/",
                  "/api/v1/notification-preferences/"]:
         assert api_client.get(path).status_code == 401
+
+
+def test_inbox_rows_match_the_serializer(world, cast, rules, make_client, clock):
+    from notifications.apis import NotificationOutputSerializer, inbox_row
+    from notifications.services import notification_mark_read
+
+    # given an inbox with read and unread, emailed and inbox-only, deadline and notice rows
+    for _ in range(3):
+        deadline_open(rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0)
+    deadlines_sweep(now=T0 + 24 * H, redeliver=False)
+    first = Notification.objects.filter(recipient=cast.dcfs_worker).first()
+    notification_mark_read(notification=first, actor=cast.dcfs_worker)
+
+    # when the inbox is read
+    body = make_client(cast.dcfs_worker).get("/api/v1/notifications/").json()
+
+    # then every row is exactly what the serializer makes of it
+    rows = Notification.objects.filter(recipient=cast.dcfs_worker).order_by("-id")
+    assert body["results"] == [NotificationOutputSerializer(n).data for n in rows]
+    assert body["results"] == [inbox_row(n) for n in rows]
+    assert any(r["read_at"] for r in body["results"]) and any(r["read_at"] is None for r in body["results"])
