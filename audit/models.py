@@ -35,7 +35,8 @@ class AuditEvent(models.Model):
         FAILURE = "failure"
 
     occurred_at = models.DateTimeField(db_index=True)
-    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Indexed by audit_actor_idx (actor_id, -id), which leads with it.
+    actor_id = models.BigIntegerField(null=True, blank=True)
     actor_agency = models.CharField(max_length=32, blank=True, default="")
     action = models.CharField(max_length=32, choices=Action.choices)
     object_type = models.CharField(max_length=64)

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
+from config import db
 from config.api import json_dumps_canonical
 from config.middleware import client_ip_var, request_id_var
 
@@ -65,12 +67,39 @@ def audit_record(
     return event
 
 
+#: The columns an event is written with (the chain columns are filled by audit_seal).
+_EVENT_COLUMNS = [
+    ("occurred_at", "timestamptz"),
+    ("actor_id", "bigint"),
+    ("actor_agency", "varchar"),
+    ("action", "varchar"),
+    ("object_type", "varchar"),
+    ("object_id", "varchar"),
+    ("youth_id", "bigint"),
+    ("outcome", "varchar"),
+    ("request_id", "varchar"),
+    ("client_ip", "varchar"),
+    ("detail", "jsonb"),
+    ("prev_hash", "varchar"),
+    ("hash", "varchar"),
+]
+
+
 def audit_record_many(*, actor: Any, entries: Iterable[AuditEntry]) -> int:
-    """Append several events in one INSERT (list pages: one event per object shown)."""
+    """Append several events in one INSERT (list pages: one event per object shown). On
+    PostgreSQL as arrays (config.db): every list page writes one event per row shown, and
+    bulk_create's compiling of 14 placeholders per event was most of the audit's share."""
     now = timezone.now()
     events = [_build(actor, e, now) for e in entries]
-    if events:
+    if not events:
+        return 0
+    if connection.vendor != "postgresql":
         AuditEvent.objects.bulk_create(events)
+        return len(events)
+    rows = [{name: getattr(e, name) for name, _ in _EVENT_COLUMNS} for e in events]
+    for row in rows:
+        row["detail"] = Jsonb(row["detail"])
+    db.insert_rows(AuditEvent._meta.db_table, _EVENT_COLUMNS, rows)
     return len(events)
 
 

@@ -27,16 +27,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
-from psycopg import errors as psycopg_errors
 
 from accounts.permissions import is_supervisor
 from audit.models import AuditEvent
 from audit.services import audit_record
+from config import db
 from config.api import ApplicationError
 
 from . import messages
@@ -415,14 +414,6 @@ _NOTIFICATION_COLUMNS = [
 ]
 
 
-def _bound_cursor() -> Any:
-    """A psycopg cursor with server-side parameter binding, on Django's connection and in its
-    transaction. Django's cursors bind on the client, quoting every element of an array
-    parameter into the SQL text: for the sweep's arrays that quoting cost more than the INSERT."""
-    connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
-
-
 def _deadlines_write_back(batch: list[Deadline], *, now: dt.datetime) -> None:
     """One UPDATE … FROM unnest(arrays) for the whole batch on PostgreSQL. Django's bulk_update
     builds a CASE WHEN per row and field, which cost more to compile than to run (3.2 of 5.1 s
@@ -432,14 +423,15 @@ def _deadlines_write_back(batch: list[Deadline], *, now: dt.datetime) -> None:
     if connection.vendor != "postgresql":
         Deadline.objects.bulk_update(batch, [f for f, _ in _SWEEP_FIELDS] + ["updated_at"], batch_size=500)
         return
-    columns = ", ".join(f for f, _ in _SWEEP_FIELDS)
-    arrays = ", ".join(f"%b::{t}[]" for _, t in _SWEEP_FIELDS)
+    columns = [("id", "bigint"), *_SWEEP_FIELDS]
+    names = ", ".join(f for f, _ in columns)
     assignments = ", ".join(f"{f} = v.{f}" for f, _ in _SWEEP_FIELDS)
-    with _bound_cursor() as cursor:
+    rows = [{"id": d.pk, **{f: getattr(d, f) for f, _ in _SWEEP_FIELDS}} for d in batch]
+    with db.bound_cursor() as cursor:
         cursor.execute(
             f"UPDATE notifications_deadline AS d SET {assignments}, updated_at = %s "  # noqa: S608 - names are constants
-            f"FROM unnest(%b::bigint[], {arrays}) AS v(id, {columns}) WHERE d.id = v.id",
-            [now, [d.pk for d in batch], *([getattr(d, f) for d in batch] for f, _ in _SWEEP_FIELDS)],
+            f"FROM unnest({db.unnest_arrays(columns)}) AS v({names}) WHERE d.id = v.id",
+            [now, *db.column_arrays(rows, columns)],
         )
 
 
@@ -465,20 +457,13 @@ def _notifications_insert(rows: list[dict[str, Any]], *, now: dt.datetime) -> li
     defaults = {"deadline_id": None, "case_id": None, "referral_id": None, "meeting_id": None, "due_at": None}
     defaults |= {"link": "", "attempts": 0, "created_at": now}
     rows = [defaults | row for row in rows]
-    names = ", ".join(c for c, _ in _NOTIFICATION_COLUMNS)
-    arrays = ", ".join(f"%b::{t}[]" for _, t in _NOTIFICATION_COLUMNS)
-    insert = f"INSERT INTO notifications_notification ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608 - constants
-    params = [[row[c] for row in rows] for c, _ in _NOTIFICATION_COLUMNS]
-    returning = " RETURNING id, delivery_status"
-    with _bound_cursor() as cursor:
-        try:
-            with transaction.atomic():
-                cursor.execute(insert + returning, params)
-                created = cursor.fetchall()
-        except psycopg_errors.UniqueViolation:
-            logger.warning("sweep: a reminder already existed; inserting the others only")
-            cursor.execute(insert + " ON CONFLICT DO NOTHING" + returning, params)
-            created = cursor.fetchall()
+    table, returning = "notifications_notification", "RETURNING id, delivery_status"
+    try:
+        with transaction.atomic():
+            created = db.insert_rows(table, _NOTIFICATION_COLUMNS, rows, suffix=returning)
+    except IntegrityError:  # the unique constraint (deadline, stage, recipient)
+        logger.warning("sweep: a reminder already existed; inserting the others only")
+        created = db.insert_rows(table, _NOTIFICATION_COLUMNS, rows, suffix="ON CONFLICT DO NOTHING " + returning)
     return [pk for pk, status in created if status == pending]
 
 
