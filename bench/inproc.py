@@ -499,12 +499,10 @@ def delivery_throughput(
     log_dir: Path,
     extra: list[str] | None = None,
     limit_s: float = 90,
-    batch: int = 1,
-    async_commit: bool = False,
 ) -> dict[str, Any]:
     """Start `workers` real Celery worker processes on Redis, enqueue `n` pending notifications
-    the way the sweep does (`_enqueue_sends`), and time until every one is sent. With `batch` >
-    1: the batched-delivery proposal (bench/delivery_batch.py), `batch` ids per message."""
+    the way the sweep does (`_enqueue_sends`: SEND_BATCH ids per message), and time until every
+    one is sent."""
     from accounts.models import User
     from config.celery import app
     from notifications.models import Notification, NotificationDelivery
@@ -512,21 +510,7 @@ def delivery_throughput(
 
     recipients = list(User.objects.filter(username__startswith="scale_dcfs_case_worker_").values_list("id", flat=True))
     app.control.purge()
-    if batch > 1:
-        bench_dir = str(Path(__file__).resolve().parent)
-        env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [bench_dir, env.get("PYTHONPATH", "")]))}
-        extra = [*(extra or []), "--include", "delivery_batch"]
-
-        def enqueue(ids: list[int]) -> None:
-            for i in range(0, len(ids), batch):
-                name = (
-                    "bench.notification_send_many_async_commit_task"
-                    if async_commit
-                    else "bench.notification_send_many_task"
-                )
-                app.send_task(name, args=[ids[i : i + batch]])
-    else:
-        enqueue = _enqueue_sends
+    enqueue = _enqueue_sends
     procs = start_workers(workers, env, log_dir, extra or [])
     created: list[int] = []
     try:
@@ -546,7 +530,6 @@ def delivery_throughput(
         sent = n - left
         return {
             "workers": workers,
-            "batch": batch,
             "n": n,
             "sent": sent,
             "seconds": total,

@@ -369,15 +369,10 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             )
         )
     dl = results.get("delivery")
-    for key in ("2", "2 (batches of 50)"):
-        if dl and key in dl and "per_s" in dl[key]:
-            out.append(
-                (
-                    f"delivery ≥ 500/s with 2 workers{key[1:]}",
-                    f"{dl[key]['per_s']:.0f}/s",
-                    dl[key]["per_s"] >= TARGETS["delivery_per_s"],
-                )
-            )
+    if dl and "per_s" in dl.get("2", {}):
+        out.append(
+            ("delivery ≥ 500/s with 2 workers", f"{dl['2']['per_s']:.0f}/s", dl["2"]["per_s"] >= TARGETS["delivery_per_s"])
+        )
     au = results.get("audit_share")
     if au:
         for name, a in au.items():
@@ -900,14 +895,6 @@ def main() -> None:
         results["delivery"] = {
             str(w): inproc.delivery_throughput(workers=w, n=n, env=env, log_dir=OUT, extra=extra) for w in (1, 2)
         }
-        if args.proposals:  # the batched-delivery proposal: 50 ids per message, each still its own transaction
-            for w in (1, 2):
-                results["delivery"][f"{w} (batches of 50)"] = inproc.delivery_throughput(
-                    workers=w, n=n, env=env, log_dir=OUT, extra=extra, batch=50
-                )
-            results["delivery"]["2 (batches of 50, synchronous_commit off)"] = inproc.delivery_throughput(
-                workers=2, n=n, env=env, log_dir=OUT, extra=extra, batch=50, async_commit=True
-            )
         for key, d in results["delivery"].items():
             log(
                 f"   {key} worker(s): "
