@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, pagination, parsers, status
 from rest_framework.response import Response
@@ -84,6 +85,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     elif exc.__class__.__name__ == "TransitionNotAllowed":  # django-fsm, without importing it here
         exc = Conflict()
+    elif isinstance(exc, IntegrityError):
+        # A concurrent write won a unique constraint between a service's check and its insert
+        # (two creates of one username at once): the request changed nothing — say so, without
+        # the database's message, which quotes the conflicting value.
+        logger.info("integrity conflict in %s", context.get("view").__class__.__name__)
+        exc = Conflict("That conflicts with a change saved at the same moment; reload and try again.")
     response = drf_exception_handler(exc, context)
     if response is None:
         # An unexpected error: log the type only (the message may carry data), answer 500 plainly.

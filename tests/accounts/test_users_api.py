@@ -402,3 +402,28 @@ def test_bad_input_never_answers_500(dcfs_admin, dcfs_worker, method, path, body
     assert response.status_code < 500, response.content
     assert response.status_code >= 400 or "page_size" in path
     assert "Traceback" not in response.content.decode()
+
+
+def test_a_create_that_loses_a_race_for_the_username_is_409_and_names_no_value(dcfs_admin):
+    # given another request created "dcfs_twin" between this one's check and its insert
+    from unittest import mock
+
+    from accounts import services as account_services
+
+    client = api_login(dcfs_admin.username)
+    assert client.post("/api/v1/users/", _user_body("dcfs_twin", role=Role.CASE_WORKER)).status_code == 201
+    real_filter = account_services.User.objects.filter
+
+    def check_misses_the_twin(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if "username__iexact" in kwargs:  # the service's availability check runs before the race
+            return account_services.User.objects.none()
+        return real_filter(*args, **kwargs)
+
+    # when the same username is created again
+    with mock.patch.object(account_services.User.objects, "filter", side_effect=check_misses_the_twin):
+        response = client.post("/api/v1/users/", _user_body("dcfs_twin", role=Role.CASE_WORKER))
+
+    # then a conflict, nothing created, and the database's message (which quotes the value) withheld
+    assert response.status_code == 409, response.content
+    assert "dcfs_twin" not in response.content.decode()
+    assert User.objects.filter(username="dcfs_twin").count() == 1
