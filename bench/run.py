@@ -668,6 +668,7 @@ def main() -> None:
 
         patched = proposals.apply(args.proposals)
         log(f"== proposals patched in (web and in-process): {', '.join(patched)}")
+    log(f"== vacuum of the tables earlier bench runs churned: {inproc.vacuum():.1f} s")
     log("== fixtures")
     fx = inproc.pick_fixtures(rng)
     results: dict[str, Any] = {
@@ -852,6 +853,7 @@ def main() -> None:
                 f"   {s['open']:>7,} open, {s['due']:,} due: {s['ms']:.0f} ms ({s['all_ms']}), {s['queries']} queries, {s['notifications']} notifications"
             )
         log(f"   enqueue {sweep['enqueue']['n']} sends: {sweep['enqueue']['ms']:.0f} ms")
+        log(f"   vacuum of the sweep's scratch rows: {inproc.vacuum():.1f} s")
 
     if "audit" in parts:
         log("== audit share of write requests")
