@@ -411,8 +411,8 @@ def sweep_timing(*, total_open: int, due: int, repeats: int = 3) -> dict[str, An
 
 
 def enqueue_timing(n: int) -> dict[str, Any]:
-    """What the sweep's on-commit step costs: `n` sends handed to Redis, one message each
-    (`_enqueue_sends`, as the sweep calls it), then the queue is purged."""
+    """What the sweep's on-commit step costs: `n` sends handed to Redis as the sweep hands them
+    (`_enqueue_sends`: SEND_BATCH ids per message), then the queue is purged."""
     from config.celery import app
     from notifications.services import _enqueue_sends
 

@@ -443,7 +443,7 @@ def render(results: dict[str, Any]) -> str:
         if "enqueue" in sw:
             lines += [
                 "",
-                f"Enqueueing the {sw['enqueue']['n']:,} sends on commit (one Redis message each): {sw['enqueue']['ms']:.0f} ms, outside the sweep's transaction.",
+                f"Enqueueing the {sw['enqueue']['n']:,} sends on commit (50 ids per Redis message): {sw['enqueue']['ms']:.0f} ms, outside the sweep's transaction.",
             ]
         lines += ["", "Claim query plan (100k open):", "", "```", sw["100k"]["claim_plan"], "```", ""]
     dl = results.get("delivery")
