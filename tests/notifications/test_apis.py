@@ -33,8 +33,14 @@ def listed(client, query: str = "") -> list[dict]:  # type: ignore[no-untyped-de
 # --- who sees which deadline ----------------------------------------------------------------------
 
 REFERRAL_RULES = {"written_report_36h", "first_response_90m", "frp_services_72h", "law_enforcement_report_24h"}
-CASE_RULES = {"missing_law_enforcement_24h", "missing_ncmec_24h", "missing_attorney_24h", "return_debrief_72h",
-              "sharing_renewal_30d", "action_item_due"}
+CASE_RULES = {
+    "missing_law_enforcement_24h",
+    "missing_ncmec_24h",
+    "missing_attorney_24h",
+    "return_debrief_72h",
+    "sharing_renewal_30d",
+    "action_item_due",
+}
 
 
 @pytest.mark.parametrize(
@@ -99,8 +105,12 @@ def test_filters(all_open, world, cast, make_client):
     assert {r["rule"] for r in listed(client, "?status=met")} == {"missing_ncmec_24h"}
     assert {r["rule"] for r in listed(client, "?rule=first_response_90m")} == {"first_response_90m"}
     due_soon = listed(client, "?status=open&due_before=2026-04-07T10:00:00-07:00")
-    assert {r["rule"] for r in due_soon} == {"first_response_90m", "law_enforcement_report_24h", "missing_law_enforcement_24h",
-                                              "missing_attorney_24h"}
+    assert {r["rule"] for r in due_soon} == {
+        "first_response_90m",
+        "law_enforcement_report_24h",
+        "missing_law_enforcement_24h",
+        "missing_attorney_24h",
+    }
     assert {r["rule"] for r in listed(client, "?due_after=2026-04-20T00:00:00Z")} == {"sharing_renewal_30d"}
     assert {r["rule"] for r in listed(client, "?agency=SHERIFF")} == {"written_report_36h"}
     assert {r["rule"] for r in listed(client, "?agency=PROBATION")} == {"action_item_due"}
@@ -139,7 +149,9 @@ def test_deadline_list_query_count_does_not_grow_with_the_page(cast, rules, make
 
 def test_deadlines_paginate_by_cursor(cast, rules, make_client):
     for _ in range(3):
-        deadline_open(rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0)
+        deadline_open(
+            rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0
+        )
     client = make_client(cast.dcfs_worker)
 
     page = client.get("/api/v1/deadlines/?page_size=2").json()
@@ -182,11 +194,28 @@ def inbox(world, cast, clock):  # type: ignore[no-untyped-def]
 def test_the_inbox_shows_only_my_notifications(inbox, cast, make_client, world):
     rows = make_client(cast.sheriff_worker).get("/api/v1/notifications/").json()["results"]
 
-    assert {(r["rule"], r["stage"]) for r in rows} == {("written_report_36h", "overdue"), ("first_response_90m", "overdue")}
+    assert {(r["rule"], r["stage"]) for r in rows} == {
+        ("written_report_36h", "overdue"),
+        ("first_response_90m", "overdue"),
+    }
     row = next(r for r in rows if r["rule"] == "written_report_36h")
     assert set(row) == {
-        "id", "deadline", "rule", "stage", "reason", "subject", "reference", "due_at", "link", "case", "referral",
-        "meeting", "delivery_status", "sent_at", "created_at", "read_at",
+        "id",
+        "deadline",
+        "rule",
+        "stage",
+        "reason",
+        "subject",
+        "reference",
+        "due_at",
+        "link",
+        "case",
+        "referral",
+        "meeting",
+        "delivery_status",
+        "sent_at",
+        "created_at",
+        "read_at",
     }
     assert row["subject"] == f"[Safe Harbor] Overdue: written report due — Referral R-{world.referral.pk}"
     assert (row["read_at"], row["referral"], row["delivery_status"]) == (None, world.referral.pk, "pending")
@@ -210,7 +239,9 @@ def test_reading_a_notification(inbox, cast, make_client, clock):
     assert make_client(cast.dcfs_worker).post(f"/api/v1/notifications/{mine.pk}/read/").status_code == 404
 
 
-def test_inbox_query_count_does_not_grow_with_the_page(world, cast, rules, make_client, django_assert_num_queries, clock):
+def test_inbox_query_count_does_not_grow_with_the_page(
+    world, cast, rules, make_client, django_assert_num_queries, clock
+):
     client = make_client(cast.dcfs_worker)
 
     def add(n: int) -> None:
@@ -263,8 +294,12 @@ def test_preferences_refuse_an_unknown_rule(cast, make_client):
 
 
 def test_anonymous_callers_get_401(api_client):
-    for path in ["/api/v1/deadlines/", "/api/v1/notifications/", "/api/v1/notifications/unread-count/",
-                 "/api/v1/notification-preferences/"]:
+    for path in [
+        "/api/v1/deadlines/",
+        "/api/v1/notifications/",
+        "/api/v1/notifications/unread-count/",
+        "/api/v1/notification-preferences/",
+    ]:
         assert api_client.get(path).status_code == 401
 
 
@@ -274,7 +309,9 @@ def test_inbox_rows_match_the_serializer(world, cast, rules, make_client, clock)
 
     # given an inbox with read and unread, emailed and inbox-only, deadline and notice rows
     for _ in range(3):
-        deadline_open(rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0)
+        deadline_open(
+            rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0
+        )
     deadlines_sweep(now=T0 + 24 * H, redeliver=False)
     first = Notification.objects.filter(recipient=cast.dcfs_worker).first()
     notification_mark_read(notification=first, actor=cast.dcfs_worker)

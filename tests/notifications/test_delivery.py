@@ -227,7 +227,9 @@ def test_backoff_is_exponential_and_capped(settings):
         assert base <= delay <= base * 1.1
 
 
-def test_redeliver_requeues_only_what_waited_past_its_grace(pending, settings, eager_celery, django_capture_on_commit_callbacks):
+def test_redeliver_requeues_only_what_waited_past_its_grace(
+    pending, settings, eager_celery, django_capture_on_commit_callbacks
+):
     settings.HARBOR_NOTIFICATION_REDELIVER_AFTER = 300
     # the message of the sweep was lost (the commit hooks never ran here)
     with django_capture_on_commit_callbacks(execute=True):
@@ -266,7 +268,9 @@ def test_an_unavailable_broker_loses_nothing(world, clock, django_capture_on_com
 # --- agenda notices ----------------------------------------------------------------------------------
 
 
-def test_publishing_an_agenda_notifies_every_active_member(world, cast, eager_celery, django_capture_on_commit_callbacks, clock):
+def test_publishing_an_agenda_notifies_every_active_member(
+    world, cast, eager_celery, django_capture_on_commit_callbacks, clock
+):
     from accounts.services import user_deactivate
     from tests.notifications import factories as f
 
@@ -279,13 +283,20 @@ def test_publishing_an_agenda_notifies_every_active_member(world, cast, eager_ce
     assert created == 2
     notices = Notification.objects.filter(meeting_id=world.meeting.pk)
     assert sorted(n.recipient.username for n in notices) == ["mdt_coordinator", "mdt_member"]
-    assert {(n.rule, n.stage, n.reason, n.delivery_status) for n in notices} == {("mdt_agenda", "notice", "member", "sent")}
-    assert sorted(m.subject for m in mail.outbox) == [f"[Safe Harbor] Agenda published — STAR meeting M-{world.meeting.pk}"] * 2
+    assert {(n.rule, n.stage, n.reason, n.delivery_status) for n in notices} == {
+        ("mdt_agenda", "notice", "member", "sent")
+    }
+    assert (
+        sorted(m.subject for m in mail.outbox)
+        == [f"[Safe Harbor] Agenda published — STAR meeting M-{world.meeting.pk}"] * 2
+    )
     assert f"/api/v1/mdt/meetings/{world.meeting.pk}/agenda/" in mail.outbox[0].body
     assert YOUTH_FIRST not in all_email_text() and YOUTH_LAST not in all_email_text()
 
 
-def test_an_agenda_change_notifies_again_and_respects_preferences(world, cast, eager_celery, django_capture_on_commit_callbacks):
+def test_an_agenda_change_notifies_again_and_respects_preferences(
+    world, cast, eager_celery, django_capture_on_commit_callbacks
+):
     services.notification_preferences_update(user=cast.mdt_member, changes={"mdt_agenda": False}, actor=cast.mdt_member)
 
     with django_capture_on_commit_callbacks(execute=True):
