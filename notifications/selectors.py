@@ -182,15 +182,15 @@ def deadline_get_visible(*, user: Any, pk: int) -> Deadline | None:
 class DeadlineRecipients:
     """Who is told about a batch of deadlines, read now (not when they were opened: a team
     change or a deactivation in the meantime is reflected), in three queries whatever the
-    batch's size — the case teams of the batch's cases, the coordinators of its MDT teams, and
-    the active people among them plus the active supervisors of the responsible agencies.
+    batch's size — the case teams of the batch's cases; the active people among them plus the
+    active supervisors of the responsible agencies; the coordinators of its MDT teams (by the
+    rule of mdt.selectors.team_coordinators).
 
     The deadlines must come with `referral` and `assignee` loaded (select_related), as the
     sweep's claim does; `recipients()` then runs no query (but for the rare fallback below)."""
 
     def __init__(self, deadlines: Iterable[Deadline]):
         CaseTeamMember = apps.get_model("cases", "CaseTeamMember")
-        TeamMembership = apps.get_model("mdt", "TeamMembership")
         deadlines = list(deadlines)
         case_ids = {d.case_id for d in deadlines if d.case_id} | {
             d.referral.case_id for d in deadlines if d.referral_id and d.referral.case_id
@@ -202,27 +202,21 @@ class DeadlineRecipients:
             .order_by("user_id")
             .values_list("case_id", "user_id")
         )
-        coordinators = list(
-            TeamMembership.objects.filter(team_id__in=team_ids, is_coordinator=True)
-            .order_by("user_id")
-            .values_list("team_id", "user_id")
-        )
         # Every person the batch may need, read once with only what a reminder uses.
         people = User.objects.filter(is_active=True).only("id", "email", "is_active", "agency_id", "role")
-        wanted = {user_id for _, user_id in members} | {user_id for _, user_id in coordinators}
+        wanted = {user_id for _, user_id in members}
         users = {u.pk: u for u in people.filter(Q(id__in=wanted) | Q(agency_id__in=agency_ids, role=Role.SUPERVISOR))}
         self._team: dict[int, list[Any]] = defaultdict(list)
         for case_id, user_id in members:
             if user_id in users:
                 self._team[case_id].append(users[user_id])
-        self._coordinators: dict[int, list[Any]] = defaultdict(list)
-        for team_id, user_id in coordinators:
-            if user_id in users:
-                self._coordinators[team_id].append(users[user_id])
         self._supervisors: dict[int, list[Any]] = defaultdict(list)
         for user in sorted(users.values(), key=lambda u: u.pk):
             if user.role == Role.SUPERVISOR and user.agency_id in agency_ids:
                 self._supervisors[user.agency_id].append(user)
+        # Coordinators by mdt's own rule (active, a role that may sit on a team, an agency).
+        coordinators = _mdt_selector("coordinators_by_team")
+        self._coordinators: dict[int, list[Any]] = coordinators(team_ids=team_ids) if team_ids else {}
 
     def _case_team(self, case_id: int | None, agency_id: int | None) -> list[Any]:
         """The active case team, limited to the responsible agency's people."""

@@ -146,6 +146,24 @@ def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, c
     assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
 
 
+def test_a_coordinator_moved_to_a_role_off_the_team_is_no_longer_reminded(world, cast, sweep, clock):
+    from accounts.permissions import Role
+    from accounts.services import user_update
+
+    other = f.meeting(world.team, starts_at=T0 + 7 * 24 * H, creator=cast.dcfs_supervisor)
+    from notifications.services import deadline_open
+
+    deadline = deadline_open(rule_code="agenda_publish_48h", target=other, starts_at=T0)
+    # the coordinator becomes an auditor (still active, still listed on the team)
+    user_update(actor=cast.system_admin, user=cast.mdt_coordinator, data={"role": Role.AUDITOR})
+
+    clock.move_to(T0 + 80 * H)
+    sweep()
+
+    # then they get no meeting reminder: the next in line (the meeting's creator) does
+    assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
+
+
 def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(world, cast, django_capture_on_commit_callbacks, eager_celery, clock):
     deadline = open_rule(world, "written_report_36h")
     clock.move_to(T0 + 24 * H)
