@@ -77,13 +77,22 @@ def notification_send_many_task(self, notification_ids: list[int]) -> dict[str, 
                 raise self.retry(
                     args=[notification_ids[index:]], exc=exc, countdown=retry_backoff(self.request.retries + 1)
                 )
+            except Exception as exc:
+                # Anything else is this one notification's problem: it stays pending (the redeliver
+                # step tries it again) and the rest of the batch goes on.
+                logger.error("notification %s: send raised %s; left pending", pk, type(exc).__name__)
+                outcomes["error"] += 1
+                continue
             outcomes[result.outcome] += 1
+            if result.outcome in ("retry", "failed") and mail_connection is not None:
+                # A failed send may have left the mail session unusable: the next send gets a fresh one.
+                mail_connection.close()
+                mail_connection = _open_mail_connection()
             if result.retry_in is not None:
-                if mail_connection is not None:  # a failed send may have left the session unusable
-                    mail_connection.close()
-                    mail_connection = _open_mail_connection()
                 try:
-                    notification_send_task.apply_async(args=[pk], countdown=result.retry_in)
+                    # On the queue the sends go to (workers may listen only there), as _enqueue_sends does.
+                    queue = getattr(settings, "HARBOR_NOTIFICATIONS_QUEUE", None)
+                    notification_send_task.apply_async(args=[pk], countdown=result.retry_in, queue=queue)
                 except Exception as exc:  # the broker: the redeliver step re-enqueues it after its back-off
                     logger.warning("notification %s: retry not enqueued (%s)", pk, type(exc).__name__)
     finally:

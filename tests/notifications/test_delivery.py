@@ -219,6 +219,35 @@ def test_a_batch_resumes_where_the_database_went_away(four_pending, eager_celery
     assert set(Notification.objects.values_list("delivery_status", flat=True)) == {"sent"}
 
 
+def test_one_notification_that_raises_does_not_hold_up_its_batch(four_pending, eager_celery):
+    real = services.notification_send
+
+    def broken_second(**kwargs):  # type: ignore[no-untyped-def]
+        if kwargs["notification_id"] == four_pending[1]:
+            raise ValueError("unexpected")
+        return real(**kwargs)
+
+    with mock.patch("notifications.tasks.notification_send", side_effect=broken_second):
+        outcomes = notification_send_many_task.delay(four_pending).get()
+
+    assert outcomes == {"sent": 3, "error": 1}
+    assert len(mail.outbox) == 3
+    # the one that raised is still pending: the redeliver step will try it again
+    assert Notification.objects.get(pk=four_pending[1]).delivery_status == "pending"
+
+
+def test_a_retry_from_a_batch_goes_to_the_notifications_queue(four_pending, flaky, settings):
+    settings.HARBOR_NOTIFICATIONS_QUEUE = "harbor-notifications"
+    flaky.failures = 1  # the first send of the batch fails once
+
+    with mock.patch.object(notification_send_task, "apply_async") as retried:
+        notification_send_many_task.run(four_pending)
+
+    retried.assert_called_once()
+    assert retried.call_args.kwargs["args"] == [four_pending[0]]
+    assert retried.call_args.kwargs["queue"] == "harbor-notifications"
+
+
 def test_backoff_is_exponential_and_capped(settings):
     settings.HARBOR_NOTIFICATION_RETRY_BASE = 10
     settings.HARBOR_NOTIFICATION_RETRY_CAP = 100
