@@ -85,11 +85,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     elif exc.__class__.__name__ == "TransitionNotAllowed":  # django-fsm, without importing it here
         exc = Conflict()
-    elif isinstance(exc, IntegrityError):
+    elif isinstance(exc, IntegrityError) and _is_unique_violation(exc):
         # A concurrent write won a unique constraint between a service's check and its insert
-        # (two creates of one username at once): the request changed nothing — say so, without
-        # the database's message, which quotes the conflicting value.
-        logger.info("integrity conflict in %s", context.get("view").__class__.__name__)
+        # (two creates of one username at once): the service's transaction rolled back — say
+        # so, without the database's message, which quotes the conflicting value. Other
+        # integrity errors (not-null, foreign key, check) are bugs and stay 500s, logged.
+        logger.warning("unique-constraint conflict in %s", context.get("view").__class__.__name__)
         exc = Conflict("That conflicts with a change saved at the same moment; reload and try again.")
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -101,6 +102,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if response.status_code in DENIED_STATUSES:
         _audit_denial(context, response.status_code)
     return response
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """PostgreSQL's UniqueViolation (psycopg, under Django's wrapper), or SQLite's "UNIQUE
+    constraint failed"."""
+    cause = exc.__cause__
+    return type(cause).__name__ == "UniqueViolation" or str(exc).startswith("UNIQUE constraint failed")
 
 
 #: Answers that refuse an authenticated caller: not allowed (403) or not visible to them (404).

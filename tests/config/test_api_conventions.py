@@ -211,3 +211,17 @@ def test_an_unknown_api_path_is_404_without_detail(make_client, agencies):
     assert response.status_code == 404
     assert "Traceback" not in response.content.decode()
     assert "urlpatterns" not in response.content.decode()
+
+
+def test_only_a_unique_violation_becomes_a_conflict():
+    from django.db import IntegrityError
+
+    from config.api import exception_handler
+
+    context = {"view": None, "request": None}
+    # a unique constraint lost to a concurrent write: 409, and the quoted value is not passed on
+    unique = exception_handler(IntegrityError("UNIQUE constraint failed: accounts_user.username"), context)
+    assert unique is not None and unique.status_code == 409
+    assert "username" not in str(unique.data)
+    # any other integrity error is a bug: left to the plain 500
+    assert exception_handler(IntegrityError("NOT NULL constraint failed: cases_case.number"), context) is None
