@@ -86,7 +86,10 @@ TEMPLATES = [
 #: (which models spinning disks): the working set is in RAM or on SSD, and at 4 the planner
 #: turns the visibility subqueries (a few hundred ids) into hash joins over whole tables —
 #: at county scale the deadline list's query ran 47 ms instead of 18 ms (EXPLAIN ANALYZE).
-PG_SESSION_OPTIONS = "-c random_page_cost=" + env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+#: Set DATABASE_RANDOM_PAGE_COST to an empty value to send no startup option (PgBouncer in
+#: transaction mode refuses unknown startup parameters unless told to ignore them).
+_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+PG_SESSION_OPTIONS = f"-c random_page_cost={_RANDOM_PAGE_COST}" if _RANDOM_PAGE_COST else ""
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'safe_harbor.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: WAL lets readers and one writer work together,
@@ -98,7 +101,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"]["options"] = PG_SESSION_OPTIONS
+    # Added to any `options` DATABASE_URL already carries (search_path, statement_timeout…).
+    _options = " ".join(filter(None, [DATABASES["default"]["OPTIONS"].get("options", ""), PG_SESSION_OPTIONS]))
+    if _options:
+        DATABASES["default"]["OPTIONS"]["options"] = _options
     if env.bool("DATABASE_POOL", default=False):
         DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 8, "timeout": 10}
     else:

@@ -10,7 +10,7 @@ from .base import LOGGING, PG_SESSION_OPTIONS, REST_FRAMEWORK, env
 HARBOR_ENVIRONMENT = "bench"
 DEBUG = False
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/safe_harbor_bench")}
-DATABASES["default"]["OPTIONS"] = {"options": PG_SESSION_OPTIONS}
+DATABASES["default"]["OPTIONS"] = {"options": PG_SESSION_OPTIONS} if PG_SESSION_OPTIONS else {}
 if env.bool("BENCH_DB_POOL", default=False):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
     DATABASES["default"]["OPTIONS"]["pool"] = {
