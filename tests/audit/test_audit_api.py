@@ -163,7 +163,7 @@ def test_query_count_does_not_depend_on_page_size(make_client, auditor, worker, 
     audit_record_many(actor=worker, entries=[AuditEntry("view", "case", i) for i in range(rows)])
     client = make_client(auditor)
 
-    # when / then: token + user, token cleanup, page, the audit insert (with its savepoint pair)
+    # when / then: token + user, page, the actor's agency code, the audit insert (with its savepoint pair)
     with django_assert_num_queries(6):
         response = client.get(f"{URL}?object_type=case")
     assert len(response.json()["results"]) == rows

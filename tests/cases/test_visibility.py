@@ -237,3 +237,42 @@ def test_every_read_is_audited_with_its_youth(people, as_user, dcfs_case):
         ("view", "youth"),
     }
     assert all(e.youth_id == dcfs_case.youth_id for e in events)
+
+
+def test_every_form_of_the_visibility_rule_agrees(people, dcfs_case):
+    """Visibility is written three ways for speed — the supervisor's case list filters cases, the
+    id sets are UNIONs, the duplicate search asks only of its candidates — and must be one rule."""
+    from cases.models import Case, CaseAgency, Youth
+
+    # given more to tell apart: an unrelated case, an expired and a revoked 18961.7 share
+    other = open_case(people.probation_case_worker, people.probation_supervisor)
+    shared = open_case(people.dmh_case_worker, people.dmh_supervisor)
+    expired = services.case_agency_grant(
+        case=shared, actor=people.dmh_supervisor, agency=people.dcfs_supervisor.agency, legal_basis="mdt_18961_7"
+    )
+    CaseAgency.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    revoked = services.case_agency_grant(
+        case=other,
+        actor=people.probation_supervisor,
+        agency=people.sheriff_supervisor.agency,
+        legal_basis="consent",
+        expires_at=timezone.now() + dt.timedelta(days=3),
+    )
+    services.case_agency_revoke(participation=revoked, actor=people.probation_supervisor)
+    create_youth(people.dcfs_worker2, first_name="Held")
+    everyone = list(Youth.objects.values_list("id", flat=True))
+
+    for user in vars(people).values():
+        listed = set(selectors.case_list_visible_to(user=user).values_list("id", flat=True))
+        by_ids = set(Case.objects.filter(id__in=selectors.case_ids_visible_to(user=user)).values_list("id", flat=True))
+        youth = set(Youth.objects.filter(id__in=selectors.youth_ids_visible_to(user=user)).values_list("id", flat=True))
+        # then the forms agree, for every role
+        assert listed == by_ids, user.username
+        assert selectors.youth_ids_visible_among(user=user, ids=everyone) == youth, user.username
+    assert dcfs_case.pk in set(selectors.case_list_visible_to(user=people.dcfs_supervisor).values_list("id", flat=True))
+    assert shared.pk not in set(
+        selectors.case_list_visible_to(user=people.dcfs_supervisor).values_list("id", flat=True)
+    )
+    assert other.pk not in set(
+        selectors.case_list_visible_to(user=people.sheriff_supervisor).values_list("id", flat=True)
+    )

@@ -305,16 +305,20 @@ def test_anonymous_callers_get_401(api_client):
 
 def test_inbox_rows_match_the_serializer(world, cast, rules, make_client, clock):
     from notifications.apis import NotificationOutputSerializer, inbox_row
-    from notifications.services import notification_mark_read
+    from notifications.services import meeting_members_notify, notification_mark_read, notification_send
 
-    # given an inbox with read and unread, emailed and inbox-only, deadline and notice rows
+    # given an inbox with deadline reminders (one sent by email, one read, one pending) and an
+    # agenda notice (a meeting id, no deadline)
     for _ in range(3):
         deadline_open(
             rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0
         )
     deadlines_sweep(now=T0 + 24 * H, redeliver=False)
-    first = Notification.objects.filter(recipient=cast.dcfs_worker).first()
-    notification_mark_read(notification=first, actor=cast.dcfs_worker)
+    reminders = list(Notification.objects.filter(recipient=cast.dcfs_worker).order_by("id"))
+    notification_send(notification_id=reminders[0].pk)
+    notification_mark_read(notification=reminders[1], actor=cast.dcfs_worker)
+    f.team_membership(world.team, cast.dcfs_worker)
+    meeting_members_notify(meeting=world.meeting, event="published", actor=cast.mdt_coordinator)
 
     # when the inbox is read
     body = make_client(cast.dcfs_worker).get("/api/v1/notifications/").json()
@@ -323,4 +327,6 @@ def test_inbox_rows_match_the_serializer(world, cast, rules, make_client, clock)
     rows = Notification.objects.filter(recipient=cast.dcfs_worker).order_by("-id")
     assert body["results"] == [NotificationOutputSerializer(n).data for n in rows]
     assert body["results"] == [inbox_row(n) for n in rows]
-    assert any(r["read_at"] for r in body["results"]) and any(r["read_at"] is None for r in body["results"])
+    assert {r["delivery_status"] for r in body["results"]} >= {"sent", "pending"}
+    assert any(r["sent_at"] for r in body["results"]) and any(r["read_at"] for r in body["results"])
+    assert any(r["meeting"] and r["deadline"] is None for r in body["results"])
