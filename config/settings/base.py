@@ -260,6 +260,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "audit-seal": {"task": "audit.tasks.audit_seal_task", "schedule": 10.0},
     "deadlines-sweep": {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0},
+    "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -252,3 +252,23 @@ def test_authenticating_reads_only_the_presented_token_and_login_tidies_expired_
     token_reads = [q["sql"] for q in queries.captured_queries if "knox_authtoken" in q["sql"]]
     assert len(token_reads) == 1 and token_reads[0].startswith("SELECT")
     assert AuthToken.objects.filter(user=dcfs_worker).count() == 2
+
+
+def test_expired_tokens_of_anyone_are_purged_hourly(dcfs_worker, settings):
+    from accounts.tasks import tokens_purge_expired_task
+
+    # given a token that expires at T0 + 30 min and one issued an hour later (no login between)
+    with time_machine.travel(T0, tick=False):
+        AuthToken.objects.create(user=dcfs_worker)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        AuthToken.objects.create(user=dcfs_worker)
+    # when the purge runs
+    with time_machine.travel(T0 + timedelta(hours=1, minutes=10), tick=False):
+        purged = tokens_purge_expired_task()
+
+    # then only the live one is left, and beat runs the purge every hour
+    assert purged == 1
+    assert list(AuthToken.objects.filter(user=dcfs_worker).values_list("expiry", flat=True)) == [
+        T0 + timedelta(hours=1, minutes=30)
+    ]
+    assert settings.CELERY_BEAT_SCHEDULE["tokens-purge-expired"]["schedule"] == 3600.0
