@@ -137,7 +137,10 @@ class Deadline(models.Model):
     #: Statuses in which the deadline is still unmet (reminders may still go out).
     ACTIVE = (Status.OPEN, Status.MISSED)
 
-    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="deadlines")
+    # Unindexed foreign keys here (rule, agency, waived_by) are never looked up on their own:
+    # lists filter within the visible set, and rules, agencies and users are deactivated, not
+    # deleted. The sweep rewrites every claimed row, and each index is one more entry per row.
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="deadlines", db_index=False)
     # The target (a Referral, MissingEpisode, CaseAgency, Meeting or ActionItem) …
     # No single-column indexes where a composite index below leads with the column: the sweep
     # rewrites every claimed row, and each index is one more entry per update.
@@ -153,7 +156,9 @@ class Deadline(models.Model):
     )
     youth_id = models.BigIntegerField(null=True, blank=True)
     #: The responsible agency: its supervisors get the overdue escalation and may waive.
-    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     #: For meeting rules: the MDT team (by id; the notifications app does not depend on mdt/).
     team_id = models.BigIntegerField(null=True, blank=True)
     assignee = models.ForeignKey(
@@ -178,7 +183,9 @@ class Deadline(models.Model):
     met_at = models.DateTimeField(null=True, blank=True)
     missed_at = models.DateTimeField(null=True, blank=True)
     waived_at = models.DateTimeField(null=True, blank=True)
-    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     waive_reason = models.TextField(blank=True, default="")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True, default="")
@@ -256,7 +263,10 @@ class Notification(models.Model):
     deadline = models.ForeignKey(
         Deadline, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications", db_index=False
     )
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    # Indexed by notification_inbox_idx (recipient, -id), which leads with it.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications", db_index=False
+    )
     #: The rule code (or a notice kind such as "mdt_agenda"); copied so the inbox needs no join.
     rule = models.CharField(max_length=64)
     stage = models.CharField(max_length=10, choices=Stage.choices)
@@ -266,8 +276,14 @@ class Notification(models.Model):
     reference = models.CharField(max_length=100)
     due_at = models.DateTimeField(null=True, blank=True)
     link = models.CharField(max_length=300, blank=True, default="")
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    referral = models.ForeignKey("cases.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Not indexed: nothing looks notifications up by case or referral (the inbox is by recipient),
+    # and every reminder the sweep inserts would pay for the indexes.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    referral = models.ForeignKey(
+        "cases.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     #: For notices about a meeting (by id; no dependency on mdt/).
     meeting_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -469,7 +469,12 @@ def _notifications_insert(rows: list[dict[str, Any]], *, now: dt.datetime) -> li
 
 #: What the sweep reads of a claimed deadline and its relations (recipients, stages, reminder text).
 _CLAIMED_FIELDS = (
-    *(f.name for f in Deadline._meta.concrete_fields if f.name not in {"waive_reason", "cancel_reason"}),
+    # the stage machine
+    *("status", "met_at", "missed_at", "next_stage", "next_reminder_at", "upcoming_at", "due_at", "overdue_at"),
+    *("lapse_outcome", "recipients", "escalate_overdue"),
+    # who is told, and what the reminder says (the target's type and id for the last fallback)
+    *("rule", "content_type", "object_id", "case", "referral", "agency", "team_id", "assignee"),
+    *("reference", "link_path"),
     "rule__code",
     "rule__name",
     "referral__case_id",
