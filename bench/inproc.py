@@ -361,7 +361,7 @@ def _scratch_open_deadlines(total_open: int, due: int, now: dt.datetime) -> None
         cur.execute("ANALYZE notifications_deadline")
 
 
-def sweep_timing(*, total_open: int, due: int, repeats: int = 3) -> dict[str, Any]:
+def sweep_timing(*, total_open: int, due: int, repeats: int = 5) -> dict[str, Any]:
     """Time `deadlines_sweep` (the beat task's code) with `total_open` open deadlines of which
     `due` have a reminder that has come. Scratch data in a transaction rolled back; the sends it
     would enqueue on commit are timed separately (`enqueue_timing`)."""

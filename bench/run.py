@@ -432,7 +432,7 @@ def render(results: dict[str, Any]) -> str:
     if sw:
         lines += ["**Deadline sweep** (`deadlines_sweep`, the beat task's code; scratch data rolled back):", ""]
         lines += [
-            "| open deadlines | due | ms (median of 3) | runs | queries | notifications |",
+            "| open deadlines | due | ms (median of 5) | runs | queries | notifications |",
             "|---:|---:|---:|---|---:|---:|",
         ]
         for key in ("10k", "100k"):
