@@ -8,6 +8,8 @@ from .base import *  # noqa: F403
 from .base import LOGGING, PG_SESSION_OPTIONS, REST_FRAMEWORK, env
 
 HARBOR_ENVIRONMENT = "bench"
+# The synthetic county-scale seed (bench only; the tests exercise it too). Not in the image.
+INSTALLED_APPS = [*INSTALLED_APPS, "scale"]  # noqa: F405
 DEBUG = False
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/safe_harbor_bench")}
 DATABASES["default"]["OPTIONS"] = {"options": PG_SESSION_OPTIONS} if PG_SESSION_OPTIONS else {}

@@ -5,6 +5,8 @@ from .base import VAR_DIR, env
 
 DEBUG = False
 HARBOR_ENVIRONMENT = "test"
+# The synthetic county-scale seed (bench only; the tests exercise it too). Not in the image.
+INSTALLED_APPS = [*INSTALLED_APPS, "scale"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
