@@ -34,7 +34,7 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-## bench: county-scale benchmark on PostgreSQL + Redis (SIZE=county|state; BENCH_ARGS="--proposals all" …).
+## bench: county-scale benchmark on PostgreSQL + Redis (SIZE=county|state; BENCH_ARGS="--only load --no-doc" …).
 SIZE ?= county
 bench: $(STAMP)
 	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
