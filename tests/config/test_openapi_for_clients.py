@@ -58,7 +58,7 @@ def test_one_tag_per_operation_naming_its_resource(schema: dict) -> None:
 def test_every_request_example_is_valid_for_its_body(schema: dict) -> None:
     # given
     checked = 0
-    for key, op in _operations(schema):
+    for _key, op in _operations(schema):
         content = op.get("requestBody", {}).get("content", {}).get("application/json")
         if not content or "example" not in content:
             continue
