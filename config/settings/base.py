@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": HARBOR_NUM_PROXIES,
 }
+# The duplicate search (SPEC §2): per user, every window at once (searches/period, comma-separated);
+# beyond any of them, 429. The youth and referral creates' duplicate reports count against it too.
+HARBOR_DUPLICATE_SEARCH_RATES = env.list("HARBOR_DUPLICATE_SEARCH_RATES", default=["20/hour", "100/day"])
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Safe Harbor API",

@@ -40,4 +40,6 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"auth": "100000/min", "invitation": "100000/hour", "password_reset": "100000/hour"},
 }
+# The benchmark times the search endpoint hundreds of times as one worker: not the throttle's job.
+HARBOR_DUPLICATE_SEARCH_RATES = ["1000000/hour", "1000000/day"]
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}

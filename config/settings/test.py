@@ -20,5 +20,7 @@ HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY", default="test-blind-index
 HARBOR_FIELD_KEY_FILE = VAR_DIR / "test_field_keys"
 CELERY_TASK_ALWAYS_EAGER = False
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min", "invitation": "1000/hour", "password_reset": "1000/hour"}}  # noqa: F405
+# Other tests search and create freely; the duplicate-search tests set the real rates themselves.
+HARBOR_DUPLICATE_SEARCH_RATES = ["100000/hour", "1000000/day"]
 # Per-process cache in tests: throttle counters must not leak between tests through Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

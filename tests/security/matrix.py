@@ -477,8 +477,9 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/youth/", CASE_SCOPES, case_collection(200), audit={"list"}, listed=("youth", sees_youth)),
     Op("post", "/api/v1/youth/", NONE, case_collection(201),
        body={"first_name": "Matrixnew", "last_name": "Youthnew", "date_of_birth": "2011-04-04"}, audit={"create"}),
+    # SPEC §2, §5: every duplicate search is audited as `search` (a keyed hash of its values).
     Op("get", "/api/v1/youth/matches/", NONE, case_collection(200), query="?first_name=Matrix&last_name=Seeded",
-       audit={"list"}),
+       audit={"search"}),
     Op("get", "/api/v1/youth/{id}/", CASE_SCOPES, case_object(200, sees=sees_youth), params={"id": "youth"},
        audit={"view"}, youth="youth"),
     Op("patch", "/api/v1/youth/{id}/", CASE_SCOPES, case_object(200, sees=sees_youth), body={"pronouns": "they/them"},
