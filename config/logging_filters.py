@@ -28,7 +28,7 @@ _FEED = re.compile(rf"(/mdt/feeds/){_SEGMENT}")
 # first visit: that one is not a secret and stays readable.
 _SET_PASSWORD = re.compile(rf"(/set-password/{_SEGMENT}/)(?!set-password(?:/|\b)){_SEGMENT}")
 #: A query string attached to a path (`/x/y/?a=b`): what follows `?` up to the end of the URL.
-_QUERY = re.compile(r"(/[\w.~%+\-/]*)\?[^\s\"'<>#]*")
+_QUERY = re.compile(r"(/[^\s\"'<>?#]*)\?[^\s\"'<>#]*")
 
 
 def _feed(match: re.Match[str]) -> str:
@@ -40,9 +40,9 @@ def mask_secrets(text: str) -> str:
     string, replaced by `***`."""
     if "/" not in text:
         return text
+    text = _QUERY.sub(lambda m: m.group(1) + "?" + MASK, text)
     text = _FEED.sub(_feed, text)
-    text = _SET_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
-    return _QUERY.sub(lambda m: m.group(1) + "?" + MASK, text)
+    return _SET_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
 
 
 def mask_value(value: Any) -> Any:
