@@ -269,15 +269,32 @@ CELERY_BEAT_SCHEDULE: dict = {
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
 }
 
+# Every line a request can put in a log passes through SecretPathFilter: the calendar-feed and
+# set-password tokens in a path become ***, and so does a query string (config/logging_filters.py).
+# The filter sits on the loggers that write paths (so the records they propagate are already
+# masked) and on the handlers (so a record from anywhere else is masked before it is written).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"secrets": {"()": "config.logging_filters.SecretPathFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]},
+        # runserver's access log, as Django's default logging has it, plus the filter.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Request logs would carry URLs with ids and query strings; keep them to warnings.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["secrets"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secrets"]},
         "axes": {"level": "WARNING"},
     },
 }
