@@ -18,4 +18,4 @@ ENV DJANGO_SETTINGS_MODULE=config.settings.production
 RUN useradd --system --uid 10001 harbor
 USER harbor
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "2"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "2"]
