@@ -16,6 +16,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -147,6 +148,8 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
 
     def user_change_password(self, request, id, form_url=""):  # type: ignore[no-untyped-def]
         # Admins never set another user's password (SPEC §1): "Send a set-password link" instead.
+        if self.get_object(request, unquote(id)) is None:
+            raise Http404  # not visible to this admin: as for any other page of that user
         raise PermissionDenied("Admins do not set passwords; send the user a set-password link.")
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]

@@ -284,6 +284,7 @@ class UserMfaResetApi(APIView):
 
 class AgencyListApi(APIView):
     pagination_class = PageNumberPagination
+
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Agency

@@ -18,7 +18,10 @@ RECOVERY_CODE_COUNT = 10
 
 
 def mfa_confirmed_devices(user: User) -> list[Any]:
-    return [*TOTPDevice.objects.filter(user=user, confirmed=True), *StaticDevice.objects.filter(user=user, confirmed=True)]
+    return [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]
 
 
 def mfa_is_enrolled(user: User) -> bool:
@@ -44,7 +47,13 @@ def mfa_totp_begin(*, actor: User) -> TOTPDevice:
         raise ApplicationError("MFA is already set up; ask your agency admin to reset it.", code="conflict")
     TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=actor, name="authenticator", confirmed=False)
-    audit_record(actor=actor, action=AuditEvent.Action.MFA_CHANGE, object_type="user", object_id=actor.pk, detail={"step": "begin"})
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.MFA_CHANGE,
+        object_type="user",
+        object_id=actor.pk,
+        detail={"step": "begin"},
+    )
     return device
 
 
@@ -68,13 +77,13 @@ def mfa_totp_confirm(*, actor: User, otp: str) -> list[str]:
     static = StaticDevice.objects.create(user=actor, name="recovery", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=static, token=c) for c in codes])
-    ended = user_sessions_end(user=actor)
+    user_sessions_end(user=actor)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.MFA_CHANGE,
         object_type="user",
         object_id=actor.pk,
-        detail={"step": "confirm", "ended": ended},
+        detail={"step": "confirm"},
     )
     return codes
 
@@ -88,11 +97,11 @@ def mfa_reset(*, actor: User, user: User) -> None:
     _check_grant(actor=actor, agency=user.agency, role=user.role)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    ended = user_sessions_end(user=user)
+    user_sessions_end(user=user)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.MFA_CHANGE,
         object_type="user",
         object_id=user.pk,
-        detail={"step": "reset", "ended": ended},
+        detail={"step": "reset"},
     )

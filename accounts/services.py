@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from importlib import import_module
+from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, authenticate
-from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.template.loader import render_to_string
@@ -54,14 +53,18 @@ def _check_grant(*, actor: User, agency: Agency | None, role: str) -> None:
     """An agency admin manages only their own agency and never grants system_admin/auditor."""
     if is_system_admin(actor):
         if agency is None and role != Role.SYSTEM_ADMIN:
-            raise ApplicationError("Every user except a system admin belongs to an agency.", fields={"agency": ["Required."]})
+            raise ApplicationError(
+                "Every user except a system admin belongs to an agency.", fields={"agency": ["Required."]}
+            )
         return
     if not is_agency_admin(actor):
         raise ApplicationError("Only admins manage users.", code="forbidden")
     if role not in AGENCY_ADMIN_GRANTABLE:
         raise ApplicationError("An agency admin cannot grant that role.", code="forbidden")
     if agency is None or agency.pk != actor.agency_id:
-        raise ApplicationError("An agency admin manages only their own agency.", fields={"agency": ["Must be your own agency."]})
+        raise ApplicationError(
+            "An agency admin manages only their own agency.", fields={"agency": ["Must be your own agency."]}
+        )
 
 
 def user_is_manageable_by(*, actor: User, user: User) -> bool:
@@ -109,7 +112,9 @@ ADMIN_PASSWORD_REFUSED = (
 
 
 def _refuse_admin_password() -> None:
-    raise ApplicationError(ADMIN_PASSWORD_REFUSED, fields={"password": ["Do not send a password; a link is emailed instead."]})
+    raise ApplicationError(
+        ADMIN_PASSWORD_REFUSED, fields={"password": ["Do not send a password; a link is emailed instead."]}
+    )
 
 
 def _set_password_link(user: User) -> str:
@@ -126,7 +131,9 @@ def user_send_password_link(*, actor: User, user: User) -> None:
     if not user.is_active:
         raise ApplicationError("That account is deactivated; reactivate it first.", code="conflict")
     if not user.email:
-        raise ApplicationError("That account has no email address to send the link to.", fields={"email": ["Required."]})
+        raise ApplicationError(
+            "That account has no email address to send the link to.", fields={"email": ["Required."]}
+        )
     _audit_user(actor, AuditEvent.Action.UPDATE, user, {"step": "password_link_sent"})
     transaction.on_commit(lambda: user_send_invitation(user_id=user.pk))
 
@@ -135,7 +142,9 @@ def user_send_invitation(*, user_id: int) -> None:
     user = User.objects.get(pk=user_id)
     if not user.email:
         return
-    body = render_to_string("accounts/invitation_email.txt", {"link": _set_password_link(user), "username": user.username})
+    body = render_to_string(
+        "accounts/invitation_email.txt", {"link": _set_password_link(user), "username": user.username}
+    )
     send_mail("Your Safe Harbor account", body, None, [user.email])
 
 
@@ -146,11 +155,19 @@ def password_reset_request(*, email: str) -> None:
     endpoint cannot be used to find out who has an account."""
     users = list(User.objects.filter(email__iexact=email, is_active=True))
     for user in users:
-        body = render_to_string("accounts/password_reset_email.txt", {"link": _set_password_link(user), "username": user.username})
+        body = render_to_string(
+            "accounts/password_reset_email.txt", {"link": _set_password_link(user), "username": user.username}
+        )
         send_mail("Safe Harbor password reset", body, None, [user.email])
     with transaction.atomic():
         for user in users:
-            audit_record(actor=None, action=AuditEvent.Action.UPDATE, object_type="user", object_id=user.pk, detail={"step": "password_reset_requested"})
+            audit_record(
+                actor=None,
+                action=AuditEvent.Action.UPDATE,
+                object_type="user",
+                object_id=user.pk,
+                detail={"step": "password_reset_requested"},
+            )
 
 
 SELF_CHANGE_REFUSED = "You cannot change your own role, agency or active state; another admin must do it."
@@ -209,13 +226,13 @@ def user_password_set(*, user: User, password: str) -> User:
         raise ApplicationError("Password rejected.", fields={"password": list(getattr(exc, "messages", []))}) from exc
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
-    ended = user_sessions_end(user=user)
+    user_sessions_end(user=user)
     audit_record(
         actor=user,
         action=AuditEvent.Action.UPDATE,
         object_type="user",
         object_id=user.pk,
-        detail={"fields": ["password"], "via": "link", "ended": ended},
+        detail={"fields": ["password"], "via": "invitation"},  # an invitation or reset link
     )
     return user
 
@@ -272,9 +289,7 @@ def mfa_required_for(user: User) -> bool:
 
 def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Axes calls this for a locked-out username, on the API and the admin login alike."""
-    return JsonResponse(
-        {"detail": "Too many failed attempts; try again later.", "code": "too_many"}, status=429
-    )
+    return JsonResponse({"detail": "Too many failed attempts; try again later.", "code": "too_many"}, status=429)
 
 
 def token_login(*, request: HttpRequest, username: str, password: str, otp: str | None) -> tuple[str, Any]:
@@ -304,7 +319,10 @@ def token_login(*, request: HttpRequest, username: str, password: str, otp: str 
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         audit_record(actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk)
         audit_record(
-            actor=user, action=AuditEvent.Action.TOKEN_CREATED, object_type="token", object_id=token_fingerprint(instance)
+            actor=user,
+            action=AuditEvent.Action.TOKEN_CREATED,
+            object_type="token",
+            object_id=token_fingerprint(instance),
         )
     # A token login sends no `user_logged_in` (that signal is the admin's session login), so tell
     # axes directly: the failure count resets on success (AXES_RESET_ON_SUCCESS), as it does on
@@ -331,7 +349,11 @@ def token_logout(*, user: User, token: Any) -> None:
     fingerprint = token_fingerprint(token)
     token.delete()
     audit_record(
-        actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk, detail={"token": fingerprint}
+        actor=user,
+        action=AuditEvent.Action.LOGOUT,
+        object_type="user",
+        object_id=user.pk,
+        detail={"token": fingerprint},
     )
 
 

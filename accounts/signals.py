@@ -47,7 +47,9 @@ def stamp_session_times(sender: Any, request: Any, user: Any, **kwargs: Any) -> 
 
 
 @receiver(user_locked_out)
-def on_locked_out(sender: Any, request: Any = None, username: str | None = None, ip_address: str | None = None, **kwargs: Any) -> None:
+def on_locked_out(
+    sender: Any, request: Any = None, username: str | None = None, ip_address: str | None = None, **kwargs: Any
+) -> None:
     with transaction.atomic():
         audit_record(
             actor=None,
@@ -62,7 +64,9 @@ def on_locked_out(sender: Any, request: Any = None, username: str | None = None,
 def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     # The API's token login records its own event; this is the admin site's session login.
     with transaction.atomic():
-        audit_record(actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": "admin"})
+        audit_record(
+            actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": "admin"}
+        )
 
 
 @receiver(user_logged_out)
@@ -75,4 +79,6 @@ def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         if reason:
             detail["reason"] = reason  # the session limits ended it (idle, absolute, unstamped)
         with transaction.atomic():
-            audit_record(actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk, detail=detail)
+            audit_record(
+                actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk, detail=detail
+            )
