@@ -138,6 +138,11 @@ def user_send_password_link(*, actor: User, user: User) -> None:
     transaction.on_commit(lambda: user_send_invitation(user_id=user.pk))
 
 
+def _send_email_changed_notice(*, to: str, username: str) -> None:
+    body = render_to_string("accounts/email_changed_email.txt", {"username": username})
+    send_mail("Your Safe Harbor account's email address changed", body, None, [to])
+
+
 def user_send_invitation(*, user_id: int) -> None:
     user = User.objects.get(pk=user_id)
     if not user.email:
@@ -205,6 +210,11 @@ def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
     session at once (user_sessions_end)."""
     user_update_check(actor=actor, user=user, data=data)
     changes = _changes(user, data)
+    if "email" in changes and user.email:
+        # Set-password links go to this address, so an admin who changed it to their own could
+        # take the account over: the old address is told (on commit), and the audit names the field.
+        old_email, username = user.email, user.username
+        transaction.on_commit(lambda: _send_email_changed_notice(to=old_email, username=username))
     for name, value in changes.items():
         setattr(user, name, value)
     if changes:

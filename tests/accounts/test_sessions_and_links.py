@@ -179,3 +179,22 @@ def test_a_system_admin_cannot_deactivate_or_demote_themselves(system_admin):
     assert "your own" in deactivated.json()["detail"]
     system_admin.refresh_from_db()
     assert system_admin.is_active
+
+
+def test_changing_a_users_email_tells_the_old_address(dcfs_admin, dcfs_worker, django_capture_on_commit_callbacks):
+    # given: set-password links go to the account's address, so a changed address must not pass
+    # unnoticed (an admin could point it at themselves and send a link)
+    old = dcfs_worker.email
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_login(dcfs_admin.username).patch(
+            f"/api/v1/users/{dcfs_worker.pk}/", {"email": "elsewhere@example.invalid"}
+        )
+
+    # then
+    assert response.status_code == 200
+    assert [m.to for m in mail.outbox] == [[old]]
+    assert "elsewhere@example.invalid" not in mail.outbox[0].body
+    event = AuditEvent.objects.get(object_type="user", object_id=str(dcfs_worker.pk))
+    assert event.detail == {"fields": ["email"]}
