@@ -196,12 +196,13 @@ def user_update_check(*, actor: User, user: User, data: dict[str, Any]) -> None:
     if user.pk == actor.pk and changes.keys() & {"role", "agency", "is_active"}:
         # Separation of duties: no one widens (or narrows) their own access.
         raise ApplicationError(SELF_CHANGE_REFUSED, code="forbidden")
-    if "role" in changes and is_case_side_role(changes["role"]) != is_case_side_role(user.effective_role):
-        raise ApplicationError(ROLE_CROSSING_REFUSED, fields={"role": ["Create a new account for the other side."]})
     _check_grant(actor=actor, agency=data.get("agency", user.agency), role=data.get("role", user.role))
     if not is_system_admin(actor):
         # An agency admin may not edit a system admin or auditor of their agency either.
         _check_grant(actor=actor, agency=user.agency, role=user.role)
+    # Then what no one may do, whoever asks (a role the actor may not grant is refused above, 403).
+    if "role" in changes and is_case_side_role(changes["role"]) != is_case_side_role(user.effective_role):
+        raise ApplicationError(ROLE_CROSSING_REFUSED, fields={"role": ["Create a new account for the other side."]})
 
 
 @transaction.atomic
