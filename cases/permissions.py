@@ -9,14 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Agency
 from accounts.permissions import CASE_ROLES, Role, role_of
 
-#: Agency codes whose users may write and read clinical (mental-health) notes (WIC 5328).
-CLINICAL_AGENCY_CODES = frozenset({"DMH"})
+
+def clinical_agency_codes() -> frozenset[str]:
+    """Agency codes whose users may write and read clinical (mental-health) notes (WIC 5328):
+    the deployment's HARBOR_CLINICAL_AGENCIES, read on every call (SPEC §1)."""
+    return frozenset(settings.HARBOR_CLINICAL_AGENCIES)
 
 
 class CaseDataRole(BasePermission):
@@ -37,7 +41,9 @@ class CaseDataRole(BasePermission):
 
 
 def is_clinical_agency(agency: Agency | None) -> bool:
-    return agency is not None and (agency.code in CLINICAL_AGENCY_CODES or agency.kind == Agency.Kind.MENTAL_HEALTH)
+    # Only the configured codes: an agency's `kind` is editable in the admin and must not decide
+    # who reads clinical notes.
+    return agency is not None and agency.code in clinical_agency_codes()
 
 
 def is_clinical_user(user: Any) -> bool:

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Admin sessions: 30 minutes idle, 12 hours at most (after authentication, before any view).
+    "accounts.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -197,8 +199,17 @@ REST_KNOX = {
     "MIN_REFRESH_INTERVAL": 60,
     "TOKEN_LIMIT_PER_USER": None,
 }
-SESSION_COOKIE_AGE = 60 * 30
+# Admin sessions: 30 minutes idle and 12 hours at most, enforced by
+# accounts.middleware.SessionLimitsMiddleware (which logs out and deletes the row). The store's own
+# expiry is the 12-hour outer bound. Sessions live in the database so that every session of a
+# user can be found and deleted when their access changes (accounts.services.user_sessions_end):
+# a cache-only engine would make that impossible.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 # Lockout: 5 failures for one username lock it for 10 minutes (CJIS 5.5.3).
 AXES_FAILURE_LIMIT = 5
@@ -214,6 +225,10 @@ AXES_VERBOSE = False
 HARBOR_MFA_REQUIRED_FOR_ALL = env.bool("HARBOR_MFA_REQUIRED_FOR_ALL", default=False)
 HARBOR_MFA_ENFORCED = True
 OTP_TOTP_ISSUER = "Safe Harbor"
+
+# Agencies whose users hold mental-health information under WIC 5328 (SPEC §1): deployment
+# configuration, never an editable field, so no admin screen can make another agency clinical.
+HARBOR_CLINICAL_AGENCIES = env.list("HARBOR_CLINICAL_AGENCIES", default=["DMH"])
 
 # CORS closed by default.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

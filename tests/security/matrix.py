@@ -467,6 +467,8 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/users/{id}/", USER_SCOPES, user_read, params={"id": "user"}),
     Op("patch", "/api/v1/users/{id}/", USER_SCOPES, user_manage(200, supervisors_see=True),
        body={"first_name": "Renamed"}, params={"id": "user"}, audit={"update"}),
+    Op("post", "/api/v1/users/{id}/send-password-link/", USER_SCOPES, user_manage(202, supervisors_see=False),
+       params={"id": "user"}, audit={"update"}),  # before deactivate: an inactive user gets no link (409)
     Op("post", "/api/v1/users/{id}/deactivate/", USER_SCOPES, user_manage(200, supervisors_see=False),
        params={"id": "user"}, audit={"access_change"}),
     Op("post", "/api/v1/users/{id}/reset-mfa/", USER_SCOPES, user_manage(204, supervisors_see=False),
