@@ -220,6 +220,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "accounts.services.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
+# Never store what was typed: passwords are masked by axes itself; one-time codes too.
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "otp_token"]
 
 # MFA: required for the admin roles; for everyone when this is true.
 HARBOR_MFA_REQUIRED_FOR_ALL = env.bool("HARBOR_MFA_REQUIRED_FOR_ALL", default=False)
