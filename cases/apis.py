@@ -981,7 +981,6 @@ class CaseNotesApi(CasePartListApi):
             body=data["body"],
             visibility=data["visibility"],
             corrects=corrects,
-            access=self.access,
         )
         return self.created(note)
 
@@ -1112,7 +1111,7 @@ class CasePlacementsApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: PlacementOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        placement = services.placement_create(case=self.case, actor=request.user, access=self.access, **data)
+        placement = services.placement_create(case=self.case, actor=request.user, **data)
         return self.created(placement)
 
 
@@ -1240,7 +1239,7 @@ class CaseAlertsApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: SafetyAlertOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        alert = services.safety_alert_create(case=self.case, actor=request.user, access=self.access, **data)
+        alert = services.safety_alert_create(case=self.case, actor=request.user, **data)
         return self.created(alert)
 
 
