@@ -366,16 +366,27 @@ def youth_unmerge(*, source: Youth, actor: User) -> YouthMerge:
     """Undo the active merge of `source`: what was moved (and still sits on the target) goes back.
 
     By a supervisor with the merge right over both records as they stand now and would stand
-    after: the source with the cases that go back to it, the target with what stays."""
-    if not can_merge_youth(actor):
-        raise _forbidden("Only a supervisor un-merges youth records.")
-    source = _lock(Youth, source.pk)
+    after: the source with the cases that go back to it, the target with what stays.
+
+    A merged record stands for the record it was merged into: the source may have become
+    invisible to the supervisor who merged it (its cases moved away), so seeing the target is
+    enough to reach it — but one who sees neither, or sees only the target and may not undo the
+    merge, learns nothing of the source (404). `source` is read here by id only."""
+    source_visible = bool(youth_ids_visible_among(user=actor, ids=[source.pk]))
+    source = Youth.objects.select_for_update().filter(pk=source.pk).first()
+    if source is None:
+        raise Http404
     merge = YouthMerge.objects.select_for_update().filter(source_id=source.pk, unmerged_at__isnull=True).first()
+    target_visible = merge is not None and bool(youth_ids_visible_among(user=actor, ids=[merge.target_id]))
+    if not source_visible and not target_visible:
+        raise Http404
+    if not can_merge_youth(actor):
+        raise Http404 if not source_visible else _forbidden("Only a supervisor un-merges youth records.")
     if merge is None or source.merged_into_id is None:
         raise ApplicationError("This record is not merged.", code="conflict")
+    if not target_visible:
+        raise _forbidden(_MERGE_REFUSED)
     target_id = merge.target_id
-    # A merged record stands for the record it was merged into: seeing the target is enough.
-    _youth_visible_or_404(actor=actor, youth_ids=[target_id])
     target = _lock(Youth, target_id)
     moved_case_ids = merge.moved.get("cases", [])
     source_after = _open_cases(source.pk) + _open_cases(target_id, among=moved_case_ids)
@@ -385,7 +396,7 @@ def youth_unmerge(*, source: Youth, actor: User) -> YouthMerge:
         (target.holding_agency_id, target_after),
     ):
         if not may_merge_record(actor, _record_charge(holding_agency_id=holding_agency_id, open_cases=open_cases)):
-            raise _forbidden(_MERGE_REFUSED)
+            raise Http404 if not source_visible else _forbidden(_MERGE_REFUSED)
     moved_cases = Case.objects.filter(id__in=merge.moved.get("cases", []), youth_id=target_id)
     if (
         moved_cases.filter(status=Case.Status.OPEN).exists()
