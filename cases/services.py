@@ -312,11 +312,11 @@ def youth_merge(*, source: Youth, target: Youth, actor: User) -> YouthMerge:
     agency leads its open case or holds it when it has no open case, or the agency in charge has
     shared that open case with the supervisor's agency. So a decoy record of one's own agency
     never absorbs (nor is absorbed by) a record in another agency's charge that was not shared."""
+    _youth_visible_or_404(actor=actor, youth_ids=[source.pk, target.pk])
     if not can_merge_youth(actor):
         raise _forbidden("Only a supervisor merges youth records.")
     if source.pk == target.pk:
         raise ApplicationError("A record cannot be merged into itself.", fields={"into": ["Must be another youth."]})
-    _youth_visible_or_404(actor=actor, youth_ids=[source.pk, target.pk])
     first, second = sorted([source.pk, target.pk])
     locked = {y.pk: y for y in Youth.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
     source, target = locked[source.pk], locked[target.pk]
