@@ -6,6 +6,7 @@ on objects the user may see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,4 +111,40 @@ def can_decide_referral(user: Any, referral: Any) -> bool:
 
 
 def can_merge_youth(user: Any) -> bool:
+    """The role part of the merge right; the records' part is `may_merge_record`."""
     return is_case_supervisor(user)
+
+
+def can_edit_youth_identity(user: Any, *, youth: Any, open_cases: Iterable[CaseAccess]) -> bool:
+    """SPEC §1: a youth's identity (names, date of birth, aliases, external ids, contact
+    details) is edited by the lead agency's case team and supervisors of the youth's open case
+    (`open_cases`: the user's access to each open case of the youth), or — when the youth has no
+    open case — by the agency holding the record: its supervisors, and the record's creator
+    while a case worker of it."""
+    accesses = list(open_cases)
+    if accesses:
+        return any(access.can_edit_case for access in accesses)
+    if role_of(user) not in CASE_ROLES or user.agency_id != youth.holding_agency_id:
+        return False
+    return is_case_supervisor(user) or (role_of(user) == Role.CASE_WORKER and youth.created_by_id == user.pk)
+
+
+@dataclass(frozen=True)
+class RecordCharge:
+    """Who has a youth record in their charge (SPEC §2): the lead agency of each of its open
+    cases, or the agency holding it when it has no open case; and the agencies the lead has
+    shared an open case with (an active participation)."""
+
+    agency_ids: frozenset[int]
+    shared_with: frozenset[int] = frozenset()
+
+
+def may_merge_record(user: Any, charge: RecordCharge) -> bool:
+    """SPEC §2: merging is for a supervisor whose agency has both records in its charge;
+    duplicates in the charge of two agencies are merged only after one of them has shared the
+    case with the other. Read per record: the supervisor's agency has it in its charge, or the
+    agency that has it in its charge has shared that record's open case with the supervisor's
+    agency. (A record with no open case cannot be shared: only its holding agency merges it.)"""
+    if not can_merge_youth(user) or not user.agency_id:
+        return False
+    return user.agency_id in charge.agency_ids or user.agency_id in charge.shared_with
