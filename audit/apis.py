@@ -35,6 +35,15 @@ class AuditEventFilter(django_filters.FilterSet):
 
 
 class AuditEventOutputSerializer(serializers.ModelSerializer):
+    object_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="A list page's event: the ids of the objects shown.",
+    )
+    youth_ids = serializers.ListField(
+        child=serializers.IntegerField(), allow_null=True, help_text="A list page's event: the youth they concern."
+    )
+
     class Meta:
         model = AuditEvent
         fields = [
@@ -46,6 +55,8 @@ class AuditEventOutputSerializer(serializers.ModelSerializer):
             "object_type",
             "object_id",
             "youth_id",
+            "object_ids",
+            "youth_ids",
             "outcome",
             "request_id",
             "client_ip",
