@@ -102,6 +102,10 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
     }.get(scope)
     if merge_source is not None:
         names["merge_youth"] = merge_source()
+    share = {"awaiting": home, "requested": ring(home, -1), "other_request": ring(home, 1)}.get(scope)
+    if share is not None:
+        request = world.share_request[share]
+        names.update(share_request=request.pk, share_request_youth=request.case.youth_id)
     team = "DREAM" if scope.startswith("other_team") else "STAR"
     meetings = world.meetings
     star = team == "STAR"

