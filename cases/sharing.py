@@ -230,7 +230,12 @@ def participation_grant(
     participation.good_cause = good_cause
     participation.revoked_at = None
     _write(participation, actor=actor)
-    _renewal_clock_restart(participation, now=now, actor=actor, reason="granted again")
+    if restored:
+        _renewal_clock_restart(participation, now=now, actor=actor, reason="granted again")
+    elif legal_basis == LegalBasis.MDT_18961_7:
+        deadlines.deadline_open(
+            rule_code=RENEWAL_RULE, target=participation, starts_at=now, due_at=expires_at, actor=actor
+        )
     _audit(
         actor,
         participation,
