@@ -480,3 +480,47 @@ class SafetyAlert(models.Model):
 
     def __str__(self) -> str:
         return f"SafetyAlert {self.pk}"  # ids only, never identifying text
+
+
+class ShareRequest(models.Model):
+    """An agency's request to share a case it does not participate in (SPEC §1 "Sharing has one
+    door"): raised when that agency accepts a referral for a youth whose open case another
+    agency leads. Only the lead agency's supervisors decide it; approving goes through the one
+    grant service (cases/sharing.py), declining grants nothing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        DECLINED = "declined"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="share_requests")
+    #: The requesting agency: the receiving agency of the referral that raised the request.
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="share_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True, default="")
+    #: The participation an approval granted (or the explicit grant that settled the request).
+    participation = models.ForeignKey(
+        CaseAgency, on_delete=models.PROTECT, null=True, blank=True, related_name="share_requests"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "agency"],
+                condition=models.Q(status="pending"),
+                name="one_pending_share_request_per_agency",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "status"], name="share_request_case_status_idx")]
+
+    def __str__(self) -> str:
+        return f"ShareRequest {self.pk}"  # ids only, never identifying text

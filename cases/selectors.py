@@ -42,6 +42,7 @@ from .models import (
     SafetyAlert,
     Screening,
     ServiceReferral,
+    ShareRequest,
     Youth,
     YouthExternalId,
     YouthSearchKey,
@@ -73,7 +74,9 @@ def _agency_case_ids(agency_id: int) -> QuerySet:
     sets. `lead OR id IN (participations)` cannot use an index: PostgreSQL turns the OR across a
     subquery into a hashed SubPlan and reads every case (EXPLAIN: Seq Scan on cases_case)."""
     led = Case.objects.filter(lead_agency_id=agency_id).order_by().values("id")
-    participating = CaseAgency.objects.filter(participation_active_q(), agency_id=agency_id).order_by().values("case_id")
+    participating = (
+        CaseAgency.objects.filter(participation_active_q(), agency_id=agency_id).order_by().values("case_id")
+    )
     return led.union(participating)
 
 
@@ -96,7 +99,7 @@ def case_ids_visible_to(*, user: Any) -> QuerySet:
 
 
 def _agency_case_q(agency_id: int) -> Q:
-    """"The agency leads the case or participates in it", as a filter on Case rows."""
+    """ "The agency leads the case or participates in it", as a filter on Case rows."""
     participates = CaseAgency.objects.filter(participation_active_q(), case_id=OuterRef("pk"), agency_id=agency_id)
     return Q(lead_agency_id=agency_id) | Exists(participates)
 
@@ -191,12 +194,12 @@ def youth_ids_visible_to(*, user: Any) -> QuerySet:
     role = _case_role(user)
     if role is None:
         return Youth.objects.none().values("id")
-    by_referral = (
-        Referral.objects.filter(id__in=_referral_ids_visible_to(user, role)).order_by().values("youth_id")
-    )
+    by_referral = Referral.objects.filter(id__in=_referral_ids_visible_to(user, role)).order_by().values("youth_id")
     by_case = Case.objects.filter(id__in=case_ids_visible_to(user=user)).order_by().values("youth_id")
     held = Youth.objects.order_by()
-    held = held.filter(holding_agency_id=user.agency_id) if role == Role.SUPERVISOR else held.filter(created_by_id=user.pk)
+    held = (
+        held.filter(holding_agency_id=user.agency_id) if role == Role.SUPERVISOR else held.filter(created_by_id=user.pk)
+    )
     return by_referral.union(by_case, held.values("id"))
 
 
@@ -393,6 +396,30 @@ def case_agency_get(*, case: Case, agency_code: str) -> CaseAgency:
     try:
         return case_agency_list(case=case).get(agency__code=agency_code)
     except CaseAgency.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def share_request_list_visible_to(*, user: Any) -> QuerySet[ShareRequest]:
+    """Share requests are the business of the lead agency's supervisors only (SPEC §1): those
+    who decide them. Everyone else — the requesting agency included — sees none."""
+    if _case_role(user) != Role.SUPERVISOR:
+        return ShareRequest.objects.none()
+    return (
+        ShareRequest.objects.filter(case__lead_agency_id=user.agency_id)
+        .select_related("case", "agency")
+        .order_by("-id")
+    )
+
+
+def share_request_awaiting(*, user: Any) -> QuerySet[ShareRequest]:
+    """The share requests awaiting the user's decision."""
+    return share_request_list_visible_to(user=user).filter(status=ShareRequest.Status.PENDING)
+
+
+def share_request_get_visible(*, user: Any, pk: Any) -> ShareRequest:
+    try:
+        return share_request_list_visible_to(user=user).get(pk=pk)
+    except (ShareRequest.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 

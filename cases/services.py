@@ -24,7 +24,7 @@ from audit.services import audit_record
 from config.api import ApplicationError, PreconditionFailed, etag_for
 from notifications import services as deadlines
 
-from . import matching
+from . import matching, sharing
 from .crypto import blind_index
 from .models import (
     Case,
@@ -65,8 +65,8 @@ from .selectors import (
 
 Action = AuditEvent.Action
 
-#: WIC 18961.7 county MDT sharing: 30 days unless renewed with a recorded good cause.
-MDT_SHARING_PERIOD = dt.timedelta(days=30)
+#: WIC 18961.7 county MDT sharing (kept here for callers; the rules live in cases/sharing.py).
+MDT_SHARING_PERIOD = sharing.MDT_SHARING_PERIOD
 REFERRAL_CLOCK_FIELDS = (
     "hotline_reported_at",
     "written_report_submitted_at",
@@ -664,41 +664,11 @@ def case_number_allocate(*, year: int | None = None) -> str:
     return f"H-{year}-{seq.last:06d}"
 
 
-def _participation_grant(
-    *,
-    case: Case,
-    agency: Agency,
-    legal_basis: str,
-    actor: Any,
-    expires_at: dt.datetime | None = None,
-    good_cause: str = "",
-    now: dt.datetime | None = None,
-) -> CaseAgency:
-    """Create (or re-grant an expired / revoked) participation; open the 18961.7 renewal clock."""
-    now = now or timezone.now()
-    if legal_basis == CaseAgency.LegalBasis.MDT_18961_7 and expires_at is None:
-        expires_at = now + MDT_SHARING_PERIOD
-    participation = CaseAgency.objects.select_for_update().filter(case=case, agency=agency).first()
-    if participation is None:
-        participation = CaseAgency(case=case, agency=agency)
-    participation.legal_basis = legal_basis
-    participation.granted_by = actor if getattr(actor, "pk", None) else None
-    participation.granted_at = now
-    participation.expires_at = expires_at
-    participation.good_cause = good_cause
-    participation.revoked_at = None
-    _save(participation, actor=actor)
-    if legal_basis == CaseAgency.LegalBasis.MDT_18961_7:
-        deadlines.deadline_open(
-            rule_code="sharing_renewal_30d", target=participation, starts_at=now, due_at=expires_at, actor=actor
-        )
-    return participation
-
-
 def _case_open(*, youth: Youth, lead_agency: Agency, actor: User, now: dt.datetime) -> Case:
     case = Case(youth=youth, number=case_number_allocate(), lead_agency=lead_agency)
     _save(case, actor=actor)
-    _participation_grant(case=case, agency=lead_agency, legal_basis=CaseAgency.LegalBasis.LEAD, actor=actor, now=now)
+    # The one system event that writes a participation (SPEC §1): the new case's lead row.
+    sharing.participation_lead_create(case=case, actor=actor, now=now)
     _audit(actor, Action.CREATE, "case", case, youth.pk, number=case.number, lead_agency=lead_agency.code)
     return case
 
@@ -721,37 +691,33 @@ def _team_add(*, case: Case, user: User, case_role: str, actor: User) -> CaseTea
 
 @transaction.atomic
 def referral_accept(*, referral: Referral, actor: User) -> Referral:
-    """Accept: open the youth's case with the receiving agency as lead — or link to the youth's
-    open case — with the referring agency participating (WIC 18961.7 sharing) and the referring
-    worker on the case team. Under a row lock: of two concurrent accepts exactly one wins."""
+    """Accept: open the youth's case with the receiving agency as lead, or link the referral to
+    the youth's open case. Accepting grants nothing (SPEC §1 "Sharing has one door"): linking to
+    a case another agency leads raises a share request for the receiving agency, and the
+    referring agency keeps sight of its own referral only. The referring worker joins the case
+    team only when their agency leads the case. Under a row lock: of two concurrent accepts
+    exactly one wins."""
     referral = _decision_lock(referral, actor)
     _transition(referral, "accept")
     now = timezone.now()
     Youth.objects.select_for_update().filter(pk=referral.youth_id).first()  # one open case per youth
     case = Case.objects.select_for_update().filter(youth_id=referral.youth_id, status=Case.Status.OPEN).first()
-    receiving = referral.receiving_agency
+    opened = case is None
     if case is None:
-        case = _case_open(youth=referral.youth, lead_agency=receiving, actor=actor, now=now)
-    elif not agency_participates(case=case, agency_id=receiving.pk):
-        _participation_grant(
-            case=case, agency=receiving, legal_basis=CaseAgency.LegalBasis.MDT_18961_7, actor=actor, now=now
-        )
-    referring = referral.referring_agency
-    if not agency_participates(case=case, agency_id=referring.pk):
-        _participation_grant(
-            case=case, agency=referring, legal_basis=CaseAgency.LegalBasis.MDT_18961_7, actor=actor, now=now
-        )
+        case = _case_open(youth=referral.youth, lead_agency=referral.receiving_agency, actor=actor, now=now)
     creator = referral.created_by
     if (
         creator.is_active
         and role_of(creator) in CASE_ROLES
-        and agency_participates(case=case, agency_id=creator.agency_id)
+        and creator.agency_id == case.lead_agency_id
         and not CaseTeamMember.objects.filter(case=case, user=creator, removed_at__isnull=True).exists()
     ):
         _team_add(case=case, user=creator, case_role="referring_worker", actor=actor)
     referral.case = case
     _save(referral, actor=actor)
     _audit(actor, Action.TRANSITION, "referral", referral, referral.youth_id, to="accepted", case=case.pk)
+    if not opened:
+        sharing.share_request_raise(case=case, referral=referral, actor=actor)
     if referral.recovered_at:
         _frp_services_meet_if_recorded(referral, actor=actor)
     return referral
@@ -878,29 +844,10 @@ def case_team_member_remove(*, member: CaseTeamMember, actor: User) -> CaseTeamM
     return member
 
 
-def _validate_grant(*, legal_basis: str, expires_at: dt.datetime | None, now: dt.datetime) -> None:
-    if legal_basis == CaseAgency.LegalBasis.LEAD:
-        raise ApplicationError(
-            "The lead agency is set when the case opens.", fields={"legal_basis": ["Not grantable."]}
-        )
-    if expires_at is not None and expires_at <= now:
-        raise ApplicationError("Expiry must be in the future.", fields={"expires_at": ["Must be in the future."]})
-    if (
-        legal_basis == CaseAgency.LegalBasis.MDT_18961_7
-        and expires_at is not None
-        and expires_at > now + MDT_SHARING_PERIOD
-    ):
-        raise ApplicationError(
-            "WIC 18961.7 sharing lasts 30 days at most; renew it with a good cause.",
-            fields={"expires_at": ["At most 30 days from now."]},
-        )
-    if legal_basis == CaseAgency.LegalBasis.CONSENT and expires_at is None:
-        raise ApplicationError(
-            "A consent grant ends with the authorization.", fields={"expires_at": ["Required for consent."]}
-        )
+# Participations are written by cases/sharing.py only (SPEC §1 "Sharing has one door"); these
+# keep the services' names for the API and the tests.
 
 
-@transaction.atomic
 def case_agency_grant(
     *,
     case: Case,
@@ -910,121 +857,21 @@ def case_agency_grant(
     expires_at: dt.datetime | None = None,
     good_cause: str = "",
 ) -> CaseAgency:
-    access = case_access(user=actor, case=case)
-    if not access.can_manage_agencies:
-        raise _forbidden("Only a supervisor of the lead agency shares the case.")
-    now = timezone.now()
-    _validate_grant(legal_basis=legal_basis, expires_at=expires_at, now=now)
-    _lock(Case, case.pk)
-    if agency.pk == case.lead_agency_id:
-        raise ApplicationError("That agency leads the case.", code="conflict")
-    existing = CaseAgency.objects.select_for_update().filter(case=case, agency=agency).first()
-    if existing is not None:
-        if CaseAgency.objects.filter(participation_active_q(), pk=existing.pk).exists():
-            raise ApplicationError("That agency already participates; renew the grant instead.", code="conflict")
-        if (
-            existing.legal_basis == CaseAgency.LegalBasis.MDT_18961_7
-            and legal_basis == CaseAgency.LegalBasis.MDT_18961_7
-            and not good_cause.strip()
-        ):
-            raise ApplicationError(
-                "Sharing again under WIC 18961.7 needs a recorded good cause.", fields={"good_cause": ["Required."]}
-            )
-    participation = _participation_grant(
-        case=case,
-        agency=agency,
-        legal_basis=legal_basis,
-        actor=actor,
-        expires_at=expires_at,
-        good_cause=good_cause,
-        now=now,
+    return sharing.participation_grant(
+        case=case, actor=actor, agency=agency, legal_basis=legal_basis, expires_at=expires_at, good_cause=good_cause
     )
-    _audit(
-        actor,
-        Action.ACCESS_CHANGE,
-        "case_agency",
-        participation,
-        case.youth_id,
-        case=case.pk,
-        agency=agency.code,
-        legal_basis=legal_basis,
-        expires_at=participation.expires_at.isoformat() if participation.expires_at else None,
-    )
-    return participation
 
 
-@transaction.atomic
 def case_agency_renew(
-    *, participation: CaseAgency, actor: User, good_cause: str, expires_at: dt.datetime | None = None
+    *, participation: CaseAgency, actor: User, good_cause: str = "", expires_at: dt.datetime | None = None
 ) -> CaseAgency:
-    """Renew a participation for a new period. Under WIC 18961.7 a good cause is required and
-    recorded; the running renewal clock is met and a new one opens for the new period."""
-    participation = CaseAgency.objects.select_for_update().select_related("case", "agency").get(pk=participation.pk)
-    case = participation.case
-    if not case_access(user=actor, case=case).can_manage_agencies:
-        raise _forbidden("Only a supervisor of the lead agency renews sharing.")
-    if participation.legal_basis == CaseAgency.LegalBasis.LEAD:
-        raise ApplicationError("The lead agency's participation does not expire.", code="conflict")
-    if participation.revoked_at is not None:
-        raise ApplicationError("That participation was revoked; grant it again.", code="conflict")
-    now = timezone.now()
-    is_mdt = participation.legal_basis == CaseAgency.LegalBasis.MDT_18961_7
-    if is_mdt and not good_cause.strip():
-        raise ApplicationError(
-            "Renewal under WIC 18961.7 needs a recorded good cause.", fields={"good_cause": ["Required."]}
-        )
-    if is_mdt and expires_at is None:
-        expires_at = now + MDT_SHARING_PERIOD
-    _validate_grant(legal_basis=participation.legal_basis, expires_at=expires_at, now=now)
-    participation.expires_at = expires_at
-    participation.good_cause = good_cause
-    participation.granted_by = actor
-    participation.granted_at = now
-    _save(participation, actor=actor)
-    if is_mdt:
-        deadlines.deadline_meet(rule_code="sharing_renewal_30d", target=participation, met_at=now, actor=actor)
-        deadlines.deadline_open(
-            rule_code="sharing_renewal_30d", target=participation, starts_at=now, due_at=expires_at, actor=actor
-        )
-    _audit(
-        actor,
-        Action.ACCESS_CHANGE,
-        "case_agency",
-        participation,
-        case.youth_id,
-        case=case.pk,
-        agency=participation.agency.code,
-        renewed=True,
-        expires_at=expires_at.isoformat() if expires_at else None,
+    return sharing.participation_renew(
+        participation=participation, actor=actor, good_cause=good_cause, expires_at=expires_at
     )
-    return participation
 
 
-@transaction.atomic
 def case_agency_revoke(*, participation: CaseAgency, actor: User) -> CaseAgency:
-    participation = CaseAgency.objects.select_for_update().select_related("case", "agency").get(pk=participation.pk)
-    case = participation.case
-    if not case_access(user=actor, case=case).can_manage_agencies:
-        raise _forbidden("Only a supervisor of the lead agency revokes sharing.")
-    if participation.legal_basis == CaseAgency.LegalBasis.LEAD:
-        raise ApplicationError("The lead agency's participation cannot be revoked.", code="conflict")
-    if participation.revoked_at is not None:
-        raise ApplicationError("Already revoked.", code="conflict")
-    participation.revoked_at = timezone.now()
-    _save(participation, actor=actor)
-    if participation.legal_basis == CaseAgency.LegalBasis.MDT_18961_7:
-        deadlines.deadline_cancel(rule_code="sharing_renewal_30d", target=participation, reason="revoked", actor=actor)
-    _audit(
-        actor,
-        Action.ACCESS_CHANGE,
-        "case_agency",
-        participation,
-        case.youth_id,
-        case=case.pk,
-        agency=participation.agency.code,
-        revoked=True,
-    )
-    return participation
+    return sharing.participation_revoke(participation=participation, actor=actor)
 
 
 # --- notes -----------------------------------------------------------------------------------------

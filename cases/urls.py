@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from . import apis
+from . import apis, apis_sharing
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # youth
@@ -30,6 +30,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "cases/<int:pk>/agencies/<str:agency_code>/revoke/",
         apis.CaseAgencyRevokeApi.as_view(),
         name="case-agency-revoke",
+    ),
+    # share requests (SPEC §1 "Sharing has one door")
+    path("share-requests/", apis_sharing.ShareRequestListApi.as_view(), name="share-request-list"),
+    path(
+        "share-requests/<int:pk>/approve/",
+        apis_sharing.ShareRequestApproveApi.as_view(),
+        name="share-request-approve",
+    ),
+    path(
+        "share-requests/<int:pk>/decline/",
+        apis_sharing.ShareRequestDeclineApi.as_view(),
+        name="share-request-decline",
     ),
     path("cases/<int:pk>/notes/", apis.CaseNotesApi.as_view(), name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_id>/", apis.CaseNoteDetailApi.as_view(), name="case-note-detail"),

@@ -12,7 +12,10 @@ from typing import Any
 from .models import Recipients, ResponsibleAgency, TargetKind
 
 #: Notices that are not deadlines but still have an email preference.
-NOTICE_KINDS = {"mdt_agenda": "MDT agenda published or changed"}
+NOTICE_KINDS = {
+    "mdt_agenda": "MDT agenda published or changed",
+    "share_request": "An agency asks to share a case your agency leads",
+}
 
 H = timedelta(hours=1)
 

@@ -17,8 +17,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case(people):  # type: ignore[no-untyped-def]
-    """DCFS leads; DCFS worker and a DMH clinician on the team; DMH participates (court_mdt)."""
+    """DCFS leads; DCFS worker and a DMH clinician on the team; DMH participates (court_mdt); the
+    referring Sheriff deputy's agency was shared the case explicitly (accepting shares nothing)."""
     case = open_case(people.sheriff_case_worker, people.dcfs_supervisor)
+    services.case_agency_grant(
+        case=case, actor=people.dcfs_supervisor, agency=people.sheriff_case_worker.agency, legal_basis="mdt_18961_7"
+    )
+    services.case_team_member_add(
+        case=case, actor=people.dcfs_supervisor, user=people.sheriff_case_worker, case_role="referring_worker"
+    )
     services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
     )

@@ -129,7 +129,8 @@ def test_mdt_sharing_opens_the_renewal_clock_and_renewal_meets_and_reopens(peopl
     assert summary(clock_calls) == [("open", "sharing_renewal_30d")]
     assert clock_calls[0][2] == participation
     assert clock_calls[0][3]["due_at"] == participation.expires_at
-    assert participation.expires_at - participation.granted_at == dt.timedelta(days=30)
+    # WIC 18961.7: 30 days after the report (the referral's received_at), not after the grant
+    assert participation.expires_at == case.referrals.get().received_at + dt.timedelta(days=30)
     clock_calls.clear()
     services.case_agency_renew(
         participation=participation, actor=people.dcfs_supervisor, good_cause="Ongoing joint safety planning"
@@ -137,7 +138,10 @@ def test_mdt_sharing_opens_the_renewal_clock_and_renewal_meets_and_reopens(peopl
     assert summary(clock_calls) == [("meet", "sharing_renewal_30d"), ("open", "sharing_renewal_30d")]
 
 
-def test_accept_grants_the_referring_agency_18961_7_sharing_with_its_clock(people, clock_calls):
+def test_accept_shares_nothing_with_the_referring_agency_and_opens_no_sharing_clock(people, clock_calls):
+    # SPEC §1 "Sharing has one door" (this test pinned the old accept, which granted the
+    # referring agency WIC 18961.7 sharing and opened its renewal clock)
     referral = create_referral(people.sheriff_case_worker)
-    accept_referral(referral, people.dcfs_supervisor, level="possible_concern")
-    assert ("open", "sharing_renewal_30d") in summary(clock_calls)
+    case = accept_referral(referral, people.dcfs_supervisor, level="possible_concern")
+    assert ("open", "sharing_renewal_30d") not in summary(clock_calls)
+    assert list(case.participations.values_list("agency__code", "legal_basis")) == [("DCFS", "lead")]

@@ -96,6 +96,24 @@ def test_done_when(people):
     )
     assert probation_worker.get(f"/api/v1/cases/{case_id}/").status_code == 200
 
+    # The referring Sheriff keeps sight of its referral only until DCFS shares the case with it
+    # (SPEC §1 "Sharing has one door"); DCFS does, and puts the deputy on the team.
+    assert deputy.get(f"/api/v1/cases/{case_id}/").status_code == 404
+    ok(
+        dcfs_sup.post(
+            f"/api/v1/cases/{case_id}/agencies/", {"agency": "SHERIFF", "legal_basis": "mdt_18961_7"}, format="json"
+        ),
+        201,
+    )
+    ok(
+        dcfs_sup.post(
+            f"/api/v1/cases/{case_id}/team/",
+            {"user": people.sheriff_case_worker.pk, "role": "referring_worker"},
+            format="json",
+        ),
+        201,
+    )
+
     # 2. A DMH clinician on the case writes a clinical note.
     ok(
         dcfs_sup.post(

@@ -92,7 +92,7 @@ def test_bad_input_is_400_with_field_messages(people, as_user, body, field):
     assert any(name == field or name.startswith(f"{field}.") for name in response.json()["errors"])
 
 
-def test_screen_accept_opens_case_with_lead_participating_agency_and_referrer_on_team(people, as_user):
+def test_screen_accept_opens_case_with_the_receiving_agency_as_lead_and_shares_nothing(people, as_user):
     # given
     referral = create_referral(people.sheriff_case_worker, source="law_enforcement_recovery")
     supervisor = as_user(people.dcfs_supervisor)
@@ -110,11 +110,11 @@ def test_screen_accept_opens_case_with_lead_participating_agency_and_referrer_on
     case = Case.objects.get(pk=accepted.json()["case"])
     assert re.fullmatch(r"H-\d{4}-\d{6}", case.number)
     assert case.lead_agency.code == "DCFS"
+    # SPEC §1 "Sharing has one door": the referring agency keeps sight of its referral only, and
+    # its worker joins the team only if their agency leads the case.
     participations = {p.agency.code: p for p in CaseAgency.objects.filter(case=case)}
-    assert participations["DCFS"].legal_basis == "lead"
-    assert participations["SHERIFF"].legal_basis == "mdt_18961_7"
-    assert participations["SHERIFF"].expires_at is not None
-    assert CaseTeamMember.objects.filter(case=case, user=people.sheriff_case_worker).exists()
+    assert {code: p.legal_basis for code, p in participations.items()} == {"DCFS": "lead"}
+    assert not CaseTeamMember.objects.filter(case=case, user=people.sheriff_case_worker).exists()
     detail = supervisor.get(f"/api/v1/cases/{case.pk}/").json()
     assert {k: detail[k] for k in ("number", "lead_agency", "status", "court")} == {
         "number": case.number,
@@ -133,11 +133,8 @@ def test_accept_links_to_the_youth_open_case(people):
     linked = accept_referral(second, people.dcfs_supervisor)
     # then
     assert linked.pk == case.pk
-    assert set(CaseAgency.objects.filter(case=case).values_list("agency__code", flat=True)) == {
-        "DCFS",
-        "SHERIFF",
-        "PROBATION",
-    }
+    # linking shares nothing with the referring agencies (SPEC §1 "Sharing has one door")
+    assert set(CaseAgency.objects.filter(case=case).values_list("agency__code", flat=True)) == {"DCFS"}
 
 
 @pytest.mark.parametrize(

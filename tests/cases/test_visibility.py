@@ -56,9 +56,15 @@ def test_case_workers_see_the_cases_of_their_team_only(people, as_user, dcfs_cas
 
 def test_supervisors_see_every_case_their_agency_participates_in(people, as_user, dcfs_case):
     assert ids(as_user(people.dcfs_supervisor).get("/api/v1/cases/")) == [dcfs_case.pk]
-    assert ids(as_user(people.sheriff_supervisor).get("/api/v1/cases/")) == [dcfs_case.pk]  # referring agency, 18961.7
+    # the referring agency keeps sight of its referral only (SPEC §1 "Sharing has one door")…
+    assert ids(as_user(people.sheriff_supervisor).get("/api/v1/cases/")) == []
     assert ids(as_user(people.probation_supervisor).get("/api/v1/cases/")) == []
     assert as_user(people.probation_supervisor).get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 404
+    # … until the lead shares the case with it
+    services.case_agency_grant(
+        case=dcfs_case, actor=people.dcfs_supervisor, agency=people.sheriff_supervisor.agency, legal_basis="mdt_18961_7"
+    )
+    assert ids(as_user(people.sheriff_supervisor).get("/api/v1/cases/")) == [dcfs_case.pk]
 
 
 def test_participation_opens_and_expiry_closes_access_at_once(people, as_user, make_client, dcfs_case):

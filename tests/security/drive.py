@@ -102,6 +102,16 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
     }.get(scope)
     if merge_source is not None:
         names["merge_youth"] = merge_source()
+    # Share requests on K3[lead]: by the next agency (to approve) and the one after (to decline).
+    if scope in {"awaiting", "requested", "other_request"}:
+        lead, lead2 = {
+            "awaiting": (home, home),
+            "requested": (ring(home, -1), ring(home, -2)),
+            "other_request": (ring(home, 1), ring(home, 1)),
+        }[scope]
+        first, second = world.share_request[lead], world.share_request2[lead2]
+        names.update(share_request=first.pk, share_request_youth=first.case.youth_id)
+        names.update(share_request2=second.pk, share_request2_youth=second.case.youth_id)
     team = "DREAM" if scope.startswith("other_team") else "STAR"
     meetings = world.meetings
     star = team == "STAR"

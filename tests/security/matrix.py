@@ -142,6 +142,9 @@ ROSTER_SCOPES = ("team", "other_team")  # the STAR / DREAM roster
 USER_SCOPES = ("own_agency_user", "other_agency_user", "agency_auditor")
 NEW_USER_SCOPES = ("own_agency", "other_agency", "auditor_role")
 NOTIFICATION_SCOPES = ("own_notification", "other_notification")
+#: Pending share requests, relative to X: awaiting X (on a case X leads), raised by X (on a case
+#: the previous agency leads), between two other agencies.
+SHARE_SCOPES = ("awaiting", "requested", "other_request")
 NONE = ("-",)
 
 
@@ -240,6 +243,13 @@ def sees_note(r: Role, s: str) -> bool:
 
 #: Scopes whose referral is decided (the referrals of cases: accepted).
 DECIDED_REFERRAL_SCOPES = set(CASE_SCOPES)
+
+
+def decides_share(r: Role, s: str) -> bool:
+    """SPEC §1 "Sharing has one door": a share request is the business of the lead agency's
+    supervisors only — they list, approve and decline it; to everyone else, the requesting
+    agency included, it does not exist (404; the list is empty)."""
+    return r.supervisor and s == "awaiting"
 
 
 def may_edit_referral(r: Role, s: str) -> bool:
@@ -598,6 +608,15 @@ OPERATIONS: list[Op] = [
        params={"id": "case", "agency_code": "shared_agency"}, audit={"access_change"}, youth="youth", late=True),
     Op("post", "/api/v1/cases/{id}/agencies/{agency_code}/revoke/", CASE_SCOPES, case_object(200, lead_supervisor),
        params={"id": "case", "agency_code": "shared_agency"}, audit={"access_change"}, youth="youth", late=True),
+    # SPEC §1 "Sharing has one door": share requests, decided by the lead agency's supervisors.
+    Op("get", "/api/v1/share-requests/", SHARE_SCOPES, case_collection(200), audit={"list"},
+       listed=("share_request", decides_share)),
+    Op("post", "/api/v1/share-requests/{id}/approve/", SHARE_SCOPES, case_object(200, sees=decides_share),
+       body={"legal_basis": "mdt_18961_7"}, params={"id": "share_request"}, audit={"access_change"},
+       youth="share_request_youth"),
+    Op("post", "/api/v1/share-requests/{id}/decline/", SHARE_SCOPES, case_object(200, sees=decides_share),
+       body={"reason": "Synthetic reason"}, params={"id": "share_request2"}, audit={"access_change"},
+       youth="share_request2_youth"),
     Op("post", "/api/v1/cases/{id}/close/", CASE_SCOPES, case_object(200, lead_supervisor),
        body={"reason": "Synthetic reason"}, params=CASE, audit={"transition"}, youth="youth", late=True),
     Op("delete", "/api/v1/cases/{id}/team/{member_id}/", CASE_SCOPES, case_object(200, supervisor),

@@ -10,7 +10,14 @@ Four partner agencies stand in a ring, DCFS → DMH → SHERIFF → PROBATION �
   never shared it with the last one;
 - leads a second case K2[X] that its case worker is not on (a helper worker referred it);
 - has pending referrals received by itself, one per decision (screen, accept, decline,
-  duplicate, merge), and one it sent to the next agency.
+  duplicate, merge), and one it sent to the next agency;
+- leads a third case K3[X] (its helper referred it) for whose youth the next agency, and the one
+  after it, each accepted a referral of their own: those accepts shared nothing and raised two
+  pending share requests (SPEC §1 "Sharing has one door") awaiting X's supervisors (one to
+  approve, one to decline, so the audit-completeness run can do both).
+
+Every share is an explicit grant by the lead agency's supervisor: accepting a referral shares
+nothing with the referring or the receiving agency.
 
 So for a user of agency X the scopes of the matrix are: `own` = K[X], `agency_case` = K2[X],
 `shared` = K[prev X], `expired_share` = K[prev² X], `other_agency` = K[next X] (= K[prev³ X]).
@@ -38,7 +45,7 @@ from accounts.models import Agency, User
 from accounts.permissions import Role
 from accounts.services import agencies_bootstrap
 from cases import services as cases
-from cases.models import Case, CaseTeamMember, Note, Referral
+from cases.models import Case, CaseTeamMember, Note, Referral, ShareRequest
 from mdt import services as mdt
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting
 from notifications.models import Deadline, Notification
@@ -61,6 +68,9 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # by username
     case: dict[str, Case] = field(default_factory=dict)  # K[X]
     case2: dict[str, Case] = field(default_factory=dict)  # K2[X]
+    case3: dict[str, Case] = field(default_factory=dict)  # K3[X]
+    share_request: dict[str, ShareRequest] = field(default_factory=dict)  # on K3[X], by the next agency
+    share_request2: dict[str, ShareRequest] = field(default_factory=dict)  # on K3[X], by the one after
     case_referral: dict[int, Referral] = field(default_factory=dict)  # by case id
     pending: dict[tuple[str, str], Referral] = field(default_factory=dict)  # (X, decision)
     sent: dict[str, Referral] = field(default_factory=dict)  # S[X]: X's worker → next agency
@@ -184,6 +194,18 @@ def build_world() -> World:
     )
     # The overdue missing-episode reminders: the lead agency's worker and, escalated, its supervisor.
     deadlines_sweep(now=now, redeliver=False)
+
+    # --- share requests (after the sweep: each notifies the lead agency's supervisor) -----------
+    for i, code in enumerate(RING):
+        low = code.lower()
+        referral = create_referral(u(f"{low}_helper"), receiving_agency=agencies[code], youth_data=_person(f"Q{i}"))
+        case3 = accept_referral(referral, u(f"{low}_supervisor"), level="possible_concern")
+        world.case3[code], world.case_referral[case3.pk] = case3, referral
+        for step, requests in ((1, world.share_request), (2, world.share_request2)):
+            asking = ring(code, step)
+            again = create_referral(u(f"{asking.lower()}_helper"), youth=case3.youth, receiving_agency=agencies[asking])
+            accept_referral(again, u(f"{asking.lower()}_supervisor"), level="possible_concern")
+            requests[code] = ShareRequest.objects.select_related("case").get(case=case3, agency=agencies[asking])
 
     # --- court MDT ------------------------------------------------------------------------------
     root = u("root")

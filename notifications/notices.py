@@ -1,0 +1,75 @@
+"""Notices that are not deadlines (SPEC §3 "Notifications"): an in-app inbox entry and, unless
+the person turned that kind off, an email — delivered by the same machinery as the reminders
+(pending row, send task enqueued after commit, retries, redelivery). Nothing identifying by
+construction: the caller gives a notice kind, a few fixed words, a reference such as a case
+number and a link made of ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+from . import messages
+from .models import Notification
+from .selectors import email_opt_outs
+from .services import _email_wanted, _enqueue_sends, _new_notification
+
+
+@transaction.atomic
+def users_notify(
+    *,
+    users: Iterable[Any],
+    kind: str,
+    subject_words: str,
+    reference: str,
+    link_path: str,
+    actor: Any,
+    object_type: str,
+    object_id: Any,
+    case_id: int | None = None,
+) -> int:
+    """Tell each (active) user in `users` about `reference` (e.g. "Case H-2026-000123"): one
+    notification each, kind `kind` (a key of rules.NOTICE_KINDS), stage `notice`. Returns how
+    many were created; the audit event names the object and the number of recipients only."""
+    recipients = [u for u in users if getattr(u, "is_active", False)]
+    if not recipients:
+        return 0
+    now = timezone.now()
+    opt_outs = email_opt_outs(user_ids=[u.pk for u in recipients])
+    rows = [
+        _new_notification(
+            user=user,
+            reason=Notification.Reason.RESPONSIBLE,
+            rule_code=kind,
+            stage=Notification.Stage.NOTICE,
+            email=_email_wanted(user, kind, Notification.Stage.NOTICE, opt_outs),
+            now=now,
+            subject=f"{messages.SUBJECT_PREFIX} {subject_words} — {reference}",
+            reference=reference,
+            due_at=None,
+            link=messages.absolute_link(link_path),
+            case_id=case_id,
+        )
+        for user in recipients
+    ]
+    created = Notification.objects.bulk_create(rows)
+    pending = [n.pk for n in created if n.delivery_status == Notification.Delivery.PENDING and n.pk]
+    if len(pending) < sum(1 for n in created if n.delivery_status == Notification.Delivery.PENDING):
+        pending = []  # no ids back from the bulk insert: the redeliver step enqueues them
+    if pending:
+        transaction.on_commit(partial(_enqueue_sends, pending), robust=True)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        object_type=f"{object_type}_notice",
+        object_id=object_id,
+        detail={"kind": kind, "recipients": len(rows)},
+    )
+    return len(rows)
