@@ -23,7 +23,15 @@ from accounts.authentication import IsAuthenticatedWithMfa
 from accounts.models import Agency, User
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
-from config.api import ApplicationError, BoundedIsoDateTimeFilter, PageNumberPagination, etag_for
+from config.api import (
+    ApplicationError,
+    BoundedDateField,
+    BoundedDateFilter,
+    BoundedDateTimeField,
+    BoundedIsoDateTimeFilter,
+    PageNumberPagination,
+    etag_for,
+)
 
 from . import matching, selectors, services
 from .crypto import blind_index
@@ -157,7 +165,7 @@ def _check_dob(value: Any) -> Any:
 class YouthInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
-    date_of_birth = serializers.DateField(required=False, allow_null=True, validators=[_check_dob])
+    date_of_birth = BoundedDateField(required=False, allow_null=True, validators=[_check_dob])
     gender_identity = serializers.ChoiceField(choices=Youth.GenderIdentity.choices, required=False)
     gender_identity_detail = serializers.CharField(max_length=100, required=False, allow_blank=True)
     pronouns = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -276,7 +284,7 @@ class YouthFilter(django_filters.FilterSet):
 
     first_name = django_filters.CharFilter(method="filter_bidx", field_name="first_name_bidx")
     last_name = django_filters.CharFilter(method="filter_bidx", field_name="last_name_bidx")
-    date_of_birth = django_filters.DateFilter(method="filter_bidx", field_name="date_of_birth_bidx")
+    date_of_birth = BoundedDateFilter(method="filter_bidx", field_name="date_of_birth_bidx")
     include_merged = django_filters.BooleanFilter(method="filter_merged")
 
     class Meta:
@@ -381,7 +389,7 @@ class YouthMatchesApi(CaseDataApi):
     class QuerySerializer(serializers.Serializer):
         first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-        date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+        date_of_birth = BoundedDateField(required=False, allow_null=True, default=None)
         alias = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
         def validate(self, attrs: dict) -> dict:
@@ -533,8 +541,8 @@ class ScreeningOutputSerializer(serializers.Serializer):
 _CLOCK_FIELDS = services.REFERRAL_CLOCK_FIELDS
 
 
-def _clock_field() -> serializers.DateTimeField:
-    return serializers.DateTimeField(required=False, allow_null=True)
+def _clock_field() -> BoundedDateTimeField:
+    return BoundedDateTimeField(required=False, allow_null=True)
 
 
 class ReferralDetailSerializer(serializers.Serializer):
@@ -596,7 +604,7 @@ class ReferralListCreateApi(PaginatedApi):
     class InputSerializer(serializers.Serializer):
         youth = YouthRefField()
         receiving_agency = AgencyCodeField(required=False, allow_null=True)
-        received_at = serializers.DateTimeField()
+        received_at = BoundedDateTimeField()
         source = serializers.ChoiceField(choices=Referral.Source.choices)
         indicators = serializers.ListField(
             child=serializers.SlugField(max_length=64), max_length=30, required=False, default=list
@@ -657,7 +665,7 @@ class ReferralDetailApi(CaseDataApi):
     audit_object_type = "referral"
 
     class InputSerializer(serializers.Serializer):
-        received_at = serializers.DateTimeField(required=False)
+        received_at = BoundedDateTimeField(required=False)
         source = serializers.ChoiceField(choices=Referral.Source.choices, required=False)
         indicators = serializers.ListField(child=serializers.SlugField(max_length=64), max_length=30, required=False)
         narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True)
@@ -981,7 +989,7 @@ class CaseAgenciesApi(CasePartListApi):
     class InputSerializer(serializers.Serializer):
         agency = AgencyCodeField()
         legal_basis = serializers.ChoiceField(choices=CaseAgency.LegalBasis.choices)
-        expires_at = serializers.DateTimeField(required=False, allow_null=True)
+        expires_at = BoundedDateTimeField(required=False, allow_null=True)
         good_cause = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def part_queryset(self) -> Any:
@@ -1005,7 +1013,7 @@ class CaseAgencyRenewApi(CaseDataApi):
 
     class InputSerializer(serializers.Serializer):
         good_cause = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-        expires_at = serializers.DateTimeField(required=False, allow_null=True)
+        expires_at = BoundedDateTimeField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses={200: CaseAgencyOutputSerializer})
     def post(self, request: Request, pk: int, agency_code: str) -> Response:
@@ -1111,8 +1119,8 @@ class MissingEpisodeOutputSerializer(serializers.Serializer):
 
 
 class MissingEpisodeInputSerializer(serializers.Serializer):
-    missing_since = serializers.DateTimeField()
-    learned_at = serializers.DateTimeField()
+    missing_since = BoundedDateTimeField()
+    learned_at = BoundedDateTimeField()
     reported_to_law_enforcement_at = _clock_field()
     ncic_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
     reported_to_ncmec_at = _clock_field()
@@ -1193,8 +1201,8 @@ class CasePlacementsApi(CasePartListApi):
         placement_type = serializers.ChoiceField(choices=Placement.PlacementType.choices)
         csec_specialized = serializers.BooleanField(required=False, default=False)
         address = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-        start_date = serializers.DateField()
-        end_date = serializers.DateField(required=False, allow_null=True)
+        start_date = BoundedDateField()
+        end_date = BoundedDateField(required=False, allow_null=True)
 
     def part_queryset(self) -> Any:
         return selectors.placement_list(case=self.case)
@@ -1239,9 +1247,9 @@ class CaseServicesApi(CasePartListApi):
         status = serializers.ChoiceField(
             choices=ServiceReferral.Status.choices, required=False, default=ServiceReferral.Status.REFERRED
         )
-        referred_at = serializers.DateTimeField()
-        started_at = serializers.DateTimeField(required=False, allow_null=True)
-        ended_at = serializers.DateTimeField(required=False, allow_null=True)
+        referred_at = BoundedDateTimeField()
+        started_at = BoundedDateTimeField(required=False, allow_null=True)
+        ended_at = BoundedDateTimeField(required=False, allow_null=True)
 
     def part_queryset(self) -> Any:
         return selectors.service_referral_list(case=self.case)
@@ -1274,7 +1282,7 @@ class CaseHearingsApi(CasePartListApi):
     serializer_class = CourtHearingOutputSerializer
 
     class InputSerializer(serializers.Serializer):
-        starts_at = serializers.DateTimeField()
+        starts_at = BoundedDateTimeField()
         court = serializers.ChoiceField(
             choices=[("", "None"), *Case.Court.choices], required=False, allow_blank=True, default=""
         )

@@ -448,14 +448,58 @@ def _validate_indicators(indicators: Iterable[str]) -> list[str]:
     return codes
 
 
+#: How far ahead of our clock a stated fact time may be (a device clock a little fast); beyond
+#: it the fact has not happened yet (SPEC §2 "Fact times").
+FACT_TIME_LEEWAY = dt.timedelta(minutes=5)
+
+#: What each referral time is, in the words of a field message.
+_REFERRAL_TIME_WORDS = {
+    "information_received_at": "when the reporter learned of the abuse",
+    "hotline_reported_at": "the time of the telephone report",
+    "written_report_submitted_at": "when the written report (SS 8572) was submitted",
+    "recovered_at": "the time of the recovery",
+    "responder_arrived_at": "when the responder arrived",
+    "law_enforcement_notified_at": "when law enforcement was notified",
+}
+#: A fact and the events before which it cannot have happened: the event that started its
+#: clock (and, for the written report, the telephone report it follows up).
+_REFERRAL_NOT_BEFORE = {
+    "hotline_reported_at": ("information_received_at",),
+    "written_report_submitted_at": ("information_received_at", "hotline_reported_at"),
+    "responder_arrived_at": ("recovered_at",),
+    "law_enforcement_notified_at": ("information_received_at",),
+}
+
+
+def _fact_time_errors(
+    values: Mapping[str, Any], *, words: Mapping[str, str], not_before: Mapping[str, tuple[str, ...]]
+) -> dict[str, list[str]]:
+    """Field messages for the times in `values` that cannot be true: in the future (beyond
+    FACT_TIME_LEEWAY), or before an event that must come first. The messages say what to send
+    and carry no value."""
+    latest = timezone.now() + FACT_TIME_LEEWAY
+    errors: dict[str, list[str]] = {}
+    for name, what in words.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if value > latest:
+            errors[name] = [f"Send {what} as it happened: it cannot be in the future."]
+            continue
+        for earlier in not_before.get(name, ()):
+            start = values.get(earlier)
+            if start is not None and value < start:
+                errors[name] = [f"Send {what}: it cannot be before {earlier} ({words.get(earlier, earlier)})."]
+                break
+    return errors
+
+
 def _validate_clocks(values: Mapping[str, Any]) -> None:
-    errors = {}
-    pairs = [("written_report_submitted_at", "hotline_reported_at"), ("responder_arrived_at", "recovered_at")]
-    for later, earlier in pairs:
-        if values.get(later) and values.get(earlier) and values[later] < values[earlier]:
-            errors[later] = [f"Cannot be before {earlier}."]
+    """The referral's clock times are facts (SPEC §2): none in the future, none before the event
+    that started its clock — a stated time never moves a legal clock."""
+    errors = _fact_time_errors(values, words=_REFERRAL_TIME_WORDS, not_before=_REFERRAL_NOT_BEFORE)
     if errors:
-        raise ApplicationError("Inconsistent times.", fields=errors)
+        raise ApplicationError("Some times cannot be right; see each field.", fields=errors)
 
 
 def _referral_clocks(referral: Referral, *, before: Mapping[str, Any], actor: Any) -> None:
@@ -497,8 +541,14 @@ def _start_of(rule: str) -> str:
 
 
 def _frp_services_meet_if_recorded(referral: Referral, *, actor: Any) -> None:
+    """Meet the 72-hour services clock with the first service referred since the recovery —
+    one that has happened: a service dated in the future meets nothing yet."""
     first = (
-        ServiceReferral.objects.filter(case_id=referral.case_id, referred_at__gte=referral.recovered_at)
+        ServiceReferral.objects.filter(
+            case_id=referral.case_id,
+            referred_at__gte=referral.recovered_at,
+            referred_at__lte=timezone.now() + FACT_TIME_LEEWAY,
+        )
         .order_by("referred_at")
         .first()
     )
@@ -930,22 +980,34 @@ _EPISODE_MEET = {
 }
 
 
+_EPISODE_TIME_WORDS = {
+    "missing_since": "when the youth went missing",
+    "learned_at": "when the agency learned the youth was missing",
+    "reported_to_law_enforcement_at": "when the youth was reported to law enforcement",
+    "reported_to_ncmec_at": "when the youth was reported to NCMEC",
+    "attorney_notified_at": "when the youth's attorney was notified",
+    "returned_at": "when the youth returned",
+    "return_debrief_at": "when the return debrief was held",
+}
+#: Each report is due from `learned_at` (the 24-hour clocks), the debrief from `returned_at`.
+_EPISODE_NOT_BEFORE = {
+    "learned_at": ("missing_since",),
+    "reported_to_law_enforcement_at": ("learned_at",),
+    "reported_to_ncmec_at": ("learned_at",),
+    "attorney_notified_at": ("learned_at",),
+    "returned_at": ("missing_since",),
+    "return_debrief_at": ("returned_at",),
+}
+
+
 def _validate_episode(values: Mapping[str, Any]) -> None:
-    errors = {}
-    since = values.get("missing_since")
-    for name in ("learned_at", "returned_at"):
-        if since and values.get(name) and values[name] < since:
-            errors[name] = ["Cannot be before missing_since."]
-    if (
-        values.get("return_debrief_at")
-        and values.get("returned_at")
-        and values["return_debrief_at"] < values["returned_at"]
-    ):
-        errors["return_debrief_at"] = ["Cannot be before returned_at."]
+    """An episode's times are facts (SPEC §2): none in the future, none before the event that
+    started its clock; a debrief needs the return first."""
+    errors = _fact_time_errors(values, words=_EPISODE_TIME_WORDS, not_before=_EPISODE_NOT_BEFORE)
     if values.get("return_debrief_at") and not values.get("returned_at"):
-        errors["return_debrief_at"] = ["Record returned_at first."]
+        errors["return_debrief_at"] = ["Send returned_at first (or with it): the debrief follows the return."]
     if errors:
-        raise ApplicationError("Inconsistent times.", fields=errors)
+        raise ApplicationError("Some times cannot be right; see each field.", fields=errors)
 
 
 def _episode_clocks(episode: MissingEpisode, *, before: Mapping[str, Any], actor: Any) -> None:

@@ -3,17 +3,22 @@ the JSON parser and optimistic concurrency (ETag / If-Match)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
 from typing import Any
 
+import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, pagination, parsers, status
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import exceptions, pagination, parsers, serializers, status
 from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
@@ -218,12 +223,78 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 
 class CursorPagination(pagination.CursorPagination):
-    """For large tables (audit events, notifications, deadlines): constant cost per page."""
+    """For large tables (audit events, notifications, deadlines): constant cost per page.
+
+    A cursor is the caller's input like any other: one we did not give out (garbled, or
+    well-formed with a position that is not a value of the ordering column) answers 400 in the
+    one error shape, never DRF's 404 nor a database error on the position."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+        self._model = getattr(queryset, "model", None)
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):  # type: ignore[no-untyped-def]
+        import base64
+        import binascii
+        from urllib.parse import parse_qs
+
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded:
+            # DRF's decoding skips what is not base64 and reads nothing as "the first page".
+            try:
+                tokens = parse_qs(base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii"))
+            except (binascii.Error, UnicodeError, ValueError):
+                raise _bad_cursor() from None
+            if not tokens or not set(tokens) <= {"o", "r", "p"}:
+                raise _bad_cursor()
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise _bad_cursor() from None
+        if cursor is not None and cursor.position is not None:
+            cursor = cursor._replace(position=self._checked_position(cursor.position))
+        return cursor
+
+    def _checked_position(self, position: str) -> str:
+        """The position is compared with the first ordering column: it must be a value that
+        column can hold (a bounded time for a time column, an id for an id). Returned as the
+        database should see it (a time in UTC: PostgreSQL refuses offsets beyond ±15:59)."""
+        from django.db import models
+
+        if "\x00" in position or len(position) > 100:
+            raise _bad_cursor()
+        ordering = self.ordering[0] if isinstance(self.ordering, (list, tuple)) else self.ordering
+        model = getattr(self, "_model", None)
+        try:
+            field = model._meta.get_field(ordering.lstrip("-")) if model is not None else None
+        except Exception:  # an annotation, not a model field: nothing more to check
+            field = None
+        if field is None:
+            return position
+        if isinstance(field, models.DateTimeField):
+            try:
+                return parse_client_time(position).isoformat()
+            except TimeRejected:
+                raise _bad_cursor() from None
+        try:
+            value = field.to_python(position)
+        except DjangoValidationError:
+            raise _bad_cursor() from None
+        if isinstance(field, models.IntegerField) and not 0 <= value < 2**63:
+            raise _bad_cursor()
+        return position
+
+
+def _bad_cursor() -> ApplicationError:
+    return ApplicationError(
+        "That cursor is not one this list gave out.",
+        fields={"cursor": ["Send the cursor of a next or previous link of this list, or none for the first page."]},
+    )
 
 
 def _depth(value: Any, limit: int, depth: int = 0) -> int:
@@ -288,47 +359,152 @@ def json_dumps_canonical(value: Any) -> str:
 
 
 # --- time input -----------------------------------------------------------------------------------
-#: Times outside these years are typing mistakes; refusing them keeps clock arithmetic and
-#: PostgreSQL (which refuses offsets beyond ±15:59 and years past 294276) away from nonsense.
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+#
+# SPEC §6: times are ISO 8601 with an offset (a time without one would be guessed), and every time
+# or date a client sends lies between 1900 and 2100. One parser for bodies and query filters alike;
+# the bounds are checked before any timezone conversion or clock arithmetic, so a year-1 time
+# with a +14:00 offset, or the last second of year 9999, is a 400 and never an OverflowError (and
+# PostgreSQL, which refuses offsets beyond ±15:59, only ever sees UTC).
+
+EARLIEST_TIME = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+EARLIEST_DATE, LATEST_DATE = EARLIEST_TIME.date(), LATEST_TIME.date()
+#: Longer than any ISO 8601 time (with microseconds and offset): refused without parsing.
+_MAX_TIME_CHARS = 64
+
+TIME_MESSAGES = {
+    "invalid": "Send an ISO 8601 time with its offset, e.g. 2026-12-01T09:30:00-08:00.",
+    "naive": "Send the time with its offset, e.g. 2026-12-01T09:30:00-08:00 or …T17:30:00Z: "
+    "a time without one would be guessed.",
+    "out_of_range": "Send a time between 1900-01-01T00:00:00Z and 2100-01-01T00:00:00Z.",
+}
+DATE_MESSAGES = {
+    "invalid": "Send a date as YYYY-MM-DD, e.g. 2010-03-14.",
+    "out_of_range": "Send a date between 1900-01-01 and 2100-01-01.",
+}
 
 
-def _bounded_utc(value: Any) -> Any:
-    import datetime as dt
+class TimeRejected(ValueError):
+    """A client's time or date refused; `code` is a key of TIME_MESSAGES / DATE_MESSAGES."""
 
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def parse_client_time(value: Any) -> dt.datetime:
+    """A time a client sent, as an aware datetime in UTC, or TimeRejected.
+
+    Accepts an ISO 8601 string with an offset (or an aware datetime, for callers that parsed
+    already). The wall-clock year is checked before the conversion to UTC (which is what
+    overflows near year 1 and year 9999), the UTC instant after it."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
-        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            return None
+        parsed: dt.datetime | None = value
+    elif isinstance(value, str) and len(value) <= _MAX_TIME_CHARS:
+        try:
+            parsed = parse_datetime(value.strip())
+        except (ValueError, OverflowError):  # a well-formed but impossible time or offset
+            parsed = None
+    else:
+        parsed = None
+    if parsed is None:
+        raise TimeRejected("invalid")
+    try:
+        offset = parsed.utcoffset()
+    except (ValueError, OverflowError):
+        raise TimeRejected("invalid") from None
+    if offset is None:
+        raise TimeRejected("naive")
+    # Within a year of the bounds the conversion cannot overflow (offsets are under a day).
+    if not EARLIEST_TIME.year - 1 <= parsed.year <= LATEST_TIME.year:
+        raise TimeRejected("out_of_range")
+    utc = parsed.astimezone(dt.UTC)
+    if not EARLIEST_TIME <= utc <= LATEST_TIME:
+        raise TimeRejected("out_of_range")
+    return utc
+
+
+def check_client_date(value: dt.date) -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise TimeRejected("invalid")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise TimeRejected("out_of_range")
     return value
 
 
-def _iso_datetime_filter() -> Any:
-    import django_filters
-    from django import forms
-    from django_filters.fields import IsoDateTimeField
+class BoundedDateTimeField(serializers.DateTimeField):
+    """The one field for a time a client sends (bodies and query serializers): ISO 8601 with
+    an offset, between 1900 and 2100 (SPEC §6). The value is given in the current timezone, as
+    DRF's own field gives it (so wall-clock arithmetic, e.g. weekly series, keeps working)."""
 
-    class BoundedIsoDateTimeField(IsoDateTimeField):
-        def strptime(self, value: str, format: str) -> Any:  # noqa: A002
-            parsed = _bounded_utc(super().strptime(value, format))
+    default_error_messages = dict(TIME_MESSAGES)
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        try:
+            return timezone.localtime(parse_client_time(value))
+        except TimeRejected as rejected:
+            self.fail(rejected.code)
+
+
+class BoundedDateField(serializers.DateField):
+    """The one field for a date a client sends: YYYY-MM-DD between 1900 and 2100."""
+
+    default_error_messages = dict(DATE_MESSAGES)
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        if isinstance(value, dt.datetime):
+            self.fail("invalid")
+        if isinstance(value, str):
+            try:
+                parsed = parse_date(value.strip()) if len(value) <= _MAX_TIME_CHARS else None
+            except ValueError:  # e.g. 2026-02-30
+                parsed = None
             if parsed is None:
-                raise ValueError("out of range")
-            return parsed
-
-        def to_python(self, value: Any) -> Any:
-            result = super().to_python(value)
-            if result is not None and _bounded_utc(result) is None:
-                raise forms.ValidationError(f"Must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
-            return _bounded_utc(result) if result is not None else None
-
-    class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-        """An ISO 8601 time filter that answers 400 for impossible times instead of letting the
-        database fail on them."""
-
-        field_class = BoundedIsoDateTimeField
-
-    return BoundedIsoDateTimeFilter
+                self.fail("invalid")
+            value = parsed
+        try:
+            return check_client_date(value)
+        except TimeRejected as rejected:
+            self.fail(rejected.code)
 
 
-BoundedIsoDateTimeFilter = _iso_datetime_filter()
+class BoundedDateTimeFormField(forms.DateTimeField):
+    """BoundedDateTimeField for django-filter (query filters are Django form fields)."""
+
+    default_error_messages = dict(TIME_MESSAGES)
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return timezone.localtime(parse_client_time(value))
+        except TimeRejected as rejected:
+            raise forms.ValidationError(self.error_messages[rejected.code], code=rejected.code) from None
+
+
+class BoundedDateFormField(forms.DateField):
+    default_error_messages = dict(DATE_MESSAGES)
+
+    def to_python(self, value: Any) -> dt.date | None:
+        if value in self.empty_values:
+            return None
+        try:
+            parsed = parse_date(str(value).strip()) if len(str(value)) <= _MAX_TIME_CHARS else None
+        except ValueError:
+            parsed = None
+        try:
+            return check_client_date(parsed)  # type: ignore[arg-type]
+        except TimeRejected as rejected:
+            raise forms.ValidationError(self.error_messages[rejected.code], code=rejected.code) from None
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """A time filter (`?due_before=…`) with BoundedDateTimeField's rules: 400, never a 500."""
+
+    field_class = BoundedDateTimeFormField
+
+
+class BoundedDateFilter(django_filters.DateFilter):
+    """A date filter (`?date_of_birth=…`) between 1900 and 2100."""
+
+    field_class = BoundedDateFormField

@@ -29,7 +29,7 @@ from accounts.models import User
 from accounts.permissions import is_system_admin
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
-from config.api import ApplicationError, PageNumberPagination, check_if_match, etag_for
+from config.api import ApplicationError, BoundedDateTimeField, PageNumberPagination, check_if_match, etag_for
 
 from . import exports, selectors, services
 from .models import ActionItem, AgendaItem, Attendance, MDTTeam, Meeting, ReviewVersion, TeamMembership
@@ -70,7 +70,7 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-class SaneDateTimeField(serializers.DateTimeField):
+class SaneDateTimeField(BoundedDateTimeField):
     """ISO 8601 with offset, between the years 2000 and 2100: a mistyped year is a 400, never an
     overflow in the clock arithmetic (weekly series, deadlines)."""
 

@@ -54,14 +54,20 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
     case = serializers.SerializerMethodField()
     case_number = serializers.SerializerMethodField()
     agency = serializers.CharField(source="agency.code", allow_null=True, default=None)
+    met_late = serializers.BooleanField(read_only=True, help_text="Met by a fact that happened after the due time.")
+    recorded_late = serializers.BooleanField(
+        read_only=True,
+        help_text="Met, recorded late: the fact happened by the due time (met_at) but was recorded after it "
+        "(recorded_at). The reminders sent meanwhile stand.",
+    )
 
     class Meta:
         model = Deadline
         fields = [
             "id", "rule", "rule_name", "status", "target_type", "target_id", "case", "case_number", "referral",
             "team_id", "assignee", "reference", "agency", "starts_at", "upcoming_at", "due_at", "overdue_at",
-            "next_stage", "next_reminder_at", "met_at", "missed_at", "waived_at", "waive_reason", "cancelled_at",
-            "created_at",
+            "next_stage", "next_reminder_at", "met_at", "recorded_at", "met_late", "recorded_late", "missed_at",
+            "waived_at", "waive_reason", "cancelled_at", "created_at",
         ]
 
     def _case(self, obj: Deadline) -> Any:

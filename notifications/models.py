@@ -119,7 +119,9 @@ class Deadline(models.Model):
 
     Status: open → met | missed | waived | cancelled. `missed` is recorded when the due time
     passes unmet; a missed deadline still gets its overdue reminder, and a late fact still
-    meets it (met_at after due_at). The reminder times are copied from the rule when opened.
+    meets it (met_at after due_at). A fact recorded late with a time before the due time meets
+    it on time, "recorded late" (recorded_at after due_at). The reminder times are copied from
+    the rule when opened.
     """
 
     class Status(models.TextChoices):
@@ -180,7 +182,12 @@ class Deadline(models.Model):
     #: The next reminder stage and when it comes; null once no reminder remains.
     next_stage = models.CharField(max_length=10, choices=Stage.choices, blank=True, default="")
     next_reminder_at = models.DateTimeField(null=True, blank=True)
+    #: When the fact happened, as the user states it (SPEC §2 "Fact times") …
     met_at = models.DateTimeField(null=True, blank=True)
+    #: … and when it was recorded. Recorded after `due_at` with `met_at` before it: "met,
+    #: recorded late" — met, and the reminders sent meanwhile stand. Null on deadlines met
+    #: before this was kept.
+    recorded_at = models.DateTimeField(null=True, blank=True)
     missed_at = models.DateTimeField(null=True, blank=True)
     waived_at = models.DateTimeField(null=True, blank=True)
     waived_by = models.ForeignKey(
@@ -225,6 +232,21 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"Deadline {self.pk} ({self.rule_id})"
+
+    @property
+    def met_late(self) -> bool:
+        """Met, by a fact that happened after the due time."""
+        return self.status == self.Status.MET and self.met_at is not None and self.met_at > self.due_at
+
+    @property
+    def recorded_late(self) -> bool:
+        """Met by a fact that happened in time but was recorded after the due time."""
+        return (
+            self.status == self.Status.MET
+            and self.met_at is not None
+            and self.recorded_at is not None
+            and self.met_at <= self.due_at < self.recorded_at
+        )
 
     def stage_times(self) -> list[tuple[str, object]]:
         """The reminder stages of this deadline in order, with their times."""

@@ -242,19 +242,29 @@ def _active_for(rule_code: str, target: models.Model) -> list[Deadline]:
 
 @transaction.atomic
 def deadline_meet(*, rule_code: str, target: models.Model, met_at: dt.datetime, actor: Any = None) -> int:
-    """Mark the open deadline `rule_code` of `target` met at `met_at`. Returns how many.
+    """Mark the open deadline `rule_code` of `target` met at `met_at` (when the fact happened),
+    recorded now. Returns how many.
 
     A missed deadline can still be met by a late fact (met_at after due_at tells it was late).
+    A fact recorded after the due time with a time before it is "met, recorded late" (SPEC §2):
+    met, both times kept; the reminders and the escalation sent meanwhile stay sent.
     No reminder goes out after this commits; a sweep holding the row finishes first.
     """
     met = _aware_utc(met_at, "met_at")
+    recorded = timezone.now()
     deadlines = _active_for(rule_code, target)
     for deadline in deadlines:
         deadline.status = Deadline.Status.MET
         deadline.met_at = met
+        deadline.recorded_at = recorded
         deadline.next_stage, deadline.next_reminder_at = "", None
-        deadline.save(update_fields=["status", "met_at", "next_stage", "next_reminder_at", "updated_at"])
-        _audit(actor, AuditEvent.Action.TRANSITION, deadline, {"status": "met", "late": met > deadline.due_at})
+        deadline.save(update_fields=["status", "met_at", "recorded_at", "next_stage", "next_reminder_at", "updated_at"])
+        _audit(
+            actor,
+            AuditEvent.Action.TRANSITION,
+            deadline,
+            {"status": "met", "late": deadline.met_late, "recorded_late": deadline.recorded_late},
+        )
     return len(deadlines)
 
 

@@ -85,7 +85,7 @@ def test_missing_episode_clocks(people, clock_calls):
         create_referral(people.sheriff_case_worker), people.dcfs_supervisor, level="possible_concern"
     )
     clock_calls.clear()
-    learned = timezone.now()
+    learned = timezone.now() - dt.timedelta(hours=4)  # fact times are never in the future (SPEC §2)
     episode = services.missing_episode_create(
         case=case, actor=people.dcfs_supervisor, missing_since=learned - dt.timedelta(hours=3), learned_at=learned
     )

@@ -77,11 +77,12 @@ def test_tried_as_a_new_user(cast, make_client, sweep, clock):
     )
     supervisor_inbox = make_client(cast.dcfs_supervisor).get("/api/v1/notifications/").json()["results"]
     assert [(n["rule"], n["stage"], n["reason"]) for n in supervisor_inbox] == [("written_report_36h", "overdue", "escalation")]
+    # recording the written report meets the deadline (late) and stops further reminders; it is
+    # recorded when it has happened (a fact time is never in the future, SPEC §2)
+    clock.move_to(reported + 38 * H)
     worker = make_client(cast.dcfs_worker)  # a fresh sign-in: tokens idle out after 30 minutes
     deadlines = worker.get("/api/v1/deadlines/?rule=written_report_36h").json()["results"]
     assert [d["status"] for d in deadlines] == ["missed"]
-
-    # recording the written report meets the deadline (late) and stops further reminders
     patch = worker.patch(f"/api/v1/referrals/{referral_id}/", {"written_report_submitted_at": (reported + 38 * H).isoformat()}, format="json")
     assert patch.status_code == 200, patch.content
     deadline = _deadline("written_report_36h", referral_id=referral_id)
@@ -97,12 +98,15 @@ def test_tried_as_a_new_user(cast, make_client, sweep, clock):
 
 
 def test_recording_the_report_in_time_means_no_reminder_at_all(cast, make_client, sweep, clock):
-    worker = make_client(cast.dcfs_worker)
     referral = cases_services.referral_create(
         actor=cast.dcfs_worker, youth_data={"first_name": "A", "last_name": "B"}, received_at=T0, source="hotline",
         hotline_reported_at=T0,
     )
-    worker.patch(f"/api/v1/referrals/{referral.pk}/", {"written_report_submitted_at": (T0 + 3 * H).isoformat()}, format="json")
+    clock.move_to(T0 + 3 * H)  # the report is recorded once submitted (a fact time is never in the future)
+    patch = make_client(cast.dcfs_worker).patch(
+        f"/api/v1/referrals/{referral.pk}/", {"written_report_submitted_at": (T0 + 3 * H).isoformat()}, format="json"
+    )
+    assert patch.status_code == 200, patch.content
 
     clock.move_to(T0 + 40 * H)
     assert sweep().notifications == 0
@@ -138,6 +142,7 @@ def test_missing_episode_clocks(cast, clock):
     assert set(Deadline.objects.filter(case=case, status="open").values_list("rule__code", flat=True)) >= {
         "missing_law_enforcement_24h", "missing_ncmec_24h", "missing_attorney_24h"}
 
+    clock.move_to(T0 + 31 * H)  # facts are recorded once they happened (never in the future)
     cases_services.missing_episode_update(
         episode=episode, actor=cast.dcfs_worker,
         data={"reported_to_law_enforcement_at": T0 + H, "returned_at": T0 + 30 * H},
