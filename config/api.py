@@ -116,7 +116,7 @@ CLIENT_MESSAGES = {
     "null": "Send a value: null is not allowed here.",
     "blank": "Send a value: it may not be empty.",
     "incorrect_type": "Send an id (a whole number), e.g. 3.",
-    "does_not_exist": "Send the id of an existing one that you may see, e.g. 3.",
+    "does_not_exist": "Send one that exists and that you may see: an id such as 3, or an agency code such as DCFS.",
     "not_a_list": 'Send a list, e.g. ["a", "b"].',
     "not_a_dict": 'Send an object, e.g. {"key": "value"}.',
     "empty": "Send at least one value.",

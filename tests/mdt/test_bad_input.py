@@ -87,4 +87,5 @@ def test_an_agency_code_with_a_nul_byte_is_a_400(people, star, make_client, froz
         )
         assert response.status_code == 400, (code, response.content)
         # a NUL is refused by the JSON parser for any field; other bad codes by the agency field
-        assert "agency" in response.json() or "NUL" in response.json().get("detail", "")
+        body = response.json()
+        assert "agency" in body.get("errors", {}) or "NUL" in body["detail"], body
