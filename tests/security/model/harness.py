@@ -49,6 +49,7 @@ def _count(name: str, ci_minimum: int, local_default: int) -> int:
 #: CI runs at least 200 examples of 40 steps; locally HARBOR_MODEL_EXAMPLES / _STEPS choose.
 MAX_EXAMPLES = _count("HARBOR_MODEL_EXAMPLES", 200, 20)
 MAX_STEPS = _count("HARBOR_MODEL_STEPS", 40, 40)
+SHRINK = os.environ.get("HARBOR_MODEL_SHRINK", "1") != "0"
 
 #: What ran, reported at the end of the session (conftest.py).
 STATS = {"machines": 0, "examples": 0, "checks": 0, "requests": 0, "seconds": 0.0}
