@@ -1,5 +1,6 @@
 # Safe Harbor. `make run` and `make test` are the README's two commands; both install what they
-# need into .venv from the pinned requirements.txt.
+# need into .venv from the pinned requirements-dev.txt (the runtime set of requirements.txt plus
+# the test and lint tools; the image installs requirements.txt alone).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,10 +9,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format bench install lock clean migrate
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -33,13 +34,17 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-## bench: county-scale benchmark on PostgreSQL + Redis (SIZE=county|state; BENCH_ARGS="--proposals all" …).
+## bench: county-scale benchmark on PostgreSQL + Redis (SIZE=county|state; BENCH_ARGS="--only load --no-doc" …).
 SIZE ?= county
 bench: $(STAMP)
 	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
 
+## lock: pin requirements.in (runtime, with hashes) and requirements-dev.in (everything make installs).
+LOCK := $(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links
 lock:
-	$(PY) -m pip install --quiet pip-tools && $(VENV)/bin/pip-compile --quiet --strip-extras -o requirements.txt requirements.in
+	$(PY) -m pip install --quiet pip-tools
+	$(LOCK) --generate-hashes -o requirements.txt requirements.in
+	$(LOCK) -o requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -14,9 +14,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -69,9 +71,8 @@ class AgencyAdmin(RoleScopedAdminMixin, admin.ModelAdmin):
 
 
 class HarborUserCreationForm(forms.ModelForm):
-    password = forms.CharField(
-        widget=forms.PasswordInput, required=False, help_text="Leave empty to email an invitation link."
-    )
+    """No password field: the new user is emailed an invitation link and chooses their own
+    (SPEC §1: admins never set another user's password)."""
 
     class Meta:
         model = User
@@ -79,25 +80,37 @@ class HarborUserCreationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         # The service's checks, shown as field errors (the service would refuse too, but only as
-        # a bare 403 page): a name unique ignoring case, and Django's password validators.
+        # a bare 403 page): a name unique ignoring case.
         cleaned = super().clean()
         username = cleaned.get("username")
         if username and User.objects.filter(username__iexact=username).exists():
             self.add_error("username", "That username is taken.")
-        password = cleaned.get("password")
-        if password:
-            candidate = User(**{k: cleaned.get(k) or "" for k in ("username", "email", "first_name", "last_name")})
-            try:
-                validate_password(password, candidate)
-            except ValidationError as exc:
-                self.add_error("password", exc)
         return cleaned
 
 
 class HarborUserChangeForm(forms.ModelForm):
+    """The change form runs the service's own rules (services.user_update_check) in clean(), so a
+    refused change is a form error that says why; save_model then calls the service, which checks
+    again inside its transaction."""
+
+    #: Set per request by UserAdmin.get_form: the admin making the change.
+    actor: User | None = None
+
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name", "agency", "role", "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.actor is None or self.instance.pk is None:
+            return cleaned
+        data = {name: cleaned[name] for name in self.changed_data if name in cleaned}
+        try:
+            services.user_update_check(actor=self.actor, user=User.objects.get(pk=self.instance.pk), data=data)
+        except ApplicationError as exc:
+            field = next((name for name in exc.fields if name in self.fields), None)
+            self.add_error(field, exc.message)
+        return cleaned
 
 
 @admin.register(User)
@@ -108,10 +121,23 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
     list_filter = ["role", "is_active", "agency"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
-    actions = ["deactivate_selected"]
+    actions = ["send_password_link_selected", "deactivate_selected"]
     fieldsets = ((None, {"fields": ["email", "first_name", "last_name", "agency", "role", "is_active"]}),)
-    add_fieldsets = ((None, {"fields": ["username", "email", "first_name", "last_name", "agency", "role", "password"]}),)
+    add_fieldsets = ((None, {"fields": ["username", "email", "first_name", "last_name", "agency", "role"]}),)
     readonly_fields: list[str] = []
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Separation of duties: no one changes their own role, agency or active state (the
+        # service refuses a forged POST too).
+        if obj is not None and obj.pk == request.user.pk:
+            return ["agency", "role", "is_active"]
+        return super().get_readonly_fields(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         # Object level: the same grant rule as the services, so an agency admin can neither edit
@@ -121,22 +147,10 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
         return obj is None or services.user_is_manageable_by(actor=request.user, user=obj)
 
     def user_change_password(self, request, id, form_url=""):  # type: ignore[no-untyped-def]
-        # Django's own view (object permission above); the change is audited like any other.
-        user = self.get_object(request, unquote(id))
-        before = user.password if user is not None else None
-        with transaction.atomic():
-            response = super().user_change_password(request, id, form_url)
-            if user is not None and request.method == "POST":
-                after = User.objects.filter(pk=user.pk).values_list("password", flat=True).first()
-                if after != before:
-                    audit_record(
-                        actor=request.user,
-                        action=AuditEvent.Action.UPDATE,
-                        object_type="user",
-                        object_id=user.pk,
-                        detail={"fields": ["password"]},
-                    )
-        return response
+        # Admins never set another user's password (SPEC §1): "Send a set-password link" instead.
+        if self.get_object(request, unquote(id)) is None:
+            raise Http404  # not visible to this admin: as for any other page of that user
+        raise PermissionDenied("Admins do not set passwords; send the user a set-password link.")
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         qs = super().get_queryset(request).select_related("agency")
@@ -174,7 +188,6 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
                     last_name=form.cleaned_data.get("last_name", ""),
                     agency=form.cleaned_data.get("agency"),
                     role=form.cleaned_data["role"],
-                    password=form.cleaned_data.get("password") or None,
                 )
                 obj.pk = created.pk
         except ApplicationError as exc:
@@ -182,6 +195,17 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         return None
+
+    @admin.action(description="Send selected users a set-password link by email")
+    def send_password_link_selected(self, request, queryset: Any) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                services.user_send_password_link(actor=request.user, user=user)
+                done += 1
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+        messages.success(request, f"{done} set-password link(s) sent.")
 
     @admin.action(description="Deactivate selected users (ends their sessions and tokens)")
     def deactivate_selected(self, request, queryset: Any) -> None:
@@ -193,3 +217,46 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
             except ApplicationError as exc:
                 messages.error(request, exc.message)
         messages.success(request, f"{done} user(s) deactivated.")
+
+
+# --- MFA devices ---------------------------------------------------------------------------------
+# django-otp's own admins show a TOTP device's secret `key`, its QR code and the recovery codes
+# (StaticToken inline), and let a superuser create or edit devices. No screen may show an enrolled
+# authenticator's secret or a recovery code (SPEC §6): they are replaced by read-only lists of
+# which devices exist. Devices change only through enrolment and the MFA reset service.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class MfaDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "last_used_at"]
+    list_filter = ["confirmed"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+    search_fields = ["user__username"]
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        qs = super().get_queryset(request).select_related("user")
+        if is_system_admin(request.user):
+            return qs
+        return qs.filter(user__agency_id=request.user.agency_id)
+
+    def has_module_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return is_admin(request.user)
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # the MFA reset (API or user action) removes devices, audited
+
+
+admin.site.register(TOTPDevice, MfaDeviceAdmin)
+admin.site.register(StaticDevice, MfaDeviceAdmin)

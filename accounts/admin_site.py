@@ -5,6 +5,7 @@ code (django-otp's admin login form) and the session must be OTP-verified."""
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -28,6 +29,18 @@ class HarborOTPAdminAuthenticationForm(OTPAdminAuthenticationForm):
         token = (self.cleaned_data.get("otp_token") or "").strip()
         model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
         return model.objects.filter(user=user, confirmed=True).first()
+
+    def clean_otp(self, user):  # type: ignore[no-untyped-def]
+        """A missing or wrong code is a failed login like a wrong password (SPEC §6): counted by
+        axes toward the lockout and answered with the same message, never naming the part that
+        was wrong. (AxesMiddleware turns a lockout reached here into its 429.)"""
+        try:
+            super().clean_otp(user)
+        except forms.ValidationError:
+            from .services import login_failed_after_password
+
+            login_failed_after_password(request=self.request, username=self.cleaned_data.get("username") or "")
+            raise self.get_invalid_login_error() from None
 
 
 class HarborAdminSite(admin.AdminSite):

@@ -170,8 +170,15 @@ class UserListCreateApi(APIView):
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
         agency = AgencyField(required=False, allow_null=True)
         role = serializers.ChoiceField(choices=Role.choices)
+        # Accepted only to be refused with a clear message (SPEC §1: admins never set passwords;
+        # the invitation link is emailed). Dropping the field would ignore it silently instead.
         password = serializers.CharField(
-            write_only=True, required=False, allow_blank=True, max_length=256, trim_whitespace=False
+            write_only=True,
+            required=False,
+            allow_blank=True,
+            max_length=256,
+            trim_whitespace=False,
+            help_text="Refused when not empty: the new user is emailed an invitation link and chooses their own.",
         )
 
     @extend_schema(responses={200: UserOutputSerializer(many=True)})
@@ -212,7 +219,13 @@ class UserDetailApi(APIView):
         agency = AgencyField(required=False, allow_null=True)
         role = serializers.ChoiceField(choices=Role.choices, required=False)
         is_active = serializers.BooleanField(required=False)
-        password = serializers.CharField(write_only=True, required=False, max_length=256, trim_whitespace=False)
+        password = serializers.CharField(
+            write_only=True,
+            required=False,
+            max_length=256,
+            trim_whitespace=False,
+            help_text="Refused: send a set-password link instead (POST /api/v1/users/{id}/send-password-link/).",
+        )
 
     def _get(self, request: Request, pk: int) -> User:
         return get_object_or_404(user_list_visible_to(user=request.user), pk=pk)
@@ -244,6 +257,21 @@ class UserDeactivateApi(APIView):
         return Response(UserOutputSerializer(user).data)
 
 
+class UserSendPasswordLinkApi(APIView):
+    """Email the user a one-time set-password link (an expired invitation, a forgotten password).
+    Admins never choose or see the password; nothing changes until the user uses the link."""
+
+    permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN)]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "invitation"
+
+    @extend_schema(request=None, responses={202: None})
+    def post(self, request: Request, pk: int) -> Response:
+        user = get_object_or_404(user_list_visible_to(user=request.user), pk=pk)
+        services.user_send_password_link(actor=request.user, user=user)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
 class UserMfaResetApi(APIView):
     permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN)]
 
@@ -256,6 +284,7 @@ class UserMfaResetApi(APIView):
 
 class AgencyListApi(APIView):
     pagination_class = PageNumberPagination
+
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Agency

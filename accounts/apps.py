@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         import config.schema  # noqa: F401  (registers the token scheme with drf-spectacular)
 
-        from . import signals  # noqa: F401  (axes and login signals -> audit)
+        from . import checks, signals  # noqa: F401  (session checks; axes and login signals -> audit)
 
 
 class HarborAdminConfig(admin_apps.AdminConfig):

@@ -22,6 +22,15 @@ CASE_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
 ADMIN_ROLES = frozenset({Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN})
 #: Roles that must use MFA (SPEC §8).
 MFA_ROLES = frozenset({Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN, Role.AUDITOR})
+#: The two sides of the separation-of-duties line (SPEC §1): a role moves within a side, never
+#: across it on one account. Every role not named here (admins, auditors, analysts…) is non-case.
+CASE_SIDE_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER})
+
+
+def is_case_side_role(role: str) -> bool:
+    return role in CASE_SIDE_ROLES
+
+
 #: Roles an agency admin may hand out; system_admin and auditor only a system admin may.
 AGENCY_ADMIN_GRANTABLE = frozenset({Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.AGENCY_ADMIN})
 

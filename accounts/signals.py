@@ -32,11 +32,24 @@ def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwarg
             object_type="user",
             object_id=_user_id_for(credentials.get("username")) or "",
             outcome=AuditEvent.Outcome.FAILURE,
+            # The caller is told nothing about which part failed; the audit log says so.
+            detail={"reason": "otp"} if credentials.get("otp_failed") else {},
         )
 
 
+@receiver(user_logged_in)
+def stamp_session_times(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # The admin-session limits (accounts.middleware) count from here: a session without these
+    # stamps is ended, so every login path must pass through this receiver (login() does).
+    from .middleware import session_stamp_login
+
+    session_stamp_login(request)
+
+
 @receiver(user_locked_out)
-def on_locked_out(sender: Any, request: Any = None, username: str | None = None, ip_address: str | None = None, **kwargs: Any) -> None:
+def on_locked_out(
+    sender: Any, request: Any = None, username: str | None = None, ip_address: str | None = None, **kwargs: Any
+) -> None:
     with transaction.atomic():
         audit_record(
             actor=None,
@@ -51,11 +64,21 @@ def on_locked_out(sender: Any, request: Any = None, username: str | None = None,
 def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     # The API's token login records its own event; this is the admin site's session login.
     with transaction.atomic():
-        audit_record(actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": "admin"})
+        audit_record(
+            actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": "admin"}
+        )
 
 
 @receiver(user_logged_out)
 def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from .middleware import END_REASON_ATTR
+
     if user is not None:
+        detail = {"via": "admin"}
+        reason = getattr(request, END_REASON_ATTR, None)
+        if reason:
+            detail["reason"] = reason  # the session limits ended it (idle, absolute, unstamped)
         with transaction.atomic():
-            audit_record(actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk, detail={"via": "admin"})
+            audit_record(
+                actor=user, action=AuditEvent.Action.LOGOUT, object_type="user", object_id=user.pk, detail=detail
+            )

@@ -13,5 +13,6 @@ urlpatterns = [
     path("users/", apis.UserListCreateApi.as_view(), name="user-list"),
     path("users/<int:pk>/", apis.UserDetailApi.as_view(), name="user-detail"),
     path("users/<int:pk>/deactivate/", apis.UserDeactivateApi.as_view(), name="user-deactivate"),
+    path("users/<int:pk>/send-password-link/", apis.UserSendPasswordLinkApi.as_view(), name="user-send-password-link"),
     path("users/<int:pk>/reset-mfa/", apis.UserMfaResetApi.as_view(), name="user-reset-mfa"),
 ]

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 
-from audit.models import AuditEvent
-from audit.services import audit_record
+from config.api import ApplicationError
+
+from . import services
 
 
 class SetPasswordView(auth_views.PasswordResetConfirmView):
-    """Django's one-time-link view; the password it sets is audited like any other change."""
+    """Django's one-time-link view (token check, validators on the form); the password is set by
+    the service, which ends every token and session of the user and audits the change."""
 
     success_url = "/accounts/set-password/done/"
 
     def form_valid(self, form) -> HttpResponse:  # type: ignore[no-untyped-def]
-        with transaction.atomic():
-            response = super().form_valid(form)
-            audit_record(
-                actor=self.user,
-                action=AuditEvent.Action.UPDATE,
-                object_type="user",
-                object_id=self.user.pk,
-                detail={"fields": ["password"], "via": "invitation"},
-            )
-        return response
+        try:
+            services.user_password_set(user=self.user, password=form.cleaned_data["new_password1"])
+        except ApplicationError as exc:
+            for message in exc.fields.get("password", [exc.message]):
+                form.add_error("new_password2", message)
+            return self.form_invalid(form)
+        # This browser's own session (it holds the one-time link's token) ends too.
+        self.request.session.flush()
+        return HttpResponseRedirect(self.get_success_url())

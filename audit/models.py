@@ -28,6 +28,8 @@ class AuditEvent(models.Model):
         PERMISSION_DENIED = "permission_denied"
         TRANSITION = "transition"
         ACCESS_CHANGE = "access_change"
+        # A duplicate search (SPEC §2, §5): its detail holds a keyed hash of the query, never its values.
+        SEARCH = "search"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success"

@@ -144,12 +144,9 @@ def machine() -> dict[str, str]:
 # --- gunicorn ---------------------------------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int, proposals: str = "") -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
     OUT.mkdir(parents=True, exist_ok=True)
-    bench_dir = str(Path(__file__).resolve().parent)
-    app = ["--pythonpath", bench_dir, "wsgi_proposals:application"] if proposals else ["config.wsgi:application"]
-    if proposals:
-        env = {**env, "BENCH_PROPOSALS": proposals}
+    app = ["config.wsgi:application"]
     cmd = [
         sys.executable,
         "-m",
@@ -412,13 +409,6 @@ def render(results: dict[str, Any]) -> str:
         f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['memory']} RAM, {m['os']}; Python {m['python']}; {results['postgres']}; Redis {results['redis']}.",
         f"- Server: gunicorn {results['gunicorn']} on 127.0.0.1, {results['server']}; settings `config.settings.bench` (DEBUG off, PostgreSQL `{results['database']}`, Redis db 5{', psycopg pool' if results.get('pool') else ', persistent connections'}).",
         f"- Data: {results['seed']}",
-        *(
-            [
-                f"- **With the proposed fixes of bench/proposals.py patched in: {results['proposals']}** (not yet in the product code)."
-            ]
-            if results.get("proposals")
-            else []
-        ),
         f"- Driven as: {results['who']}",
         f"- Load average (1/5/15 min) at the start: {' / '.join(f'{x:.2f}' for x in results['load_before'])}; at the end: {' / '.join(f'{x:.2f}' for x in results['load_after'])} (other work on the machine shows here).",
         f"- Each endpoint warmed up, then {results['bounds']}. The floor is measured before the endpoints and again after them ({results['floor']['p50_1']:.2f} ms, then {results['floor_after']['p50_1']:.2f} ms p50).",
@@ -501,95 +491,6 @@ def write_doc(text: str, section: str) -> None:
     DOC.write_text(head + begin + "\n" + text + "\n" + end + tail)
 
 
-# --- A/B: current code and proposals side by side ----------------------------------------------------
-
-
-def ab_run(args: Any, env: dict[str, str], fx: Any, pool: list[int], results: dict[str, Any], label: str) -> None:
-    import inproc
-
-    from scale.seed import BENCH_PASSWORD
-
-    proposals = args.proposals or "all"
-    ports = {"current": free_port(), "proposals": free_port()}
-    servers = []
-    try:
-        servers.append(start_gunicorn(env, ports["current"], args.workers, args.threads))
-        servers.append(start_gunicorn(env, ports["proposals"], args.workers, args.threads, proposals))
-        for port in ports.values():
-            wait_health(port)
-        tokens = {
-            key: login(ports["current"], name, BENCH_PASSWORD)
-            for key, name in {
-                "worker": fx.worker,
-                "supervisor": fx.supervisor,
-                "deputy": fx.deputy,
-                "mdt": fx.mdt_member,
-            }.items()
-        }
-        tokens["auditor"] = login_auditor(ports["current"], fx.auditor, inproc.totp_code)
-        half = len(pool) // 2
-        specs = {"current": scenarios(fx, tokens, pool[:half]), "proposals": scenarios(fx, tokens, pool[half:])}
-        floor = {"name": "floor", "who": "worker", "f": lambda i: ("GET", "/bench/floor/", None), "n": (1000, 2000)}
-        names = ["floor"] + [sp["name"] for sp in specs["current"]]
-        if args.endpoints:
-            wanted = {e.strip() for e in args.endpoints.split(",")}
-            names = [n for n in names if n == "floor" or n in wanted]
-        log("== A/B warm-up")
-        for side, port in ports.items():
-            for sp in [floor, *specs[side]]:
-                if sp["name"] in names and sp["name"] != "referral accept":
-                    loadgen.run(
-                        f"http://127.0.0.1:{port}",
-                        tokens[sp["who"]],
-                        sp["name"],
-                        sp["f"],
-                        clients=4,
-                        requests=8 if sp.get("pdf") else 40,
-                        time_limit_s=30,
-                    )
-        rows = []
-        for name in names:
-            row = {"name": name}
-            for side, port in ports.items():
-                sp = floor if name == "floor" else next(x for x in specs[side] if x["name"] == name)
-                n1, n8 = (max(5, int(n * args.scale)) for n in sp["n"])
-                row[side] = drive(
-                    port, tokens[sp["who"]], name, sp["f"], n1, n8, args.time_limit * (3 if sp.get("pdf") else 1)
-                )
-            rows.append(row)
-            c, p = row["current"], row["proposals"]
-            log(
-                f"   {name:<24} p50 {c[1]['p50']:7.2f} -> {p[1]['p50']:7.2f} ms  | 8 clients {c[8]['rps']:5.0f} -> {p[8]['rps']:5.0f} req/s"
-            )
-    finally:
-        inproc.stop(servers)
-    results["ab"] = rows
-    results["ab_proposals"] = proposals
-    (OUT / f"{label}.json").write_text(json.dumps(results, indent=1, default=str))
-    f_c, f_p = rows[0]["current"][1]["p50"], rows[0]["proposals"][1]["p50"]
-    lines = [
-        f"### A/B run of {results['date']} — `bench/run.py --ab --proposals {proposals}`",
-        "",
-        f"Both servers ({args.workers} gunicorn workers each) up at once on the same data; each endpoint driven on the "
-        f"current code, then at once on the code with the proposals patched in. Load average at the start "
-        f"{' / '.join(f'{x:.2f}' for x in results['load_before'])}, at the end {' / '.join(f'{x:.2f}' for x in os.getloadavg())}.",
-        "",
-        "| endpoint | p50 ms now | p50 ms proposed | p95 ms now | p95 ms proposed | req/s (8) now | req/s (8) proposed | p50/floor now | p50/floor proposed | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in rows:
-        c, p = row["current"], row["proposals"]
-        lines.append(
-            f"| {row['name']} | {c[1]['p50']:.2f} | {p[1]['p50']:.2f} | {c[1]['p95']:.2f} | {p[1]['p95']:.2f} | {c[8]['rps']:.0f} | "
-            f"{p[8]['rps']:.0f} | {c[1]['p50'] / f_c:.2f} | {p[1]['p50'] / f_p:.2f} | {c[1]['errors'] + c[8]['errors'] + p[1]['errors'] + p[8]['errors']} |"
-        )
-    text = "\n".join(lines)
-    log("")
-    log(text)
-    if not args.no_doc:
-        write_doc(text, "ab")
-
-
 # --- main -------------------------------------------------------------------------------------------------
 
 
@@ -613,18 +514,7 @@ def main() -> None:
     parser.add_argument("--skip-setup", action="store_true", help="do not migrate / bootstrap / seed")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--label", default="", help="a name for this run's JSON (var/bench/<label>.json)")
-    parser.add_argument(
-        "--ab",
-        action="store_true",
-        help="A/B in one run: the current code and --proposals (default all) served side by side, each endpoint "
-        "driven on one then the other, so background load hits both alike",
-    )
     parser.add_argument("--endpoints", default="", help="comma list of endpoint names to drive (default: all)")
-    parser.add_argument(
-        "--proposals",
-        default=os.environ.get("BENCH_PROPOSALS", ""),
-        help="measure with the proposed fixes of bench/proposals.py patched in ('all' or a comma list)",
-    )
     args = parser.parse_args()
     parts = set(filter(None, args.only.split(","))) or {"load", "raw", "explain", "sweep", "delivery", "audit"}
 
@@ -663,11 +553,6 @@ def main() -> None:
 
     redis_version = redis_lib.Redis.from_url(env["REDIS_URL"]).info("server")["redis_version"]
     size = SIZES[args.size]
-    if args.proposals:
-        import proposals
-
-        patched = proposals.apply(args.proposals)
-        log(f"== proposals patched in (web and in-process): {', '.join(patched)}")
     log(f"== vacuum of the tables earlier bench runs churned: {inproc.vacuum():.1f} s")
     log("== fixtures")
     fx = inproc.pick_fixtures(rng)
@@ -700,15 +585,12 @@ def main() -> None:
             f"fewer for writes and the PDF; ×{args.scale}) and {args.time_limit:.0f} s (PDF: {3 * args.time_limit:.0f} s)"
         ),
         "load_before": os.getloadavg(),
-        "proposals": args.proposals,
     }
     label = args.label or f"{args.size}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
 
     need_pool = "load" in parts or "raw" in parts
     accepting = not args.endpoints or "referral accept" in args.endpoints
     n_accept = int((150 + 300) * args.scale) + 40 if "load" in parts and accepting else 0
-    if args.ab:
-        n_accept *= 2
     pool: list[int] = []
     if need_pool:
         log(f"== accept pool: {n_accept + 2} screened referrals through the services")
@@ -716,15 +598,12 @@ def main() -> None:
             n=n_accept + 2, deputy=fx.deputy, supervisor=fx.supervisor, people=fx.new_people[1000:]
         )
 
-    if args.ab:
-        ab_run(args, env, fx, pool, results, label)
-        return
     tokens: dict[str, str] = {}
     server = None
     port = free_port()
     try:
         log(f"== gunicorn on 127.0.0.1:{port} ({args.workers} workers × {args.threads} threads)")
-        server = start_gunicorn(env, port, args.workers, args.threads, args.proposals)
+        server = start_gunicorn(env, port, args.workers, args.threads)
         wait_health(port)
         who = {"worker": fx.worker, "supervisor": fx.supervisor, "deputy": fx.deputy, "mdt": fx.mdt_member}
         for key, name in who.items():
@@ -910,7 +789,7 @@ def main() -> None:
         log("")
         log(text)
         if not args.no_doc:
-            write_doc(text, "proposals" if args.proposals else "current")
+            write_doc(text, "current")
             log(f"\nwritten to {DOC.relative_to(ROOT)} and var/bench/{label}.json")
     else:
         log(json.dumps({k: v for k, v in results.items() if k not in ("endpoints",)}, indent=1, default=str)[:4000])

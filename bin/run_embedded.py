@@ -30,8 +30,9 @@ def main() -> int:
     subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True)
 
     procs = {
-        "web": [PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{HOST}:{PORT}", "--workers", "2",
-                "--threads", "4", "--access-logfile", "-", "--access-logformat", '%(m)s %(U)s %(s)s %(M)sms'],
+        # config/gunicorn.py: an access log with secrets in paths masked and no query strings.
+        "web": [PY, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application",
+                "--bind", f"{HOST}:{PORT}", "--workers", "2", "--threads", "4", "--access-logfile", "-"],
         # solo pool: one process, so SQLite sees few writers; the filesystem broker needs no server.
         "worker": [PY, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"],
         "beat": [PY, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",

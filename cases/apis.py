@@ -25,7 +25,7 @@ from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
 from config.api import ApplicationError, BoundedIsoDateTimeFilter, PageNumberPagination, etag_for
 
-from . import selectors, services
+from . import matching, selectors, services
 from .crypto import blind_index
 from .matching import Person
 from .models import (
@@ -43,6 +43,7 @@ from .models import (
     Youth,
 )
 from .permissions import CaseAccess, CaseDataRole
+from .throttles import ALLOWED, Budget, DuplicateSearchThrottle, DuplicateSearchThrottled, duplicate_search_take
 
 Action = AuditEvent.Action
 
@@ -188,10 +189,38 @@ class PossibleDuplicateSerializer(serializers.Serializer):
     agency = serializers.CharField(required=False, help_text="An agency holding a candidate you may not see.")
 
 
-def _duplicates(request: Request, person: Person, exclude: Iterable[int] = ()) -> list[dict[str, Any]]:
-    """Possible duplicates in the caller's form, with each candidate's look-up audited."""
-    found = selectors.youth_possible_duplicates(user=request.user, person=person, exclude_ids=exclude)
-    entries = [AuditEntry(Action.LIST, "youth_match", "", None, detail={"candidates": len(found)})]
+def _duplicates(
+    request: Request,
+    person: Person,
+    *,
+    via: str,
+    budget: Budget,
+    exclude: Iterable[int] = (),
+    hidden_also: Iterable[int] = (),
+) -> list[dict[str, Any]]:
+    """Possible duplicates in the caller's form (SPEC §2), the search audited as a `search`
+    event with a keyed hash of its values (never the values) and each candidate reported as a
+    `list` event with the youth it concerns. Hidden candidates are reported only within the
+    caller's search budget (`budget`, taken by the caller: the search endpoint's throttle, or a
+    create); over it, a create still answers the candidates the caller may see."""
+    found = selectors.youth_possible_duplicates(
+        user=request.user, person=person, exclude_ids=exclude, report_hidden=budget.allowed, hidden_also=hidden_also
+    )
+    shown = [item for item in found if "youth" in item]
+    search = AuditEntry(
+        Action.SEARCH,
+        "youth_match",
+        "",
+        None,
+        detail={
+            "query": matching.query_fingerprint(person),
+            "via": via,
+            "within_budget": budget.allowed,
+            "candidates": len(shown),
+            "agencies": len(found) - len(shown),
+        },
+    )
+    entries = [search]
     out = []
     for item in found:
         if "youth" in item:
@@ -205,6 +234,37 @@ def _duplicates(request: Request, person: Person, exclude: Iterable[int] = ()) -
             out.append({"agency": item["agency"]})
     audit_record_many(actor=request.user, entries=entries)
     return out
+
+
+def _external_ids_held_elsewhere(
+    request: Request, youth_data: dict[str, Any] | None, budget: Budget
+) -> tuple[dict[str, Any] | None, list[int]]:
+    """SPEC §2: a create that sends an external id another youth record already holds answers,
+    when the caller may not see that record, in the same shape as a hidden duplicate — its
+    agency in `possible_duplicates`, the number left off the new record (the number stays the
+    other record's; a merge after sharing brings them together) — never "that number is in use".
+    A number the caller may see in use still answers the service's field message.
+
+    The look-up is a search like any other: over the budget a create that sends external ids
+    answers 429 before anything is looked up or written (a create without them still succeeds),
+    so numbers cannot be tried faster than names and dates."""
+    sent = list((youth_data or {}).get("external_ids") or ())
+    if not sent:
+        return youth_data, []
+    if not budget.allowed:
+        raise DuplicateSearchThrottled(
+            budget.wait,
+            detail="Too many duplicate searches for now: send the youth without external ids "
+            "(add them later) or try again later.",
+        )
+    held = selectors.youth_ids_holding_external_ids(external_ids=[(item["agency"].pk, item["value"]) for item in sent])
+    # Asked even when no number is held: a clash and no clash cost the same queries.
+    visible = selectors.youth_ids_visible_among(user=request.user, ids=sorted({h for h in held if h is not None}))
+    hidden = sorted({h for h in held if h is not None and h not in visible})
+    if not hidden:
+        return youth_data, []
+    kept = [item for item, holder in zip(sent, held, strict=True) if holder is None or holder in visible]
+    return {**(youth_data or {}), "external_ids": kept}, hidden
 
 
 def _person_of(youth: Youth) -> Person:
@@ -267,10 +327,20 @@ class YouthListCreateApi(PaginatedApi):
     @extend_schema(request=YouthInputSerializer, responses={201: CreateOutputSerializer})
     def post(self, request: Request) -> Response:
         data = self.validated(YouthInputSerializer)
+        # One search of the budget for the create (its duplicate report and its external ids).
+        budget = duplicate_search_take(user=request.user)
+        data, held_elsewhere = _external_ids_held_elsewhere(request, data, budget)
         youth = services.youth_create(actor=request.user, **data)
         youth = selectors.youth_get_visible(user=request.user, pk=youth.pk)
         body = dict(YouthDetailSerializer(youth).data)
-        body["possible_duplicates"] = _duplicates(request, _person_of(youth), exclude=[youth.pk])
+        body["possible_duplicates"] = _duplicates(
+            request,
+            _person_of(youth),
+            via="youth_create",
+            budget=budget,
+            exclude=[youth.pk],
+            hidden_also=held_elsewhere,
+        )
         return Response(body, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(youth)})
 
 
@@ -301,9 +371,12 @@ class YouthDetailApi(CaseDataApi):
 
 class YouthMatchesApi(CaseDataApi):
     """Possible duplicates of a name and date of birth: candidates you may see with their score,
-    and only the agency of candidates you may not see."""
+    and only the agency to ask about a candidate you may not see — reported only when its name
+    and date of birth both agree strongly. Throttled per user (SPEC §2: by default 20 searches an
+    hour and 100 a day, the creates' duplicate reports included), then 429."""
 
     audit_object_type = "youth_match"
+    throttle_classes = [DuplicateSearchThrottle]
 
     class QuerySerializer(serializers.Serializer):
         first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -325,7 +398,20 @@ class YouthMatchesApi(CaseDataApi):
         query.is_valid(raise_exception=True)
         q = query.validated_data
         person = Person(q["first_name"], q["last_name"], q["date_of_birth"], (q["alias"],) if q["alias"] else ())
-        return Response({"possible_duplicates": _duplicates(request, person)})
+        # The throttle already took this search from the budget.
+        return Response({"possible_duplicates": _duplicates(request, person, via="matches", budget=ALLOWED)})
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        # A refused search is recorded too (the auditor's "bursts of duplicate searches", SPEC
+        # §9), without its query: nothing of it was looked up.
+        audit_record(
+            actor=request.user,
+            action=Action.SEARCH,
+            object_type="youth_match",
+            outcome=AuditEvent.Outcome.DENIED,
+            detail={"via": "matches", "within_budget": False},
+        )
+        raise DuplicateSearchThrottled(wait)
 
 
 class YouthMergeOutputSerializer(serializers.Serializer):
@@ -361,8 +447,9 @@ class YouthUnmergeApi(CaseDataApi):
 
     @extend_schema(request=None, responses={200: YouthMergeOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        source = selectors.youth_get_visible(user=request.user, pk=pk)
-        merge = services.youth_unmerge(source=source, actor=request.user)
+        # Not looked up here: a merged record may be reached through the record it was merged
+        # into, and the service decides (404 / 403) with the same selectors.
+        merge = services.youth_unmerge(source=Youth(pk=pk), actor=request.user)
         return Response(YouthMergeOutputSerializer(merge).data)
 
 
@@ -548,13 +635,21 @@ class ReferralListCreateApi(PaginatedApi):
     def post(self, request: Request) -> Response:
         data = self.validated(self.InputSerializer)
         ref = data.pop("youth")
-        referral = services.referral_create(
-            actor=request.user, youth=ref.get("existing"), youth_data=ref.get("new"), **data
-        )
+        # One search of the budget for the create (its duplicate report and its external ids).
+        budget = duplicate_search_take(user=request.user)
+        new_youth, held_elsewhere = _external_ids_held_elsewhere(request, ref.get("new"), budget)
+        referral = services.referral_create(actor=request.user, youth=ref.get("existing"), youth_data=new_youth, **data)
         referral = selectors.referral_get_visible(user=request.user, pk=referral.pk)
         body = dict(ReferralDetailSerializer(referral).data)
         youth = referral.youth
-        body["possible_duplicates"] = _duplicates(request, _person_of(youth), exclude=[youth.pk])
+        body["possible_duplicates"] = _duplicates(
+            request,
+            _person_of(youth),
+            via="referral_create",
+            budget=budget,
+            exclude=[youth.pk],
+            hidden_also=held_elsewhere,
+        )
         return Response(body, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(referral)})
 
 
@@ -981,7 +1076,6 @@ class CaseNotesApi(CasePartListApi):
             body=data["body"],
             visibility=data["visibility"],
             corrects=corrects,
-            access=self.access,
         )
         return self.created(note)
 
@@ -1112,7 +1206,7 @@ class CasePlacementsApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: PlacementOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        placement = services.placement_create(case=self.case, actor=request.user, access=self.access, **data)
+        placement = services.placement_create(case=self.case, actor=request.user, **data)
         return self.created(placement)
 
 
@@ -1240,7 +1334,7 @@ class CaseAlertsApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: SafetyAlertOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        alert = services.safety_alert_create(case=self.case, actor=request.user, access=self.access, **data)
+        alert = services.safety_alert_create(case=self.case, actor=request.user, **data)
         return self.created(alert)
 
 

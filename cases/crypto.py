@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from config.environments import is_non_production
+
 PREFIX = "fernet:"
 
 
@@ -40,8 +42,9 @@ def _local_keys() -> list[str]:
 def field_keys() -> tuple[str, ...]:
     keys = [k.strip() for k in settings.HARBOR_FIELD_KEYS if k.strip()]
     if not keys:
-        if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production":
-            # Never a key file in production: the keys come from the environment or nothing runs.
+        if not is_non_production():
+            # Never a key file outside local, test and bench: the keys come from the environment
+            # or nothing runs.
             raise ImproperlyConfigured("HARBOR_FIELD_KEYS is required in production.")
         keys = _local_keys()
     return tuple(keys)
@@ -59,7 +62,7 @@ def check_field_keys() -> list[str]:
             Fernet(key.encode())
         except (ValueError, TypeError):
             problems.append(f"HARBOR_FIELD_KEYS entry {position} is not a valid Fernet key.")
-    if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production" and not settings.HARBOR_BLIND_INDEX_KEY:
+    if not is_non_production() and not settings.HARBOR_BLIND_INDEX_KEY:
         problems.append("HARBOR_BLIND_INDEX_KEY is required in production.")
     return problems
 

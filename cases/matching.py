@@ -5,11 +5,16 @@ codes (metaphone, NYSIIS) and the date of birth with its day/month transposition
 are found by key equality in SQL — no row is decrypted to find them — and only the few
 candidates found are decrypted and scored: fuzzy name similarity (rapidfuzz) over names and
 aliases, phonetic agreement (jellyfish) and the date of birth.
+
+The search is not an oracle (SPEC §2): a candidate the caller may not see is reported only when
+name and date of birth both agree strongly (`agrees_strongly`), and a search is audited by a keyed
+hash of its normalised values (`query_fingerprint`), never the values.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,6 +27,10 @@ from .crypto import blind_index, normalize
 MATCH_THRESHOLD = 0.7
 #: How many candidates (ranked by the number of keys they share) are decrypted and scored.
 MAX_CANDIDATES = 100
+#: A hidden candidate needs at least this name similarity (aliases and phonetics included) AND the
+#: exact date of birth: near dates (a transposed day and month, a year typo) and near names are
+#: what a caller scanning dates or spellings would learn from, so they answer nothing.
+HIDDEN_NAME_SIMILARITY = 0.9
 NAME_WEIGHT = 0.6
 DOB_WEIGHT = 0.4
 
@@ -132,3 +141,27 @@ def match_score(query: Person, candidate: Person) -> float:
         + DOB_WEIGHT * dob_score(query.date_of_birth, candidate.date_of_birth),
         2,
     )
+
+
+def agrees_strongly(query: Person, candidate: Person) -> bool:
+    """Both the name and the date of birth agree strongly: the only match reported for a
+    candidate the caller may not see. No date of birth on either side is no agreement."""
+    if query.date_of_birth is None or query.date_of_birth != candidate.date_of_birth:
+        return False
+    return name_score(query, candidate) >= HIDDEN_NAME_SIMILARITY
+
+
+def query_fingerprint(query: Person) -> str:
+    """A keyed hash (HMAC with the blind-index key) of the search's normalised values, for the
+    audit log: equal searches give equal fingerprints (so an auditor sees a search repeated), and
+    without the key nothing — not a name, not a date — can be recovered or tried against it."""
+    canonical = json.dumps(
+        [
+            _tokens(query.first_name or ""),
+            _tokens(query.last_name or ""),
+            query.date_of_birth.isoformat() if query.date_of_birth else "",
+            sorted(" ".join(_tokens(a)) for a in query.aliases if _tokens(a)),
+        ],
+        separators=(",", ":"),
+    )
+    return blind_index("q:" + canonical)

@@ -6,17 +6,22 @@ on objects the user may see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Agency
 from accounts.permissions import CASE_ROLES, Role, role_of
 
-#: Agency codes whose users may write and read clinical (mental-health) notes (WIC 5328).
-CLINICAL_AGENCY_CODES = frozenset({"DMH"})
+
+def clinical_agency_codes() -> frozenset[str]:
+    """Agency codes whose users may write and read clinical (mental-health) notes (WIC 5328):
+    the deployment's HARBOR_CLINICAL_AGENCIES, read on every call (SPEC §1)."""
+    return frozenset(settings.HARBOR_CLINICAL_AGENCIES)
 
 
 class CaseDataRole(BasePermission):
@@ -37,7 +42,9 @@ class CaseDataRole(BasePermission):
 
 
 def is_clinical_agency(agency: Agency | None) -> bool:
-    return agency is not None and (agency.code in CLINICAL_AGENCY_CODES or agency.kind == Agency.Kind.MENTAL_HEALTH)
+    # Only the configured codes: an agency's `kind` is editable in the admin and must not decide
+    # who reads clinical notes.
+    return agency is not None and agency.code in clinical_agency_codes()
 
 
 def is_clinical_user(user: Any) -> bool:
@@ -104,4 +111,40 @@ def can_decide_referral(user: Any, referral: Any) -> bool:
 
 
 def can_merge_youth(user: Any) -> bool:
+    """The role part of the merge right; the records' part is `may_merge_record`."""
     return is_case_supervisor(user)
+
+
+def can_edit_youth_identity(user: Any, *, youth: Any, open_cases: Iterable[CaseAccess]) -> bool:
+    """SPEC §1: a youth's identity (names, date of birth, aliases, external ids, contact
+    details) is edited by the lead agency's case team and supervisors of the youth's open case
+    (`open_cases`: the user's access to each open case of the youth), or — when the youth has no
+    open case — by the agency holding the record: its supervisors, and the record's creator
+    while a case worker of it."""
+    accesses = list(open_cases)
+    if accesses:
+        return any(access.can_edit_case for access in accesses)
+    if role_of(user) not in CASE_ROLES or user.agency_id != youth.holding_agency_id:
+        return False
+    return is_case_supervisor(user) or (role_of(user) == Role.CASE_WORKER and youth.created_by_id == user.pk)
+
+
+@dataclass(frozen=True)
+class RecordCharge:
+    """Who has a youth record in their charge (SPEC §2): the lead agency of each of its open
+    cases, or the agency holding it when it has no open case; and the agencies the lead has
+    shared an open case with (an active participation)."""
+
+    agency_ids: frozenset[int]
+    shared_with: frozenset[int] = frozenset()
+
+
+def may_merge_record(user: Any, charge: RecordCharge) -> bool:
+    """SPEC §2: merging is for a supervisor whose agency has both records in its charge;
+    duplicates in the charge of two agencies are merged only after one of them has shared the
+    case with the other. Read per record: the supervisor's agency has it in its charge, or the
+    agency that has it in its charge has shared that record's open case with the supervisor's
+    agency. (A record with no open case cannot be shared: only its holding agency merges it.)"""
+    if not can_merge_youth(user) or not user.agency_id:
+        return False
+    return user.agency_id in charge.agency_ids or user.agency_id in charge.shared_with

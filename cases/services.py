@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from accounts.models import Agency, User
-from accounts.permissions import CASE_ROLES, Role, role_of
+from accounts.permissions import CASE_ROLES, role_of
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.api import ApplicationError, PreconditionFailed, etag_for
@@ -43,8 +44,24 @@ from .models import (
     YouthMerge,
     YouthSearchKey,
 )
-from .permissions import CaseAccess, can_decide_referral, can_merge_youth
-from .selectors import agency_participates, case_access, indicator_codes_active, participation_active_q
+from .permissions import (
+    CaseAccess,
+    RecordCharge,
+    can_decide_referral,
+    can_edit_youth_identity,
+    can_merge_youth,
+    is_case_supervisor,
+    may_merge_record,
+)
+from .selectors import (
+    agency_participates,
+    case_access,
+    case_get_visible,
+    indicator_codes_active,
+    participation_active_q,
+    referral_get_visible,
+    youth_ids_visible_among,
+)
 
 Action = AuditEvent.Action
 
@@ -175,8 +192,36 @@ def _external_ids_set(*, youth: Youth, external_ids: Iterable[Mapping[str, Any]]
 
 
 def _require_case_role(actor: Any) -> None:
-    if role_of(actor) not in CASE_ROLES or not actor.agency_id:
+    if role_of(actor) not in CASE_ROLES or not actor.agency_id or not actor.is_active:
         raise _forbidden("Your role has no access to case data.")
+
+
+def _youth_visible_or_404(*, actor: Any, youth_ids: Iterable[int]) -> None:
+    """A write re-checks, inside its transaction, that the actor still sees the records it
+    names — through the selectors, the same rule as the read (404 otherwise)."""
+    wanted = set(youth_ids)
+    if not wanted <= youth_ids_visible_among(user=actor, ids=sorted(wanted)):
+        raise Http404
+
+
+def _open_cases(youth_id: int, *, among: Iterable[int] | None = None, excluding: Iterable[int] = ()) -> list[Case]:
+    cases = Case.objects.filter(youth_id=youth_id, status=Case.Status.OPEN)
+    if among is not None:
+        cases = cases.filter(id__in=list(among))
+    return list(cases.exclude(id__in=list(excluding)).order_by("id"))
+
+
+def _record_charge(*, holding_agency_id: int, open_cases: list[Case]) -> RecordCharge:
+    """Who has a record in their charge (SPEC §2): the lead of its open case(s), else its
+    holding agency; and who the lead has shared the open case with (active participations)."""
+    if not open_cases:
+        return RecordCharge(agency_ids=frozenset({holding_agency_id}))
+    shared = (
+        CaseAgency.objects.filter(participation_active_q(), case_id__in=[c.pk for c in open_cases])
+        .exclude(legal_basis=CaseAgency.LegalBasis.LEAD)
+        .values_list("agency_id", flat=True)
+    )
+    return RecordCharge(agency_ids=frozenset(c.lead_agency_id for c in open_cases), shared_with=frozenset(shared))
 
 
 @transaction.atomic
@@ -216,7 +261,17 @@ def youth_create(
 
 @transaction.atomic
 def youth_update(*, youth: Youth, actor: User, data: Mapping[str, Any], if_match: str | None = None) -> Youth:
+    """Edit a youth record. The actor must still see it (404) and hold the identity right of
+    SPEC §1 (403): the lead agency's case team and supervisors of the open case, or the holding
+    agency (its supervisors, the creator while its case worker) when there is no open case."""
+    _youth_visible_or_404(actor=actor, youth_ids=[youth.pk])
     youth = _lock(Youth, youth.pk)
+    accesses = [case_access(user=actor, case=case) for case in _open_cases(youth.pk)]
+    if not can_edit_youth_identity(actor, youth=youth, open_cases=accesses):
+        raise _forbidden(
+            "A youth record is edited by the lead agency's case team and supervisors of its open case, "
+            "or by the agency holding it when it has no open case."
+        )
     check_etag(youth, if_match)
     if youth.merged_into_id:
         raise ApplicationError("This record was merged into another; edit that one.", code="conflict")
@@ -242,10 +297,22 @@ def youth_update(*, youth: Youth, actor: User, data: Mapping[str, Any], if_match
     return youth
 
 
+_MERGE_REFUSED = (
+    "Merging needs both records in your agency's charge (it leads the open case, or holds a record "
+    "with no open case), or shared with your agency by the agency that has it in its charge."
+)
+
+
 @transaction.atomic
 def youth_merge(*, source: Youth, target: Youth, actor: User) -> YouthMerge:
     """Fold the duplicate record `source` into `target`: its referrals, cases and external ids
-    move to `target`, and `source` is marked merged (kept, and reversible)."""
+    move to `target`, and `source` is marked merged (kept, with its history, and reversible).
+
+    SPEC §2: a supervisor whose agency has both records in its charge — for each record, the
+    agency leads its open case or holds it when it has no open case, or the agency in charge has
+    shared that open case with the supervisor's agency. So a decoy record of one's own agency
+    never absorbs (nor is absorbed by) a record in another agency's charge that was not shared."""
+    _youth_visible_or_404(actor=actor, youth_ids=[source.pk, target.pk])
     if not can_merge_youth(actor):
         raise _forbidden("Only a supervisor merges youth records.")
     if source.pk == target.pk:
@@ -255,6 +322,10 @@ def youth_merge(*, source: Youth, target: Youth, actor: User) -> YouthMerge:
     source, target = locked[source.pk], locked[target.pk]
     if source.merged_into_id or target.merged_into_id:
         raise ApplicationError("One of these records is already merged.", code="conflict")
+    for record in (source, target):
+        charge = _record_charge(holding_agency_id=record.holding_agency_id, open_cases=_open_cases(record.pk))
+        if not may_merge_record(actor, charge):
+            raise _forbidden(_MERGE_REFUSED)
     if (
         Case.objects.filter(youth_id=source.pk, status=Case.Status.OPEN).exists()
         and Case.objects.filter(youth_id=target.pk, status=Case.Status.OPEN).exists()
@@ -292,14 +363,40 @@ def youth_merge(*, source: Youth, target: Youth, actor: User) -> YouthMerge:
 
 @transaction.atomic
 def youth_unmerge(*, source: Youth, actor: User) -> YouthMerge:
-    """Undo the active merge of `source`: what was moved (and still sits on the target) goes back."""
-    if not can_merge_youth(actor):
-        raise _forbidden("Only a supervisor un-merges youth records.")
-    source = _lock(Youth, source.pk)
+    """Undo the active merge of `source`: what was moved (and still sits on the target) goes back.
+
+    By a supervisor with the merge right over both records as they stand now and would stand
+    after: the source with the cases that go back to it, the target with what stays.
+
+    A merged record stands for the record it was merged into: the source may have become
+    invisible to the supervisor who merged it (its cases moved away), so seeing the target is
+    enough to reach it — but one who sees neither, or sees only the target and may not undo the
+    merge, learns nothing of the source (404). `source` is read here by id only."""
+    source_visible = bool(youth_ids_visible_among(user=actor, ids=[source.pk]))
+    source = Youth.objects.select_for_update().filter(pk=source.pk).first()
+    if source is None:
+        raise Http404
     merge = YouthMerge.objects.select_for_update().filter(source_id=source.pk, unmerged_at__isnull=True).first()
+    target_visible = merge is not None and bool(youth_ids_visible_among(user=actor, ids=[merge.target_id]))
+    if not source_visible and not target_visible:
+        raise Http404
+    if not can_merge_youth(actor):
+        raise Http404 if not source_visible else _forbidden("Only a supervisor un-merges youth records.")
     if merge is None or source.merged_into_id is None:
         raise ApplicationError("This record is not merged.", code="conflict")
+    if not target_visible:
+        raise _forbidden(_MERGE_REFUSED)
     target_id = merge.target_id
+    target = _lock(Youth, target_id)
+    moved_case_ids = merge.moved.get("cases", [])
+    source_after = _open_cases(source.pk) + _open_cases(target_id, among=moved_case_ids)
+    target_after = _open_cases(target_id, excluding=moved_case_ids)
+    for holding_agency_id, open_cases in (
+        (source.holding_agency_id, source_after),
+        (target.holding_agency_id, target_after),
+    ):
+        if not may_merge_record(actor, _record_charge(holding_agency_id=holding_agency_id, open_cases=open_cases)):
+            raise Http404 if not source_visible else _forbidden(_MERGE_REFUSED)
     moved_cases = Case.objects.filter(id__in=merge.moved.get("cases", []), youth_id=target_id)
     if (
         moved_cases.filter(status=Case.Status.OPEN).exists()
@@ -469,29 +566,31 @@ def referral_create(
 REFERRAL_EDITABLE = ("received_at", "source", "indicators", "narrative", *REFERRAL_CLOCK_FIELDS)
 
 
+REFERRAL_DECIDED = frozenset({Referral.Status.ACCEPTED, Referral.Status.DECLINED, Referral.Status.DUPLICATE})
+
+
 def referral_can_edit(*, user: Any, referral: Referral) -> bool:
-    """The creator, supervisors of the referring or receiving agency, and the lead agency's
-    case team once accepted."""
-    if referral.created_by_id == user.pk:
-        return True
-    if role_of(user) == Role.SUPERVISOR and user.agency_id in (
-        referral.referring_agency_id,
-        referral.receiving_agency_id,
-    ):
-        return True
-    if referral.case_id:
-        case = referral.case
-        return case.lead_agency_id == user.agency_id and case_access(user=user, case=case).on_team
-    return False
+    """SPEC §1: a referral is edited by its creator until it is decided (while still of the
+    referring agency), and by the receiving agency's supervisors after; by nobody else."""
+    if role_of(user) not in CASE_ROLES or not user.agency_id:
+        return False
+    if referral.status in REFERRAL_DECIDED:
+        return is_case_supervisor(user) and user.agency_id == referral.receiving_agency_id
+    return referral.created_by_id == user.pk and user.agency_id == referral.referring_agency_id
 
 
 @transaction.atomic
 def referral_update(
     *, referral: Referral, actor: User, data: Mapping[str, Any], if_match: str | None = None
 ) -> Referral:
+    """Edit a referral: the actor must still see it (404), and may edit it (403) by the rule of
+    `referral_can_edit`, judged on the locked row (a decision in between counts)."""
+    referral_get_visible(user=actor, pk=referral.pk)
     referral = _lock(Referral, referral.pk)
     if not referral_can_edit(user=actor, referral=referral):
-        raise _forbidden("You may not edit this referral.")
+        raise _forbidden(
+            "A referral is edited by its creator until it is decided, and by the receiving agency's supervisors after."
+        )
     check_etag(referral, if_match)
     before = {name: getattr(referral, name) for name in REFERRAL_CLOCK_FIELDS}
     changed = []
@@ -692,6 +791,16 @@ def referral_mark_duplicate(*, referral: Referral, actor: User, duplicate_of: Re
 
 # --- cases -----------------------------------------------------------------------------------------
 
+
+def case_for_write(*, case_id: int, actor: Any) -> tuple[Case, CaseAccess]:
+    """The one check every write on a case's parts makes, inside its own transaction: the actor
+    still sees the case — through the same selector as the read, so a participation that
+    expired or was revoked since the page was loaded stops the write (404) — and what they may
+    do on it. A stale `CaseAccess` handed in by a caller is never trusted."""
+    case = case_get_visible(user=actor, pk=case_id)
+    return case, case_access(user=actor, case=case)
+
+
 CASE_EDITABLE = ("court", "csec_status")
 
 
@@ -729,7 +838,7 @@ def case_close(*, case: Case, actor: User, reason: str) -> Case:
 
 @transaction.atomic
 def case_team_member_add(*, case: Case, actor: User, user: User, case_role: str) -> CaseTeamMember:
-    access = case_access(user=actor, case=case)
+    case, access = case_for_write(case_id=case.pk, actor=actor)
     if not access.can_add_team_member(user):
         raise _forbidden("Only a supervisor of the lead agency (or of the member's own agency) assigns the team.")
     if not user.is_active or role_of(user) not in CASE_ROLES:
@@ -749,7 +858,7 @@ def case_team_member_add(*, case: Case, actor: User, user: User, case_role: str)
 @transaction.atomic
 def case_team_member_remove(*, member: CaseTeamMember, actor: User) -> CaseTeamMember:
     member = CaseTeamMember.objects.select_for_update().select_related("case", "user").get(pk=member.pk)
-    access = case_access(user=actor, case=member.case)
+    _, access = case_for_write(case_id=member.case_id, actor=actor)
     if not access.can_add_team_member(member.user):
         raise _forbidden("Only a supervisor of the lead agency (or of the member's own agency) changes the team.")
     if member.removed_at is not None:
@@ -929,11 +1038,10 @@ def case_note_add(
     body: str,
     visibility: str,
     corrects: Note | None = None,
-    access: CaseAccess | None = None,
 ) -> Note:
     """Append a note. Clinical notes only by DMH users on the case (WIC 5328). A correction is a
     new note referencing the original, with the same visibility."""
-    access = access or case_access(user=actor, case=case)
+    case, access = case_for_write(case_id=case.pk, actor=actor)
     if visibility == Note.Visibility.CLINICAL and not access.can_write_clinical:
         raise _forbidden("Only mental-health (DMH) staff on the case write clinical notes.")
     if corrects is not None:
@@ -1011,6 +1119,7 @@ def _episode_clocks(episode: MissingEpisode, *, before: Mapping[str, Any], actor
 
 @transaction.atomic
 def missing_episode_create(*, case: Case, actor: User, **values: Any) -> MissingEpisode:
+    case, _ = case_for_write(case_id=case.pk, actor=actor)
     _validate_episode(values)
     episode = MissingEpisode(case=case, created_by=actor, **values)
     _save(episode, actor=actor)
@@ -1023,6 +1132,7 @@ def missing_episode_create(*, case: Case, actor: User, **values: Any) -> Missing
 def missing_episode_update(
     *, episode: MissingEpisode, actor: User, data: Mapping[str, Any], if_match: str | None = None
 ) -> MissingEpisode:
+    case_for_write(case_id=episode.case_id, actor=actor)
     episode = MissingEpisode.objects.select_for_update().select_related("case").get(pk=episode.pk)
     check_etag(episode, if_match)
     before = {name: getattr(episode, name) for name in EPISODE_TIME_FIELDS}
@@ -1056,9 +1166,8 @@ def placement_create(
     csec_specialized: bool = False,
     address: str = "",
     end_date: dt.date | None = None,
-    access: CaseAccess | None = None,
 ) -> Placement:
-    access = access or case_access(user=actor, case=case)
+    case, access = case_for_write(case_id=case.pk, actor=actor)
     if address and not access.can_see_protected:
         raise _forbidden("Only the lead agency's case team records a placement address.")
     if end_date and end_date < start_date:
@@ -1093,6 +1202,7 @@ def service_referral_create(
 ) -> ServiceReferral:
     """Record a service referral (or health exam); it meets the First Responder Protocol's 72-hour
     services clock of the case's recovered referrals."""
+    case, _ = case_for_write(case_id=case.pk, actor=actor)
     service = ServiceReferral(
         case=case,
         provider=provider,
@@ -1118,6 +1228,7 @@ def service_referral_create(
 def court_hearing_create(
     *, case: Case, actor: User, starts_at: dt.datetime, hearing_type: str, court: str = ""
 ) -> CourtHearing:
+    case, _ = case_for_write(case_id=case.pk, actor=actor)
     hearing = CourtHearing(
         case=case, starts_at=starts_at, hearing_type=hearing_type, court=court or case.court, created_by=actor
     )
@@ -1135,9 +1246,8 @@ def safety_alert_create(
     summary: str,
     protected_detail: str = "",
     is_active: bool = True,
-    access: CaseAccess | None = None,
 ) -> SafetyAlert:
-    access = access or case_access(user=actor, case=case)
+    case, access = case_for_write(case_id=case.pk, actor=actor)
     if protected_detail and not access.can_see_protected:
         raise _forbidden("Only the lead agency's case team records protected alert details.")
     alert = SafetyAlert(

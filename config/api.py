@@ -76,9 +76,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        )
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -99,9 +97,58 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, exceptions.NotFound):
         response.data = {"detail": "Not found.", "code": "not_found"}
+    else:
+        response.data = _one_shape(exc, response.data)
     if response.status_code in DENIED_STATUSES:
         _audit_denial(context, response.status_code)
     return response
+
+
+#: The framework's validation messages, by their code, in the client's words (SPEC §6: say what
+#: to send). Codes not listed keep the field's own message.
+CLIENT_MESSAGES = {
+    "required": "Send this field.",
+    "null": "Send a value: null is not allowed here.",
+    "blank": "Send a value: it may not be empty.",
+    "incorrect_type": "Send an id (a whole number), e.g. 3.",
+    "does_not_exist": "Send the id of an existing one that you may see, e.g. 3.",
+    "not_a_list": 'Send a list, e.g. ["a", "b"].',
+    "not_a_dict": 'Send an object, e.g. {"key": "value"}.',
+    "empty": "Send at least one value.",
+}
+
+
+def _field_messages(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """A validation error's details as one flat map: nested fields as `youth.first_name`, list
+    items as `aliases.0`; errors not about a field under `non_field_errors`."""
+    out: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(_field_messages(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list) and any(isinstance(item, (dict, list)) for item in data):
+        for index, item in enumerate(data):
+            if item:
+                out.update(_field_messages(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        items = data if isinstance(data, list) else [data]
+        out[prefix or "non_field_errors"] = [
+            CLIENT_MESSAGES.get(getattr(item, "code", ""), str(item)) for item in items
+        ]
+    return out
+
+
+def _one_shape(exc: exceptions.APIException, data: Any) -> dict[str, Any]:
+    """SPEC §6: every error is `{"code", "detail", "errors"?}`, whatever raised it."""
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_messages(data)
+        named = ", ".join(k for k in errors if k != "non_field_errors")
+        detail = f"Check these fields and send them again: {named}." if named else next(iter(errors.values()))[0]
+        return {"code": "invalid", "detail": detail, "errors": errors}
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    detail = data.get("detail", exc.default_detail) if isinstance(data, dict) else exc.default_detail
+    body: dict[str, Any] = {"code": str(code), "detail": str(detail)}
+    return body
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -157,9 +204,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
-    def get_page_number(self, request, paginator):  # type: ignore[override]
-        # A malformed page number is the caller's error (404 via DRF), not a crash.
-        return super().get_page_number(request, paginator)
+    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+        # DRF answers 404 for a page number that is not a page ("0", "x", past the end): that
+        # would read as "no such object" on a list whose 404 means "not visible". It is the
+        # caller's mistake: 400, saying what to send.
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound:
+            raise ApplicationError(
+                "Send a page number from 1 to the last page (see `next` and `count`).",
+                fields={self.page_query_param: ["Send a whole number from 1 to the last page."]},
+            ) from None
 
 
 class CursorPagination(pagination.CursorPagination):

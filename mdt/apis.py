@@ -32,7 +32,7 @@ from audit.services import AuditEntry, audit_record, audit_record_many
 from config.api import ApplicationError, PageNumberPagination, check_if_match, etag_for
 
 from . import exports, selectors, services
-from .models import ActionItem, AgendaItem, Attendance, MDTTeam, Meeting, TeamMembership
+from .models import ActionItem, AgendaItem, Attendance, MDTTeam, Meeting, ReviewVersion, TeamMembership
 from .permissions import may_sit_on_team
 
 Action = AuditEvent.Action
@@ -456,13 +456,25 @@ class MeetingCancelApi(APIView):
 # --- agenda items ---------------------------------------------------------------------------------
 
 
+class ReviewVersionOutputSerializer(serializers.ModelSerializer):
+    reviewed_by = serializers.IntegerField(source="reviewed_by_id")
+
+    class Meta:
+        model = ReviewVersion
+        fields = ["version", "summary", "decisions", "reviewed_by", "reviewed_at"]
+
+
 class AgendaItemOutputSerializer(serializers.ModelSerializer):
+    """`review_summary`, `review_decisions`, `reviewed_by` and `reviewed_at` are the latest
+    review outcome; `review_versions` lists every version recorded, newest first."""
+
     meeting = serializers.IntegerField(source="meeting_id")
     case = serializers.IntegerField(source="case_id")
     case_number = serializers.CharField(source="case.number")
     presenting_agency = serializers.CharField(source="presenting_agency.code", allow_null=True, default=None)
     reviewed_by = serializers.IntegerField(source="reviewed_by_id", allow_null=True)
     reason = NamedChoiceField(enum_name="AgendaReasonEnum", choices=AgendaItem.Reason.choices, read_only=True)
+    review_versions = ReviewVersionOutputSerializer(many=True, read_only=True)
 
     class Meta:
         model = AgendaItem
@@ -479,6 +491,7 @@ class AgendaItemOutputSerializer(serializers.ModelSerializer):
             "review_decisions",
             "reviewed_by",
             "reviewed_at",
+            "review_versions",
         ]
 
 

@@ -179,6 +179,27 @@ class AgendaItem(models.Model):
         return f"Agenda item {self.pk}"
 
 
+class ReviewVersion(models.Model):
+    """One recorded version of an agenda item's review outcome (SPEC §4: an edit is a new
+    version, the earlier kept with its author). Append-only: written only by
+    `services.agenda_item_review`; the item's own review fields mirror the latest version."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="review_versions")
+    #: 1, 2, … per item, in the order recorded.
+    version = models.PositiveIntegerField()
+    summary = EncryptedTextField()
+    decisions = EncryptedTextField(blank=True, default="")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item", "-version"]
+        constraints = [models.UniqueConstraint(fields=["item", "version"], name="mdt_one_review_version_number")]
+
+    def __str__(self) -> str:
+        return f"Review version {self.pk}"
+
+
 class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -27,7 +27,16 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case, CourtHearing, SafetyAlert
 
-from .models import ActionItem, AgendaItem, Attendance, CalendarFeed, MDTTeam, Meeting, TeamMembership
+from .models import (
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    CalendarFeed,
+    MDTTeam,
+    Meeting,
+    ReviewVersion,
+    TeamMembership,
+)
 from .permissions import TEAM_ROLES, may_sit_on_team
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -178,8 +187,31 @@ def meeting_items(*, meeting: Meeting) -> QuerySet[AgendaItem]:
     return (
         AgendaItem.objects.filter(meeting=meeting)
         .select_related("case", "presenting_agency", "reviewed_by")
+        .prefetch_related(review_versions_prefetch())
         .order_by("position", "id")
     )
+
+
+def review_versions_prefetch() -> Prefetch:
+    """Every recorded version of the items' review outcomes, newest first (one query)."""
+    return Prefetch("review_versions", queryset=ReviewVersion.objects.order_by("-version"))
+
+
+def may_attend(*, user: Any, meeting: Meeting) -> bool:
+    """SPEC §4: attendance is recorded for the team's members and the people presenting an item
+    of this meeting. An agenda item records its presenter as an agency (`presenting_agency`), so
+    a person presents an item when they belong to that agency and may see the item's case
+    (cases.selectors decides: its case team, or its agency's supervisors while the agency leads
+    or participates). Nobody else: marking a person puts their name on the team's records."""
+    from cases.selectors import case_ids_visible_to
+
+    if user is None or not user.is_active or not user.agency_id:
+        return False
+    if is_team_member(user=user, team=meeting.team):
+        return True
+    return AgendaItem.objects.filter(
+        meeting=meeting, presenting_agency_id=user.agency_id, case_id__in=case_ids_visible_to(user=user)
+    ).exists()
 
 
 def meeting_attendance(*, meeting: Meeting) -> QuerySet[Attendance]:
@@ -317,20 +349,16 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
 # --- suggestions ----------------------------------------------------------------------------------
 
 
-def meeting_suggestions(*, user: Any, meeting: Meeting, now: dt.datetime | None = None) -> QuerySet[Case]:
-    """Open cases of the team's court with a court hearing in the next 14 days that are not on
-    this meeting's agenda, soonest hearing first. For coordinators (the caller checks)."""
-    now = now or timezone.now()
-    window = Q(hearings__starts_at__gte=now, hearings__starts_at__lt=now + SUGGESTION_WINDOW)
+def meeting_suggestions(*, user: Any, meeting: Meeting) -> QuerySet[Case]:
+    """SPEC §4: open cases of the team's court (and only of its court) with a court hearing in
+    the 14 days after the meeting starts — counted from the meeting, not from today: a meeting
+    weeks ahead gets the hearings that follow it — that are not on this meeting's agenda yet,
+    soonest hearing first. For coordinators (the caller checks)."""
+    start, end = meeting.starts_at, meeting.starts_at + SUGGESTION_WINDOW
+    window = Q(hearings__starts_at__gte=start, hearings__starts_at__lt=end)
     return (
         Case.objects.filter(court=meeting.team.court, status=Case.Status.OPEN)
-        .filter(
-            Exists(
-                CourtHearing.objects.filter(
-                    case=OuterRef("pk"), starts_at__gte=now, starts_at__lt=now + SUGGESTION_WINDOW
-                )
-            )
-        )
+        .filter(Exists(CourtHearing.objects.filter(case=OuterRef("pk"), starts_at__gte=start, starts_at__lt=end)))
         .exclude(Exists(AgendaItem.objects.filter(meeting=meeting, case=OuterRef("pk"))))
         .annotate(next_hearing_at=Min("hearings__starts_at", filter=window))
         .select_related("lead_agency")

@@ -27,7 +27,16 @@ from config.api import ApplicationError
 from notifications import services as notify
 
 from . import selectors
-from .models import ActionItem, AgendaItem, Attendance, CalendarFeed, MDTTeam, Meeting, TeamMembership
+from .models import (
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    CalendarFeed,
+    MDTTeam,
+    Meeting,
+    ReviewVersion,
+    TeamMembership,
+)
 from .permissions import may_sit_on_team
 
 AGENDA_PUBLISH_RULE = "agenda_publish_48h"
@@ -479,10 +488,21 @@ def agenda_item_review(*, item: AgendaItem, summary: str, decisions: str = "", a
     _require_in_session(meeting)
     item = AgendaItem.objects.select_related("case").get(pk=item.pk)
     created = item.reviewed_at is None
+    now = _now()
+    # The meeting's row lock serialises reviews of its items, so the next number is free.
+    latest = ReviewVersion.objects.filter(item=item).order_by("-version").values_list("version", flat=True).first()
+    version = ReviewVersion.objects.create(
+        item=item,
+        version=(latest or 0) + 1,
+        summary=summary,
+        decisions=decisions,
+        reviewed_by=actor,
+        reviewed_at=now,
+    )
     item.review_summary = summary
     item.review_decisions = decisions
     item.reviewed_by = actor
-    item.reviewed_at = _now()
+    item.reviewed_at = now
     item.save()
     audit_record(
         actor=actor,
@@ -490,21 +510,34 @@ def agenda_item_review(*, item: AgendaItem, summary: str, decisions: str = "", a
         object_type="mdt_review",
         object_id=item.pk,
         youth_id=item.case.youth_id,
-        detail={"meeting": meeting.pk, "case": item.case_id},
+        detail={"meeting": meeting.pk, "case": item.case_id, "version": version.version},
     )
     return item
+
+
+NOT_AN_ATTENDEE = "Only the team's members and the people presenting an item of this meeting can be marked."
 
 
 @transaction.atomic
 def attendance_record(
     *, meeting: Meeting, user: User, present: bool, agency: Agency | None = None, actor: Any
 ) -> tuple[Attendance, bool]:
+    """Mark `user` present or absent. SPEC §4: only the team's members and the people presenting
+    an item of this meeting can be marked (see `selectors.may_attend`), each as their own agency."""
     meeting = _lock_meeting(meeting)
     _forbid_unless_member(actor=actor, team=meeting.team)
     _require_in_session(meeting)
-    agency = agency or user.agency
-    if agency is None:
-        raise ApplicationError("Say which agency the attendee represents.", fields={"agency": ["Required."]})
+    if not selectors.may_attend(user=user, meeting=meeting):
+        raise ApplicationError(
+            NOT_AN_ATTENDEE,
+            fields={"user": ["Send the id of a member of this team or of a person presenting an item."]},
+        )
+    if agency is not None and agency.pk != user.agency_id:
+        raise ApplicationError(
+            "An attendee attends for their own agency.",
+            fields={"agency": ["Leave it out, or send the attendee's own agency."]},
+        )
+    agency = user.agency
     record, created = Attendance.objects.update_or_create(
         meeting=meeting, user=user, defaults={"present": present, "agency": agency, "recorded_by": actor}
     )

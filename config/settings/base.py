@@ -6,6 +6,9 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+#: Each settings module names its environment. Guards relax only for the names in
+#: config.environments.NON_PRODUCTION: anything else, this default included, counts as production.
+HARBOR_ENVIRONMENT = "unknown"
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
@@ -40,7 +43,6 @@ INSTALLED_APPS = [
     "cases",
     "mdt",
     "notifications",
-    "scale",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Admin sessions: 30 minutes idle, 12 hours at most (after authentication, before any view).
+    "accounts.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -153,6 +157,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.IsAuthenticatedWithMfa"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.DepthLimitedJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.FormatNegotiation",
     "DEFAULT_PAGINATION_CLASS": "config.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -165,6 +170,9 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": HARBOR_NUM_PROXIES,
 }
+# The duplicate search (SPEC §2): per user, every window at once (searches/period, comma-separated);
+# beyond any of them, 429. The youth and referral creates' duplicate reports count against it too.
+HARBOR_DUPLICATE_SEARCH_RATES = env.list("HARBOR_DUPLICATE_SEARCH_RATES", default=["20/hour", "100/day"])
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Safe Harbor API",
@@ -179,7 +187,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.add_error_responses",
+        "config.schema.add_error_schema",
     ],
 }
 
@@ -191,8 +199,17 @@ REST_KNOX = {
     "MIN_REFRESH_INTERVAL": 60,
     "TOKEN_LIMIT_PER_USER": None,
 }
-SESSION_COOKIE_AGE = 60 * 30
+# Admin sessions: 30 minutes idle and 12 hours at most, enforced by
+# accounts.middleware.SessionLimitsMiddleware (which logs out and deletes the row). The store's own
+# expiry is the 12-hour outer bound. Sessions live in the database so that every session of a
+# user can be found and deleted when their access changes (accounts.services.user_sessions_end):
+# a cache-only engine would make that impossible.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 # Lockout: 5 failures for one username lock it for 10 minutes (CJIS 5.5.3).
 AXES_FAILURE_LIMIT = 5
@@ -203,11 +220,17 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "accounts.services.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
+# Never store what was typed: passwords are masked by axes itself; one-time codes too.
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "otp_token"]
 
 # MFA: required for the admin roles; for everyone when this is true.
 HARBOR_MFA_REQUIRED_FOR_ALL = env.bool("HARBOR_MFA_REQUIRED_FOR_ALL", default=False)
 HARBOR_MFA_ENFORCED = True
 OTP_TOTP_ISSUER = "Safe Harbor"
+
+# Agencies whose users hold mental-health information under WIC 5328 (SPEC §1): deployment
+# configuration, never an editable field, so no admin screen can make another agency clinical.
+HARBOR_CLINICAL_AGENCIES = env.list("HARBOR_CLINICAL_AGENCIES", default=["DMH"])
 
 # CORS closed by default.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -263,15 +286,32 @@ CELERY_BEAT_SCHEDULE: dict = {
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
 }
 
+# Every line a request can put in a log passes through SecretPathFilter: the calendar-feed and
+# set-password tokens in a path become ***, and so does a query string (config/logging_filters.py).
+# The filter sits on the loggers that write paths (so the records they propagate are already
+# masked) and on the handlers (so a record from anywhere else is masked before it is written).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"secrets": {"()": "config.logging_filters.SecretPathFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]},
+        # runserver's access log, as Django's default logging has it, plus the filter.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Request logs would carry URLs with ids and query strings; keep them to warnings.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["secrets"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secrets"]},
         "axes": {"level": "WARNING"},
     },
 }

@@ -5,6 +5,8 @@ from .base import VAR_DIR, env
 
 DEBUG = False
 HARBOR_ENVIRONMENT = "test"
+# The synthetic county-scale seed (bench only; the tests exercise it too). Not in the image.
+INSTALLED_APPS = [*INSTALLED_APPS, "scale"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
@@ -18,5 +20,7 @@ HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY", default="test-blind-index
 HARBOR_FIELD_KEY_FILE = VAR_DIR / "test_field_keys"
 CELERY_TASK_ALWAYS_EAGER = False
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min", "invitation": "1000/hour", "password_reset": "1000/hour"}}  # noqa: F405
+# Other tests search and create freely; the duplicate-search tests set the real rates themselves.
+HARBOR_DUPLICATE_SEARCH_RATES = ["100000/hour", "1000000/day"]
 # Per-process cache in tests: throttle counters must not leak between tests through Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

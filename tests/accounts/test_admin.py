@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.test import Client
 from knox.models import AuthToken
 
@@ -32,7 +33,6 @@ def _add_form(**overrides: object) -> dict:
         "first_name": "Ada",
         "last_name": "Example",
         "role": Role.CASE_WORKER,
-        "password": STRONG_PASSWORD,
         **overrides,
     }
 
@@ -105,7 +105,8 @@ def test_agency_admin_adds_a_case_worker_of_own_agency(admin_browser, agencies):
     # then
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     added = User.objects.get(username="added")
-    assert (added.agency.code, added.role, added.check_password(STRONG_PASSWORD)) == ("DCFS", Role.CASE_WORKER, True)
+    # No password is chosen in the admin: the new user is invited by email (SPEC §1).
+    assert (added.agency.code, added.role, added.has_usable_password()) == ("DCFS", Role.CASE_WORKER, False)
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.CREATE, object_type="user", object_id=str(added.pk)
     ).exists()
@@ -153,14 +154,18 @@ def test_adding_a_user_of_another_agency_is_refused(admin_browser, agencies):
     assert not User.objects.filter(username="added").exists()
 
 
-def test_a_weak_password_in_the_admin_is_a_form_error(admin_browser, agencies):
+def test_a_password_posted_to_the_add_form_is_ignored(admin_browser, agencies, django_capture_on_commit_callbacks):
+    # SPEC §1: the add form has no password field (this test once pinned its validators); a
+    # forged one sets nothing, and the invitation is emailed.
     # when
-    response = admin_browser.post(f"{USERS}add/", _add_form(agency=agencies["DCFS"].pk, password="password1234"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_browser.post(f"{USERS}add/", _add_form(agency=agencies["DCFS"].pk, password=STRONG_PASSWORD))
 
     # then
-    assert response.status_code == 200
-    assert "password" in response.context["adminform"].form.errors
-    assert not User.objects.filter(username="added").exists()
+    assert response.status_code == 302
+    added = User.objects.get(username="added")
+    assert not added.check_password(STRONG_PASSWORD) and not added.has_usable_password()
+    assert [m.to for m in mail.outbox] == [[added.email]]
 
 
 def test_agency_admin_changes_own_agency_user_through_the_service(admin_browser, agencies, dcfs_worker):
@@ -243,19 +248,33 @@ def test_a_system_admin_of_own_agency_is_shown_read_only(admin_browser, agencies
     assert response.context["has_change_permission"] is False
 
 
-def test_setting_a_password_in_the_admin_is_audited(admin_browser, dcfs_worker):
+def test_the_admin_password_page_is_refused_and_a_link_is_sent_instead(
+    admin_browser, dcfs_worker, django_capture_on_commit_callbacks
+):
+    # SPEC §1: admins never set a password (this test once pinned Django's password page).
     # when
-    response = admin_browser.post(
+    refused = admin_browser.post(
         f"{USERS}{dcfs_worker.pk}/password/",
         {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "usable_password": "true"},
     )
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = admin_browser.post(
+            USERS, {"action": "send_password_link_selected", "_selected_action": [dcfs_worker.pk]}
+        )
 
     # then
-    assert response.status_code == 302
+    assert refused.status_code == 403
     dcfs_worker.refresh_from_db()
-    assert dcfs_worker.check_password(STRONG_PASSWORD)
+    assert dcfs_worker.check_password(TEST_PASSWORD)
+    assert sent.status_code == 302
+    assert [m.to for m in mail.outbox] == [[dcfs_worker.email]]
+    assert "/accounts/set-password/" in mail.outbox[0].body
     event = AuditEvent.objects.get(object_type="user", object_id=str(dcfs_worker.pk))
-    assert (event.action, event.detail) == (AuditEvent.Action.UPDATE, {"fields": ["password"]})
+    assert (event.action, event.actor_id, event.detail) == (
+        AuditEvent.Action.UPDATE,
+        admin_browser.session["_auth_user_id"] and int(admin_browser.session["_auth_user_id"]),
+        {"step": "password_link_sent"},
+    )
 
 
 def test_agency_admin_cannot_reach_the_agency_model(admin_browser, agencies):

@@ -76,7 +76,14 @@ OPERATIONS: dict[str, tuple[str, str, str, Any, dict[str, int]]] = {
     "youth-list": ("get", "/api/v1/youth/", "", None, expect(200)),
     "youth-create": ("post", "/api/v1/youth/", "", {"first_name": "Nova", "last_name": "Quinn"}, expect(201)),
     "youth-detail": ("get", "/api/v1/youth/{youth}/", "", None, expect(200, sees=SEES_CASE)),
-    "youth-patch": ("patch", "/api/v1/youth/{youth}/", "", {"pronouns": "she/her"}, expect(200, sees=SEES_CASE)),
+    # SPEC §1: the youth of an open case is edited by the lead agency's case team and supervisors.
+    "youth-patch": (
+        "patch",
+        "/api/v1/youth/{youth}/",
+        "",
+        {"pronouns": "she/her"},
+        expect(200, sees=SEES_CASE, part_supervisor=403, part_worker=403),
+    ),
     "youth-matches": ("get", "/api/v1/youth/matches/?first_name=Jasmine&last_name=Carter", "", None, expect(200)),
     "youth-merge": (
         "post",
@@ -100,7 +107,8 @@ OPERATIONS: dict[str, tuple[str, str, str, Any, dict[str, int]]] = {
         "/api/v1/referrals/{pending}/",
         "",
         {"narrative": "Updated synthetic."},
-        expect(200, sees=REFERRAL_SEES),
+        # SPEC §1: its creator until it is decided (the receiving supervisors only after).
+        expect(200, sees=REFERRAL_SEES, lead_supervisor=403),
     ),
     "referral-screen": (
         "post",

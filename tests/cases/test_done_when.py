@@ -152,7 +152,9 @@ def test_done_when(people):
         ),
         201,
     )
-    assert hidden["possible_duplicates"] == [{"agency": "SHERIFF"}]
+    # SPEC §2: the agency named is the one to ask — the lead of the open case (DCFS), not the
+    # Sheriff that holds the record.
+    assert hidden["possible_duplicates"] == [{"agency": "DCFS"}]
     visible = ok(
         dcfs_sup.post(
             "/api/v1/referrals/",

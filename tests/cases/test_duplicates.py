@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
-from cases import crypto, matching
+from cases import crypto, matching, services
 from cases.models import Case, Referral, Youth
 
 from .factories import create_referral, create_youth, open_case
@@ -28,15 +28,19 @@ def referral_with(youth, **extra):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    "first, last, dob",
+    "first, last, dob, reported",
     [
-        ("Jazmin", "Carter", "2010-03-14"),  # misspelled
-        ("Jasmine", "Karter", "2010-03-14"),  # phonetic
-        ("Jazzy", "Carter", "2010-03-14"),  # the alias as a first name
-        ("Jasmine", "Carter", None),  # no date of birth given
+        ("Jazmin", "Carter", "2010-03-14", True),  # misspelled
+        ("Jasmine", "Karter", "2010-03-14", True),  # phonetic
+        ("Jazzy", "Carter", "2010-03-14", True),  # the alias as a first name
+        # SPEC §2: a hidden candidate needs the date of birth to agree too (this case answered
+        # the agency before the search stopped being an oracle)
+        ("Jasmine", "Carter", None, False),  # no date of birth given
     ],
 )
-def test_second_referral_by_another_agency_reports_the_hidden_match_by_agency_only(people, as_user, first, last, dob):
+def test_second_referral_by_another_agency_reports_the_hidden_match_by_agency_only(
+    people, as_user, first, last, dob, reported
+):
     # given: the Sheriff's record, not visible to Probation
     original = create_referral(people.sheriff_case_worker)
     # when
@@ -47,7 +51,7 @@ def test_second_referral_by_another_agency_reports_the_hidden_match_by_agency_on
     )
     # then
     assert response.status_code == 201, response.json()
-    assert response.json()["possible_duplicates"] == [{"agency": "SHERIFF"}]
+    assert response.json()["possible_duplicates"] == ([{"agency": "SHERIFF"}] if reported else [])
     assert str(original.youth_id) not in str(response.json()["possible_duplicates"])
 
 
@@ -105,7 +109,9 @@ def test_hidden_candidates_aggregate_to_distinct_agencies(people, as_user):
     create_youth(people.sheriff_supervisor, first_name="Jasmin")
     create_youth(people.dmh_case_worker)
     found = (
-        as_user(people.probation_case_worker).get("/api/v1/youth/matches/?first_name=Jasmine&last_name=Carter").json()
+        as_user(people.probation_case_worker)
+        .get("/api/v1/youth/matches/?first_name=Jasmine&last_name=Carter&date_of_birth=2010-03-14")
+        .json()
     )
     assert found == {"possible_duplicates": [{"agency": "DMH"}, {"agency": "SHERIFF"}]}
 
@@ -236,3 +242,39 @@ def test_matching_scores():
     assert matching.match_score(matching.Person("Jasmine", "Carter", dt.date(2001, 1, 1)), p) < matching.MATCH_THRESHOLD
     assert matching.transposed(dt.date(2010, 3, 14)) is None
     assert matching.transposed(dt.date(2010, 3, 4)) == dt.date(2010, 4, 3)
+
+
+def test_an_external_id_the_caller_may_see_in_use_still_answers_the_field_message(people, as_user):
+    # given: the caller's own record holds the number (nothing hidden to protect)
+    client = as_user(people.dcfs_case_worker)
+    number = [{"agency": "DCFS", "value": "HL-9"}]
+    first = client.post("/api/v1/youth/", {"first_name": "Ana", "last_name": "Reyes", "external_ids": number})
+    assert first.status_code == 201
+    # when
+    second = client.post("/api/v1/youth/", {"first_name": "Rosa", "last_name": "Diaz", "external_ids": number})
+    # then: told plainly, nothing written
+    assert second.status_code == 400 and "external_ids" in second.json()["errors"]
+    assert Youth.objects.filter(created_by=people.dcfs_case_worker).count() == 1
+
+
+def test_an_external_id_a_hidden_record_holds_is_audited_as_its_match(people, as_user):
+    # given: the Sheriff's record holds a DCFS number
+    held = services.youth_create(
+        actor=people.sheriff_case_worker,
+        first_name="Maria",
+        last_name="Lopez",
+        external_ids=[{"agency": people.dcfs_supervisor.agency, "value": "HL-5"}],
+    )
+    # when: Probation creates a youth sending it
+    answer = as_user(people.probation_case_worker).post(
+        "/api/v1/youth/",
+        {"first_name": "Ana", "last_name": "Reyes", "external_ids": [{"agency": "DCFS", "value": "HL-5"}]},
+    )
+    # then: "who looked at this child" finds the search that named the Sheriff
+    assert answer.json()["possible_duplicates"] == [{"agency": "SHERIFF"}]
+    assert AuditEvent.objects.filter(
+        actor_id=people.probation_case_worker.pk, object_type="youth_match", youth_id=held.pk, detail__hidden=True
+    ).exists()
+    # and the number stayed the Sheriff's record's only
+    assert list(held.external_ids.values_list("youth_id", flat=True)) == [held.pk]
+    assert not Youth.objects.get(pk=answer.json()["id"]).external_ids.exists()

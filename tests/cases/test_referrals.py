@@ -67,7 +67,9 @@ def test_create_with_existing_youth_id_only_if_visible(people, as_user):
     assert own.json()["youth"] == youth.pk
     assert other.status_code == 400
     assert missing.status_code == 400
-    assert other.json()["youth"] == [m.replace("999999", str(youth.pk)) for m in missing.json()["youth"]]
+    assert other.json()["errors"]["youth"] == [
+        m.replace("999999", str(youth.pk)) for m in missing.json()["errors"]["youth"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +88,8 @@ def test_create_with_existing_youth_id_only_if_visible(people, as_user):
 def test_bad_input_is_400_with_field_messages(people, as_user, body, field):
     response = as_user(people.sheriff_case_worker).post("/api/v1/referrals/", referral_body(**body), format="json")
     assert response.status_code == 400
-    assert field in response.json().get("errors", response.json())
+    # nested fields are named by their path, e.g. `youth.last_name`
+    assert any(name == field or name.startswith(f"{field}.") for name in response.json()["errors"])
 
 
 def test_screen_accept_opens_case_with_lead_participating_agency_and_referrer_on_team(people, as_user):
@@ -198,7 +201,7 @@ def test_decline_needs_a_reason(people, as_user):
     referral = create_referral(people.sheriff_case_worker)
     response = as_user(people.dcfs_supervisor).post(f"/api/v1/referrals/{referral.pk}/decline/", {}, format="json")
     assert response.status_code == 400
-    assert "reason" in response.json()
+    assert "reason" in response.json()["errors"]
 
 
 def test_mark_duplicate_of_a_visible_referral(people, as_user):

@@ -59,6 +59,19 @@ def test_bootstrap_keeps_an_admins_change_to_an_agency():
     assert Agency.objects.get(code="DMH").name == "Department of Mental Health (renamed)"
 
 
+@pytest.mark.parametrize("environment", ["production", "prod", "staging", "", "unknown"])
+@pytest.mark.parametrize("command", ["seed_demo", "demo_otp", "seed_scale"])
+def test_demo_commands_refuse_every_environment_not_on_the_allow_list(settings, environment, command):
+    # given an environment that is not local, test or bench — misspelt or new ones included
+    settings.HARBOR_ENVIRONMENT = environment
+    args = {"demo_otp": ["anybody"], "seed_scale": ["--size", "tiny", "--quiet"]}.get(command, [])
+
+    # when / then: the guard fails closed, before touching the database
+    with pytest.raises(CommandError, match="production"):
+        call_command(command, *args, stdout=StringIO())
+    assert not User.objects.exists()
+
+
 def test_seed_demo_refuses_production(settings):
     # given
     settings.HARBOR_ENVIRONMENT = "production"

@@ -74,7 +74,7 @@ def test_action_item_input_is_checked(people, setting, dream, make_client, froze
         response = client.post("/api/v1/action-items/", payload, format="json")
         assert response.status_code == 400, (payload, response.content)
         data = response.json()
-        assert field in data.get("errors", data), (field, data)
+        assert field in data["errors"], (field, data)
 
 
 def test_at_a_scheduled_meeting_it_is_too_early(people, star, make_client, frozen):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ import pytest
 from audit.models import AuditEvent
 from mdt import services
 from tests.mdt.factories import YOUTH_ALIAS, YOUTH_FIRST_NAME, YOUTH_LAST_NAME, CaseFactory, CourtHearingFactory
-from tests.mdt.support import T0, published_meeting
+from tests.mdt.support import NEXT_WEEK, T0, published_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,8 @@ def test_case_data_reads_name_the_youth_of_every_case(people, star, make_client,
     # given a published agenda of two cases with an action item each
     cases = [CaseFactory(court="STAR"), CaseFactory(court="STAR")]
     for _ in cases:
-        CourtHearingFactory(case=CaseFactory(court="STAR"), starts_at=T0 + dt.timedelta(days=3))
+        # suggested: a hearing in the 14 days after the meeting
+        CourtHearingFactory(case=CaseFactory(court="STAR"), starts_at=NEXT_WEEK + dt.timedelta(days=3))
     meeting = published_meeting(star, people.star_coordinator, cases)
     for case in cases:
         services.action_item_create(

@@ -82,7 +82,7 @@ def test_bad_meeting_input_answers_400_with_the_field(people, star, make_client,
     )
     assert response.status_code == 400
     payload = response.json()
-    assert field in payload.get("errors", payload)
+    assert field in payload["errors"]
 
 
 def test_only_coordinators_schedule(people, star, dream, make_client, frozen):  # type: ignore[no-untyped-def]
@@ -414,24 +414,27 @@ def test_reviews_wait_for_the_agenda_to_be_published(people, star, make_client, 
     assert response.status_code == 409
 
 
-def test_suggestions_are_cases_with_a_hearing_in_the_next_14_days_not_on_the_agenda(people, star, make_client, frozen):  # type: ignore[no-untyped-def]
+def test_suggestions_are_cases_with_a_hearing_in_the_14_days_after_the_meeting_not_on_the_agenda(
+    people, star, make_client, frozen
+):  # type: ignore[no-untyped-def]
     from tests.mdt.factories import CourtHearingFactory
 
-    # given STAR cases with hearings soon, later and past, one already on the agenda, and a DREAM case
+    # given STAR cases with hearings soon after next week's meeting, later, and before it (but
+    # within 14 days of today), one already on the agenda, and a DREAM case
     soon = CaseFactory(court="STAR")
     sooner = CaseFactory(court="STAR")
     on_agenda = CaseFactory(court="STAR")
     later = CaseFactory(court="STAR")
-    past = CaseFactory(court="STAR")
+    before = CaseFactory(court="STAR")
     dream_case = CaseFactory(court="DREAM")
     now = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.UTC)
     CourtHearingFactory(case=soon, starts_at=now + dt.timedelta(days=10))
     CourtHearingFactory(case=soon, starts_at=now + dt.timedelta(days=12))
-    CourtHearingFactory(case=sooner, starts_at=now + dt.timedelta(days=2))
-    CourtHearingFactory(case=on_agenda, starts_at=now + dt.timedelta(days=3))
-    CourtHearingFactory(case=later, starts_at=now + dt.timedelta(days=15))
-    CourtHearingFactory(case=past, starts_at=now - dt.timedelta(days=1))
-    CourtHearingFactory(case=dream_case, starts_at=now + dt.timedelta(days=3))
+    CourtHearingFactory(case=sooner, starts_at=NEXT_WEEK + dt.timedelta(hours=2))
+    CourtHearingFactory(case=on_agenda, starts_at=NEXT_WEEK + dt.timedelta(days=1))
+    CourtHearingFactory(case=later, starts_at=NEXT_WEEK + dt.timedelta(days=15))
+    CourtHearingFactory(case=before, starts_at=now + dt.timedelta(days=2))
+    CourtHearingFactory(case=dream_case, starts_at=NEXT_WEEK + dt.timedelta(days=1))
     meeting = schedule(star, people.star_coordinator)
     add(meeting, on_agenda, people.star_coordinator)
     # when
@@ -463,10 +466,10 @@ def test_attendance_records_who_and_which_agency(people, star, make_client, froz
     ]
 
 
-def test_unknown_format_is_404_and_errors_of_exports_are_json(people, star, make_client, frozen):  # type: ignore[no-untyped-def]
+def test_unknown_format_is_400_and_errors_of_exports_are_json(people, star, make_client, frozen):  # type: ignore[no-untyped-def]
     meeting = published_meeting(star, people.star_coordinator, [])
     client = make_client(people.da_member)
-    assert client.get(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/", {"format": "xml"}).status_code == 404
+    assert client.get(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/", {"format": "xml"}).status_code == 400
     missing = client.get("/api/v1/mdt/meetings/999999/agenda/", {"format": "pdf"})
     assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
     assert missing.json() == {"detail": "Not found.", "code": "not_found"}

@@ -187,7 +187,7 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
                 level="possible_concern",
                 instrument="CSE-IT",
             )
-    elif op.prep == "merged" and scope in {"pending", "incoming"}:
+    elif op.prep == "merged" and scope == "pending":  # the only scope X's supervisor may merge
         source = Youth.objects.get(pk=names["merge_youth"])
         if source.merged_into_id is None:
             cases.youth_merge(

@@ -21,8 +21,8 @@ decision" at the rule that encodes it:
 - the case record (court, csec_status) is edited by the lead agency; closing, sharing, renewing
   and revoking are for its supervisors; a participating agency works the case's parts;
 - referrals are screened, accepted, declined and marked duplicate by supervisors of the
-  receiving agency, and edited by their creator, the referring/receiving agencies' supervisors
-  and, once accepted, the lead agency's case team;
+  receiving agency (SPEC §1: edited by their creator until decided, by the receiving agency's
+  supervisors after);
 - supervisors read the users of their own agency (they assign workers) but do not manage them;
   auditor and system_admin are global roles an agency admin neither grants nor manages;
 - MDT coordinators schedule, build, publish, hold, finalise and cancel; teams are reference data
@@ -238,10 +238,31 @@ def sees_note(r: Role, s: str) -> bool:
     return True  # team notes: everyone who sees the case
 
 
+#: Scopes whose referral is decided (the referrals of cases: accepted).
+DECIDED_REFERRAL_SCOPES = set(CASE_SCOPES)
+
+
 def may_edit_referral(r: Role, s: str) -> bool:
-    """App decision (cases): the creator, supervisors of the referring or receiving agency, and
-    the lead agency's case team once accepted — not a participating agency."""
-    return s != "shared"
+    """SPEC §1: a referral is edited by its creator until it is decided (X's case worker created
+    the `pending` and `sent` ones) and by the receiving agency's supervisors after (X receives
+    the referrals of the cases it leads)."""
+    if s in DECIDED_REFERRAL_SCOPES:
+        return r.supervisor and lead_agency(r, s)
+    return r.role == "case_worker" and s in {"pending", "sent"}
+
+
+def may_merge(r: Role, s: str) -> bool:
+    """SPEC §2: a supervisor whose agency has both records in its charge. The target is the
+    youth of X's own case (X leads it); the `pending` source is held by X with no open case;
+    the `incoming` one is held by the referring agency, which has no case to share with X."""
+    return r.supervisor and s == "pending"
+
+
+def may_unmerge(r: Role, s: str) -> bool | int:
+    """The same rights at unmerge time; the `incoming` record could never be merged (409)."""
+    if not r.supervisor:
+        return False
+    return True if s == "pending" else 409
 
 
 def may_decide(r: Role, s: str) -> bool | int:
@@ -467,6 +488,8 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/users/{id}/", USER_SCOPES, user_read, params={"id": "user"}),
     Op("patch", "/api/v1/users/{id}/", USER_SCOPES, user_manage(200, supervisors_see=True),
        body={"first_name": "Renamed"}, params={"id": "user"}, audit={"update"}),
+    Op("post", "/api/v1/users/{id}/send-password-link/", USER_SCOPES, user_manage(202, supervisors_see=False),
+       params={"id": "user"}, audit={"update"}),  # before deactivate: an inactive user gets no link (409)
     Op("post", "/api/v1/users/{id}/deactivate/", USER_SCOPES, user_manage(200, supervisors_see=False),
        params={"id": "user"}, audit={"access_change"}),
     Op("post", "/api/v1/users/{id}/reset-mfa/", USER_SCOPES, user_manage(204, supervisors_see=False),
@@ -477,19 +500,20 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/youth/", CASE_SCOPES, case_collection(200), audit={"list"}, listed=("youth", sees_youth)),
     Op("post", "/api/v1/youth/", NONE, case_collection(201),
        body={"first_name": "Matrixnew", "last_name": "Youthnew", "date_of_birth": "2011-04-04"}, audit={"create"}),
+    # SPEC §2, §5: every duplicate search is audited as `search` (a keyed hash of its values).
     Op("get", "/api/v1/youth/matches/", NONE, case_collection(200), query="?first_name=Matrix&last_name=Seeded",
-       audit={"list"}),
+       audit={"search"}),
     Op("get", "/api/v1/youth/{id}/", CASE_SCOPES, case_object(200, sees=sees_youth), params={"id": "youth"},
        audit={"view"}, youth="youth"),
-    Op("patch", "/api/v1/youth/{id}/", CASE_SCOPES, case_object(200, sees=sees_youth), body={"pronouns": "they/them"},
-       params={"id": "youth"}, audit={"update"}, youth="youth"),
-    # SPEC §2: merging two youth records is a supervisor action, logged and reversible.
-    Op("post", "/api/v1/youth/{id}/merge/", MERGE_SCOPES, case_object(200, supervisor, sees=sees_youth),
+    # SPEC §1: the youth of an open case is edited by the lead agency's case team and supervisors
+    # (a participating agency sees it: 403).
+    Op("patch", "/api/v1/youth/{id}/", CASE_SCOPES, case_object(200, lead_agency, sees=sees_youth),
+       body={"pronouns": "they/them"}, params={"id": "youth"}, audit={"update"}, youth="youth"),
+    # SPEC §2: merging two youth records is for a supervisor whose agency has both in its
+    # charge; logged and reversible.
+    Op("post", "/api/v1/youth/{id}/merge/", MERGE_SCOPES, case_object(200, may_merge, sees=sees_youth),
        body={"into": "{own_youth}"}, params={"id": "merge_youth"}, audit={"update"}, youth="merge_youth"),
-    # Once merged, an incoming youth's referral sits on the target: the record itself is the
-    # referring agency's again (held by it, nothing of it shared), so X no longer sees it.
-    Op("post", "/api/v1/youth/{id}/unmerge/", MERGE_SCOPES,
-       case_object(200, supervisor, sees=lambda r, s: s != "incoming" and sees_youth(r, s)),
+    Op("post", "/api/v1/youth/{id}/unmerge/", MERGE_SCOPES, case_object(200, may_unmerge, sees=sees_youth),
        params={"id": "merge_youth"}, prep="merged", audit={"update"}, youth="merge_youth"),
     # --- referrals (SPEC §2) ---------------------------------------------------------------------
     Op("get", "/api/v1/referrals/", CASE_SCOPES + PENDING_SCOPES, case_collection(200), audit={"list"},

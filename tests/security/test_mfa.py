@@ -66,11 +66,15 @@ def test_agency_admin_must_enrol_before_anything_else_then_needs_a_code(agencies
         assert client.get("/api/v1/users/").status_code == 403
         assert client.get("/api/v1/me/").status_code == 200
         device = enrol(client, admin)
-        assert client.get("/api/v1/users/").status_code == 200
+        # and enrolling ends the token that had no code (SPEC §6; this once answered 200)
+        assert client.get("/api/v1/users/").status_code == 401
 
     with time_machine.travel(T0 + dt.timedelta(minutes=2), tick=False) as traveller:
-        # when they log in again without a code, or with a wrong one
-        assert login("dcfs_admin").status_code == 400
+        # when they log in again without a code, or with a wrong one: the answer of a wrong password
+        wrong_password = APIClient().post(
+            "/api/v1/auth/token/", {"username": "dcfs_admin", "password": "nope-nope-nope"}
+        )
+        assert login("dcfs_admin").json() == wrong_password.json()
         assert login("dcfs_admin", otp="000000").status_code == 400
         # then a real TOTP code lets them in (after django-otp's back-off from the failure)
         traveller.shift(dt.timedelta(seconds=30))
@@ -194,3 +198,60 @@ def test_demo_admins_are_enrolled_and_demo_otp_prints_their_code(agencies):  # t
         )
         assert response.status_code == 200
         assert authed(response.json()["token"]).get("/api/v1/users/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_code_on_the_admin_login_counts_toward_the_lockout_and_reads_as_a_wrong_password(agencies, client):  # type: ignore[no-untyped-def]
+    # given an enrolled agency admin
+    admin = UserFactory(username="site_admin", agency=agencies["DCFS"], role="agency_admin")
+    with time_machine.travel(T0, tick=False) as traveller:
+        device = TOTPDevice.objects.create(user=admin, name="phone", confirmed=True)
+        wrong = f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
+        form = {"username": "site_admin", "next": "/admin/"}
+
+        # when the password is wrong once, then right with wrong codes
+        bad_password = client.post("/admin/login/", {**form, "password": "nope-nope-nope", "otp_token": wrong})
+        bad_codes = [
+            client.post("/admin/login/", {**form, "password": TEST_PASSWORD, "otp_token": wrong}) for _ in range(3)
+        ]
+
+        # then the page says the same thing whichever part was wrong
+        assert bad_password.status_code == 200
+        password_errors = bad_password.context["form"].non_field_errors()
+        for page in bad_codes:
+            assert page.status_code == 200
+            assert page.context["form"].non_field_errors() == password_errors
+        assert (
+            AuditEvent.objects.filter(action="login_failed", object_id=str(admin.pk), detail__reason="otp").count() == 3
+        )
+
+        # and the fifth failure locks the account, the right code included
+        client.post("/admin/login/", {**form, "password": TEST_PASSWORD, "otp_token": wrong})
+        traveller.shift(dt.timedelta(seconds=61))
+        locked = client.post("/admin/login/", {**form, "password": TEST_PASSWORD, "otp_token": code_for(device)})
+        assert locked.status_code == 429
+        assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_resetting_mfa_ends_every_token_and_session(agencies, make_client):  # type: ignore[no-untyped-def]
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from accounts import mfa
+
+    # given an enrolled worker with a token and a session, and their agency's admin
+    worker = UserFactory(username="w1", agency=agencies["DCFS"], role="case_worker")
+    TOTPDevice.objects.create(user=worker, name="phone", confirmed=True)
+    admin = UserFactory(username="a1", agency=agencies["DCFS"], role="agency_admin")
+    token = make_client(worker)
+    browser = Client()
+    browser.force_login(worker)
+    key = browser.session.session_key
+
+    # when the admin resets the worker's MFA (a lost phone)
+    mfa.mfa_reset(actor=admin, user=worker)
+
+    # then nothing signed in before the reset works
+    assert token.get("/api/v1/me/").status_code == 401
+    assert not Session.objects.filter(session_key=key).exists()

@@ -222,7 +222,7 @@ MASS = [
          {"csec_status": "identified", **FORGED, "number": "H-1999-000001", "lead_agency": "PROBATION",
           "status": "closed", "youth": "{other_youth}", "agency": "PROBATION"},
          "cases.Case", "case", {"id": "=", "number": "=", "lead_agency_id": "=", "status": "=", "youth_id": "="}),
-    Mass("DCFS.case_worker", "patch", "/api/v1/referrals/{id}/", {"id": "referral"},
+    Mass("DCFS.supervisor", "patch", "/api/v1/referrals/{id}/", {"id": "referral"},
          {"narrative": "Synthetic", **FORGED, "referring_agency": "PROBATION", "receiving_agency": "PROBATION",
           "status": "declined", "case": "{other_case}", "youth": "{other_youth}"},
          "cases.Referral", "referral",

@@ -1,10 +1,10 @@
 """Print the current one-time code of a demo admin's authenticator (demo data only)."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import demo_otp_code
 from accounts.models import User
+from config.environments import refuse_unless_non_production
 
 
 class Command(BaseCommand):
@@ -14,8 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production":
-            raise CommandError("demo_otp refuses to run with production settings.")
+        refuse_unless_non_production("demo_otp")
         user = User.objects.filter(username=options["username"], email__endswith="@example.invalid").first()
         if user is None:
             raise CommandError("No such demo user.")

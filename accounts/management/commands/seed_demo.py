@@ -2,11 +2,11 @@
 
 from importlib import import_module
 
-from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, seed_demo_users
+from config.environments import refuse_unless_non_production
 
 APPS_WITH_DEMO_DATA = ["cases", "mdt", "notifications"]
 
@@ -15,8 +15,7 @@ class Command(BaseCommand):
     help = "Create synthetic demo users (one per role per partner agency) and demo cases."
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production":
-            raise CommandError("seed_demo refuses to run with production settings.")
+        refuse_unless_non_production("seed_demo")
         call_command("bootstrap", stdout=self.stdout)
         rows = seed_demo_users()
         for app in APPS_WITH_DEMO_DATA:

@@ -2,9 +2,9 @@
 
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.environments import refuse_unless_non_production
 from scale.seed import SIZES, run
 
 
@@ -19,8 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="No progress bars.")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        if getattr(settings, "HARBOR_ENVIRONMENT", "") == "production":
-            raise CommandError("seed_scale refuses to run with production settings.")
+        refuse_unless_non_production("seed_scale")
         started = time.perf_counter()
         self.stdout.write(f"seed_scale --size {options['size']}")
         try:
