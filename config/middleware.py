@@ -4,6 +4,7 @@ and a body-size limit that answers 413 before anything reads the body."""
 from __future__ import annotations
 
 import contextvars
+import re
 import uuid
 from collections.abc import Callable
 
@@ -27,13 +28,23 @@ def client_ip(request: HttpRequest) -> str | None:
     return (request.META.get("REMOTE_ADDR") or "")[:45] or None
 
 
+#: A request id a client may choose (SPEC §5): a short token of safe characters. Anything else
+#: (a name, an address, text meant for whoever reads the logs, a header-splitting attempt) is
+#: replaced, so the audit log and the response header never carry what a client typed.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_from(incoming: str) -> str:
+    """The client's X-Request-ID when it is a safe token, else a fresh one."""
+    return incoming if SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        rid = request_id_from(request.headers.get("X-Request-ID", ""))
         t1 = request_id_var.set(rid)
         t2 = client_ip_var.set(client_ip(request))
         try:

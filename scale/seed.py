@@ -38,7 +38,7 @@ from tqdm import tqdm
 from accounts.models import Agency, User
 from accounts.permissions import Role
 from audit.models import AuditEvent
-from audit.services import GENESIS, audit_seal, chain_hash
+from audit.services import GENESIS, audit_seal, chain_hash, event_mac
 from cases import matching
 from cases.crypto import blind_index
 from cases.models import (
@@ -1599,12 +1599,16 @@ class _Event:
         "request_id",
         "client_ip",
         "detail",
+        "object_ids",
+        "youth_ids",
     )
 
 
 def stage_audit(ctx: Ctx) -> int:
-    """`audit_events` events, inserted already sealed: the chain continues from the last sealed
-    event, each hash computed with `audit.services.chain_hash` exactly as `audit_seal` would."""
+    """`audit_events` events, inserted already signed and sealed: each MAC computed with
+    `audit.services.event_mac` as the writer would, and the chain continues from the last
+    sealed event, each hash computed with `audit.services.chain_hash` exactly as `audit_seal`
+    would."""
     rng = ctx.rng("audit")
     total = ctx.size.audit_events
     audit_seal()  # link whatever is pending first, so the seeded events continue a whole chain
@@ -1632,6 +1636,7 @@ def stage_audit(ctx: Ctx) -> int:
         nonlocal seq, prev
         ev = _Event()
         ev.outcome = "success"
+        ev.object_ids = ev.youth_ids = None
         batch = 4096
         pick_kind = rng.choices(kinds, weights=kind_w, k=batch)
         for i in range(total):
@@ -1658,6 +1663,7 @@ def stage_audit(ctx: Ctx) -> int:
             ev.client_ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
             ev.detail = {}
             digest = chain_hash(prev, ev)
+            mac = event_mac(ev)
             yield (
                 ev.pk,
                 ev.occurred_at,
@@ -1671,6 +1677,7 @@ def stage_audit(ctx: Ctx) -> int:
                 ev.request_id,
                 ev.client_ip,
                 "{}",
+                mac,
                 seq,
                 prev,
                 digest,
@@ -1692,6 +1699,7 @@ def stage_audit(ctx: Ctx) -> int:
             "request_id",
             "client_ip",
             "detail",
+            "mac",
             "seq",
             "prev_hash",
             "hash",

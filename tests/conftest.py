@@ -90,3 +90,28 @@ def _clear_cache():  # type: ignore[no-untyped-def]
 
     cache.clear()
     yield
+
+
+def _flush_past_the_append_only_triggers() -> None:
+    """A transactional test ends with Django's flush, one TRUNCATE of every table — which the
+    audit tables refuse on PostgreSQL (SPEC §5). The test role is a superuser: its flush runs in
+    replica mode, where no trigger fires (the same bypass a real superuser has, and that the
+    MACs and the checkpoints outside the database are there to catch)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    if getattr(original, "_past_audit_triggers", False):
+        return
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):  # type: ignore[no-untyped-def]
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not statements:
+            return statements
+        # flush runs its statements in one transaction: SET LOCAL ends with it.
+        return ["SET LOCAL session_replication_role = replica", *statements]
+
+    sql_flush._past_audit_triggers = True  # type: ignore[attr-defined]
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+
+
+_flush_past_the_append_only_triggers()

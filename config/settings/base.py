@@ -252,6 +252,17 @@ HARBOR_FIELD_KEYS = env.list("HARBOR_FIELD_KEYS", default=[])
 HARBOR_FIELD_KEY_FILE = VAR_DIR / "field_keys"
 HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY", default="")
 
+# --- audit log (SPEC §5) --------------------------------------------------------------------------
+# The key of every audit event's MAC and of the chain's checkpoints. It is never stored in the
+# database: someone with database access alone cannot write an event that verifies. A fixed,
+# public default for local use; production has no default.
+HARBOR_AUDIT_KEY = env("HARBOR_AUDIT_KEY", default="local-dev-only-audit-key-not-secret")
+# Where the signed checkpoints of the chain's head are appended (one JSON line each), besides
+# the log line and the audit_auditcheckpoint table. Ship this file off the host.
+HARBOR_AUDIT_CHECKPOINT_FILE = env("HARBOR_AUDIT_CHECKPOINT_FILE", default=str(VAR_DIR / "audit_checkpoints.jsonl"))
+# POST /api/v1/audit-events/verify/ answers at once up to this many events; above, a job to poll.
+HARBOR_AUDIT_VERIFY_SYNC_LIMIT = env.int("HARBOR_AUDIT_VERIFY_SYNC_LIMIT", default=50_000)
+
 # --- Celery ---------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -282,6 +293,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks are declared here, in code; the database scheduler syncs them at start.
 CELERY_BEAT_SCHEDULE: dict = {
     "audit-seal": {"task": "audit.tasks.audit_seal_task", "schedule": 10.0},
+    # SPEC §5: a signed checkpoint at least every 10 minutes (every 5, so one missed run is not a gap).
+    "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 300.0},
     "deadlines-sweep": {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0},
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
 }
@@ -325,7 +338,13 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Throttle counters (and any cache use) are shared between web processes through Redis when
 # there is one; the embedded default keeps them per process.
 CACHES = (
-    {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "harbor"}}
+    {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "harbor",
+        }
+    }
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )

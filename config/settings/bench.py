@@ -35,6 +35,7 @@ CACHES = {
 ROOT_URLCONF = "config.urls_bench"
 HARBOR_FIELD_KEYS = env.list("HARBOR_FIELD_KEYS", default=["Jf0T2b1YQ2l0xGv7T4m8yGk0k2bJq3Zp9mX1cV5bN7s="])
 HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY", default="bench-blind-index-key")
+HARBOR_AUDIT_KEY = env("HARBOR_AUDIT_KEY", default="bench-audit-key")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

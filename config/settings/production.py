@@ -8,6 +8,7 @@ DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
 HARBOR_FIELD_KEYS = env.list("HARBOR_FIELD_KEYS")  # no default: refuse to start without keys
 HARBOR_BLIND_INDEX_KEY = env("HARBOR_BLIND_INDEX_KEY")
+HARBOR_AUDIT_KEY = env("HARBOR_AUDIT_KEY")  # no default: the audit MAC key is never the public one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 HARBOR_MFA_ENFORCED = True
@@ -19,7 +20,11 @@ def _refuse_blank_secrets() -> None:
     from cryptography.fernet import Fernet
     from django.core.exceptions import ImproperlyConfigured
 
-    for name, value in (("SECRET_KEY", SECRET_KEY), ("HARBOR_BLIND_INDEX_KEY", HARBOR_BLIND_INDEX_KEY)):
+    for name, value in (
+        ("SECRET_KEY", SECRET_KEY),
+        ("HARBOR_BLIND_INDEX_KEY", HARBOR_BLIND_INDEX_KEY),
+        ("HARBOR_AUDIT_KEY", HARBOR_AUDIT_KEY),
+    ):
         if not value.strip():
             raise ImproperlyConfigured(f"Set the {name} environment variable (it is empty)")
     if not HARBOR_FIELD_KEYS:

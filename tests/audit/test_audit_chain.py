@@ -184,8 +184,8 @@ def test_verify_names_the_altered_event(actor, column, value):
         AuditEvent.objects.filter(pk=target.pk).update(**{column: value})
     result = audit_verify()
 
-    # then
-    assert (result.ok, result.broken_event_id, result.checked) == (False, target.pk, 2)
+    # then: every event is checked; the altered one is named, as an edit
+    assert (result.ok, result.broken_event_id, result.kind, result.checked) == (False, target.pk, "edited_event", 5)
     with pytest.raises(CommandError, match=rf"BROKEN at event {target.pk}\b"):
         call_command("audit_verify", stdout=StringIO())
 
@@ -201,7 +201,7 @@ def test_verify_notices_a_deleted_event(actor):
     result = audit_verify()
 
     # then: the event after the gap is named
-    assert (result.ok, result.broken_event_id) == (False, events[2].pk)
+    assert (result.ok, result.broken_event_id, result.kind) == (False, events[2].pk, "deleted_event")
 
 
 def test_verify_notices_a_rehashed_event(actor):
@@ -218,8 +218,8 @@ def test_verify_notices_a_rehashed_event(actor):
     # when
     result = audit_verify()
 
-    # then
-    assert (result.ok, result.broken_event_id) == (False, events[2].pk)
+    # then: the forged event itself is named now (its MAC fails), not only its successor's link
+    assert (result.ok, result.broken_event_id, result.kind) == (False, events[1].pk, "edited_event")
 
 
 def test_the_canonical_form_carries_ids_only(actor):

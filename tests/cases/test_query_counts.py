@@ -163,22 +163,23 @@ def build_history(people, n):  # type: ignore[no-untyped-def]
 
 
 # (builder, pinned query count). The count covers token authentication (2), the page count, the
-# page and the one audit INSERT; nested lists add the visibility-scoped case look-up; the timeline
+# page and the one audit event (its id drawn first so its MAC covers it, then the INSERT); nested
+# lists add the visibility-scoped case look-up; the timeline
 # and history add one query per kind of part (never one per row).
 ENDPOINTS = {
-    "youth": (build_youth, 5),
-    "referrals": (build_referrals, 5),
-    "cases": (build_cases, 5),
-    "team": (build_team, 6),
-    "agencies": (build_agencies, 6),
-    "notes": (build_notes, 6),
-    "missing-episodes": (build_episodes, 6),
-    "placements": (build_placements, 6),
-    "services": (build_services, 6),
-    "hearings": (build_hearings, 6),
-    "alerts": (build_alerts, 6),
-    "timeline": (build_timeline, 13),
-    "history": (build_history, 16),
+    "youth": (build_youth, 6),
+    "referrals": (build_referrals, 6),
+    "cases": (build_cases, 6),
+    "team": (build_team, 7),
+    "agencies": (build_agencies, 7),
+    "notes": (build_notes, 7),
+    "missing-episodes": (build_episodes, 7),
+    "placements": (build_placements, 7),
+    "services": (build_services, 7),
+    "hearings": (build_hearings, 7),
+    "alerts": (build_alerts, 7),
+    "timeline": (build_timeline, 14),
+    "history": (build_history, 17),
 }
 
 

@@ -24,6 +24,7 @@ def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),
         HARBOR_FIELD_KEYS=Fernet.generate_key().decode(),
         HARBOR_BLIND_INDEX_KEY=secrets.token_urlsafe(32),
+        HARBOR_AUDIT_KEY=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="harbor.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
     )
@@ -59,6 +60,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         ("HARBOR_FIELD_KEYS", True),
         ("HARBOR_BLIND_INDEX_KEY", False),
         ("HARBOR_BLIND_INDEX_KEY", True),
+        ("HARBOR_AUDIT_KEY", False),
+        ("HARBOR_AUDIT_KEY", True),
         ("ALLOWED_HOSTS", False),
     ],
 )

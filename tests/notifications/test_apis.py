@@ -126,8 +126,11 @@ def test_a_bad_filter_is_a_400(world, cast, make_client):
 def test_listing_deadlines_is_audited_one_event_per_deadline(all_open, world, cast, make_client):
     rows = listed(make_client(cast.dcfs_worker), "?rule=written_report_36h")
 
+    # one `list` event for the page (SPEC §5), carrying the ids shown and the youth they concern
     events = AuditEvent.objects.filter(action="list", object_type="deadline", actor_id=cast.dcfs_worker.pk)
-    assert [(e.object_id, e.youth_id) for e in events] == [(str(rows[0]["id"]), world.case.youth_id)]
+    assert [(e.object_ids, e.youth_ids, e.youth_id) for e in events] == [
+        ([rows[0]["id"]], [world.case.youth_id], world.case.youth_id)
+    ]
 
 
 def test_deadline_list_query_count_does_not_grow_with_the_page(cast, rules, make_client, django_assert_num_queries):
@@ -140,7 +143,7 @@ def test_deadline_list_query_count_does_not_grow_with_the_page(cast, rules, make
 
     add(1)
     client.get("/api/v1/deadlines/")  # warm the token
-    with django_assert_num_queries(6) as one:  # token, page, one audit INSERT (in a savepoint)
+    with django_assert_num_queries(7) as one:  # token, page, one audit event: its id, its INSERT (in a savepoint)
         assert len(client.get("/api/v1/deadlines/").json()["results"]) == 1
     add(49)
     with django_assert_num_queries(len(one.captured_queries)):

@@ -202,6 +202,10 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
         if not mfa_is_enrolled(user):
             device = mfa_totp_begin(actor=user)
             names["otp"] = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    elif op.prep == "verify_job" and "verify_job" not in names:
+        from audit.services import audit_verify_job_create
+
+        names["verify_job"] = audit_verify_job_create(actor=world.user("dcfs_auditor")).pk
     names.setdefault("otp", "000000")
 
 
@@ -270,7 +274,9 @@ def check_audit(row: Row, names: dict[str, Any], after: int, world: World) -> No
     op = OPERATIONS[row.op_index]
     role = ROLES_BY_KEY[row.role]
     events = list(
-        AuditEvent.objects.filter(id__gt=after).values("actor_id", "action", "outcome", "youth_id", "object_type")
+        AuditEvent.objects.filter(id__gt=after).values(
+            "actor_id", "action", "outcome", "youth_id", "youth_ids", "object_type"
+        )
     )
     actor = None if role.anonymous or not op.signed_in else world.user(role.username).pk
     if row.status < 300 and op.audit:
@@ -279,7 +285,14 @@ def check_audit(row: Row, names: dict[str, Any], after: int, world: World) -> No
         mine = [e for e in events if e["actor_id"] == (names[op.audit_actor] if op.audit_actor else actor)]
         assert any(e["action"] in op.audit for e in mine), (row.id, "no audit event", op.audit, events)
         if op.youth:
-            assert any(e["youth_id"] == names[op.youth] for e in mine), (row.id, "no youth", names[op.youth], events)
+            # A list page's one event names its youth in youth_ids (SPEC §5).
+            youth = names[op.youth]
+            assert any(e["youth_id"] == youth or youth in (e["youth_ids"] or []) for e in mine), (
+                row.id,
+                "no youth",
+                youth,
+                events,
+            )
     elif row.status in {403, 404} and actor is not None:
         denied = [e for e in events if e["actor_id"] == actor and e["action"] == AuditEvent.Action.PERMISSION_DENIED]
         assert denied and all(e["outcome"] == AuditEvent.Outcome.DENIED for e in denied), (row.id, events)

@@ -496,6 +496,8 @@ OPERATIONS: list[Op] = [
        params={"id": "user"}, audit={"mfa_change"}),
     # --- audit (SPEC §1: auditors) ---------------------------------------------------------------
     Op("get", "/api/v1/audit-events/", NONE, auditor_only, audit={"list"}),
+    Op("post", "/api/v1/audit-events/verify/", NONE, auditor_only, audit={"verify"}),
+    Op("get", "/api/v1/audit-events/verify/{id}/", NONE, auditor_only, params={"id": "verify_job"}, prep="verify_job"),
     # --- youth (SPEC §2) -------------------------------------------------------------------------
     Op("get", "/api/v1/youth/", CASE_SCOPES, case_collection(200), audit={"list"}, listed=("youth", sees_youth)),
     Op("post", "/api/v1/youth/", NONE, case_collection(201),

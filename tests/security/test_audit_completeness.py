@@ -3,8 +3,9 @@ one row of every status it answers (the successes, the refusals, the 401s, the 4
 one after the other on one world, with nothing rolled back in between. Each request must leave
 the events SPEC §5 requires: reads included (view, list, export with the youth concerned),
 writes, authentication and access-management events, and a `permission_denied` event for every
-refusal of a signed-in caller. Then the chain is sealed and `audit_verify` must pass over all of
-it, the world's own events included."""
+refusal of a signed-in caller; a list page leaves exactly one `list` event. Then the chain is
+sealed and `audit_verify` (MACs, chain, a checkpoint) must pass over all of it, the world's own
+events included."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from knox.models import AuthToken
 
 from audit.models import AuditEvent
-from audit.services import audit_seal, audit_verify
+from audit.services import audit_checkpoint, audit_verify
 
 from .drive import (
     call,
@@ -48,7 +49,8 @@ REPRESENTATIVE = representative_rows()
 
 
 @pytest.mark.django_db
-def test_every_operation_leaves_the_audit_events_spec_requires_and_the_chain_verifies(world):  # type: ignore[no-untyped-def]
+def test_every_operation_leaves_the_audit_events_spec_requires_and_the_chain_verifies(world, settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.HARBOR_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
     driven: set[tuple[str, str]] = set()
     for row in REPRESENTATIVE:
         # given
@@ -66,10 +68,14 @@ def test_every_operation_leaves_the_audit_events_spec_requires_and_the_chain_ver
         check_denied_body(row, response)
         check_listed(row, names, response)
         check_audit(row, names, after, world)
+        if row.status == 200 and op.audit == {"list"} and not role.anonymous:
+            # SPEC §5: a list page writes ONE `list` event, whatever the number of rows shown
+            lists = AuditEvent.objects.filter(id__gt=after, action=AuditEvent.Action.LIST)
+            assert lists.filter(actor_id=world.user(role.username).pk).count() == 1, (row.id, list(lists.values()))
         driven.add(op.key)
     assert driven == {op.key for op in OPERATIONS}
     # and the whole log — the world's events and every event above — seals and verifies
-    audit_seal()
+    audit_checkpoint()
     result = audit_verify()
     assert result.ok, result
     assert result.unsealed == 0

@@ -109,6 +109,7 @@ def test_production_settings_enforce_mfa_and_never_switch_it_off():  # type: ign
         "SECRET_KEY": "p" * 60,
         "HARBOR_FIELD_KEYS": "Jf0T2b1YQ2l0xGv7T4m8yGk0k2bJq3Zp9mX1cV5bN7s=",
         "HARBOR_BLIND_INDEX_KEY": "blind-index-key-for-this-test",
+        "HARBOR_AUDIT_KEY": "audit-key-for-this-test",
         "ALLOWED_HOSTS": "harbor.example",
         "DATABASE_URL": "sqlite:////tmp/harbor-prod-settings-test.sqlite3",
         "HARBOR_MFA_ENFORCED": "false",
