@@ -832,7 +832,9 @@ def case_update(*, case: Case, actor: User, data: Mapping[str, Any], if_match: s
         setattr(case, name, data[name])
     if changed:
         _save(case, actor=actor)
-    _audit(actor, Action.UPDATE, "case", case, case.youth_id, fields=changed, **{n: data[n] for n in changed})
+    if "court" in changed:
+        sharing.participations_end_with_court(case=case, actor=actor, reason="court_changed")
+    _audit(actor, Action.UPDATE, "case", case, case.youth_id, fields=changed)
     return case
 
 
@@ -847,6 +849,7 @@ def case_close(*, case: Case, actor: User, reason: str) -> Case:
     case.status = Case.Status.CLOSED
     case.close_reason = reason
     case.closed_at = timezone.now()
+    sharing.participations_end_with_court(case=case, actor=actor, reason="case_closed")
     _save(case, actor=actor)
     _audit(actor, Action.TRANSITION, "case", case, case.youth_id, to="closed")
     return case

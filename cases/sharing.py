@@ -206,6 +206,12 @@ def participation_grant(
     _require_open(case)
     if agency.pk == case.lead_agency_id:
         raise _conflict("That agency leads the case.")
+    if legal_basis == LegalBasis.COURT_MDT and not case.court:
+        # WIC 827/830 sharing is for the court's MDT: it exists only while the case has a court.
+        raise ApplicationError(
+            "Sharing for the court's MDT needs the case's court: set the court first.",
+            fields={"legal_basis": ["court_mdt needs a court on the case."]},
+        )
     participation = CaseAgency.objects.select_for_update().filter(case=case, agency=agency).first()
     if participation is not None:
         if is_active(participation, now=now):
@@ -328,6 +334,34 @@ def participation_revoke(*, participation: CaseAgency, actor: User) -> CaseAgenc
         revoked=True,
     )
     return participation
+
+
+def participations_end_with_court(*, case: Case, actor: Any, reason: str) -> int:
+    """WIC 827/830: a `court_mdt` share lasts while the case has the court it was granted for.
+    When the court changes or is cleared (or the case closes), every such share ends at once:
+    the system ends it, in the transaction of the change; only an explicit new grant brings it
+    back. Returns how many ended."""
+    now = timezone.now()
+    ended = 0
+    shares = CaseAgency.objects.select_for_update().select_related("agency").filter(
+        case_id=case.pk, legal_basis=LegalBasis.COURT_MDT, revoked_at__isnull=True
+    )
+    for participation in shares:
+        participation.revoked_at = now
+        _write(participation, actor=actor)
+        _audit(
+            actor,
+            participation,
+            "case_agency",
+            case.youth_id,
+            Action.ACCESS_CHANGE,
+            case=case.pk,
+            agency=participation.agency.code,
+            revoked=True,
+            **{reason: True},
+        )
+        ended += 1
+    return ended
 
 
 # --- share requests --------------------------------------------------------------------------------

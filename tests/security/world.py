@@ -54,6 +54,7 @@ from tests.cases.factories import accept_referral, create_referral
 from tests.factories import UserFactory
 
 RING = ["DCFS", "DMH", "SHERIFF", "PROBATION"]
+COURTS = {"PROBATION": "STAR", "DMH": "STAR", "SHERIFF": "STAR", "DCFS": "DREAM"}
 DECISIONS = ["screen", "accept", "decline", "duplicate", "merge"]
 
 
@@ -131,6 +132,8 @@ def build_world() -> World:
         )
         case = accept_referral(referral, supervisor, level="possible_concern")
         world.case[code], world.case_referral[case.pk] = case, referral
+        # court_mdt sharing exists only while the case has a court: the court comes first.
+        cases.case_update(case=case, actor=supervisor, data={"court": COURTS[code]})
         cases.case_agency_grant(case=case, actor=supervisor, agency=agencies[ring(code)], legal_basis="court_mdt")
         cases.case_team_member_add(
             case=case, actor=supervisor, user=u(f"{ring(code).lower()}_case_worker"), case_role="partner"
@@ -138,7 +141,13 @@ def build_world() -> World:
         referral = create_referral(u(f"{low}_helper"), receiving_agency=agencies[code], youth_data=_person(f"L{i}"))
         case2 = accept_referral(referral, supervisor, level="possible_concern")
         world.case2[code], world.case_referral[case2.pk] = case2, referral
-        cases.case_agency_grant(case=case2, actor=supervisor, agency=agencies[ring(code)], legal_basis="court_mdt")
+        cases.case_agency_grant(
+            case=case2,
+            actor=supervisor,
+            agency=agencies[ring(code)],
+            legal_basis="consent",
+            expires_at=now + dt.timedelta(days=365),
+        )
         for kind in DECISIONS:
             world.pending[(code, kind)] = create_referral(
                 u(f"{low}_case_worker"), receiving_agency=agencies[code], youth_data=_person(f"P{i}{kind}")
@@ -183,9 +192,6 @@ def build_world() -> World:
     world.agency_note = cases.case_note_add(
         case=dcfs_case, actor=clinician, body="Synthetic DMH note.", visibility=Note.Visibility.AGENCY
     )
-    courts = {"PROBATION": "STAR", "DMH": "STAR", "SHERIFF": "STAR", "DCFS": "DREAM"}
-    for code, court in courts.items():
-        cases.case_update(case=world.case[code], actor=u(f"{code.lower()}_supervisor"), data={"court": court})
     cases.court_hearing_create(
         case=world.case["SHERIFF"],
         actor=u("sheriff_supervisor"),

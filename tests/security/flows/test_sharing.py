@@ -250,3 +250,52 @@ def test_18961_7_share_counts_from_the_report(staff):  # type: ignore[no-untyped
     assert with_cause.status_code == 201, with_cause.content
     expires = dt.datetime.fromisoformat(with_cause.json()["expires_at"])
     assert timezone.now() + dt.timedelta(days=29) < expires <= timezone.now() + dt.timedelta(days=30)
+
+
+def test_a_court_mdt_share_ends_when_the_court_changes_and_comes_back_only_by_a_grant(staff):  # type: ignore[no-untyped-def]
+    # given a DCFS case on the STAR court, shared with DMH for the court's MDT
+    lead = staff["DCFS"]["supervisor"]
+    referral = refer(staff["DCFS"]["worker"], to="DCFS")
+    case_id = accept(lead, referral["id"])["case"]
+    assert api(lead).patch(f"/api/v1/cases/{case_id}/", {"court": "STAR"}, format="json").status_code == 200
+    shared = api(lead).post(
+        f"/api/v1/cases/{case_id}/agencies/", {"agency": "DMH", "legal_basis": "court_mdt"}, format="json"
+    )
+    assert shared.status_code == 201, shared.content
+    assert sees_case(staff["DMH"]["supervisor"], case_id)
+
+    # when the case moves to the DREAM court, then back to STAR
+    assert api(lead).patch(f"/api/v1/cases/{case_id}/", {"court": "DREAM"}, format="json").status_code == 200
+    gone = not sees_case(staff["DMH"]["supervisor"], case_id)
+    assert api(lead).patch(f"/api/v1/cases/{case_id}/", {"court": "STAR"}, format="json").status_code == 200
+
+    # then DMH lost the case with the court, and setting the court back restores nothing
+    assert gone
+    assert not sees_case(staff["DMH"]["supervisor"], case_id)
+    again = api(lead).post(
+        f"/api/v1/cases/{case_id}/agencies/", {"agency": "DMH", "legal_basis": "court_mdt"}, format="json"
+    )
+    assert again.status_code == 201, again.content
+    assert sees_case(staff["DMH"]["supervisor"], case_id)
+
+
+def test_a_court_mdt_share_needs_a_court_and_ends_when_it_is_cleared(staff):  # type: ignore[no-untyped-def]
+    # given a DCFS case with no court
+    lead = staff["DCFS"]["supervisor"]
+    case_id = accept(lead, refer(staff["DCFS"]["worker"], to="DCFS")["id"])["case"]
+
+    # when the lead shares it for a court's MDT it does not have
+    refused = api(lead).post(
+        f"/api/v1/cases/{case_id}/agencies/", {"agency": "DMH", "legal_basis": "court_mdt"}, format="json"
+    )
+
+    # then
+    assert refused.status_code == 400
+    assert "legal_basis" in refused.json()["errors"]
+
+    # and once shared on the STAR court, clearing the court ends the share
+    api(lead).patch(f"/api/v1/cases/{case_id}/", {"court": "STAR"}, format="json")
+    api(lead).post(f"/api/v1/cases/{case_id}/agencies/", {"agency": "DMH", "legal_basis": "court_mdt"}, format="json")
+    assert sees_case(staff["DMH"]["supervisor"], case_id)
+    assert api(lead).patch(f"/api/v1/cases/{case_id}/", {"court": None}, format="json").status_code == 200
+    assert not sees_case(staff["DMH"]["supervisor"], case_id)
