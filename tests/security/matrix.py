@@ -601,7 +601,7 @@ OPERATIONS: list[Op] = [
     Op("post", "/api/v1/cases/{id}/team/", CASE_SCOPES, case_object(201, supervisor),
        body={"user": "{me}", "role": "supervisor"}, params=CASE, audit={"access_change"}, youth="youth", late=True),
     Op("post", "/api/v1/cases/{id}/agencies/", CASE_SCOPES, case_object(201, lead_supervisor),
-       body={"agency": "{grantable}", "legal_basis": "court_mdt"}, params=CASE, audit={"access_change"},
+       body={"agency": "{grantable}", "legal_basis": "mdt_18961_7"}, params=CASE, audit={"access_change"},
        youth="youth", late=True),
     Op("post", "/api/v1/cases/{id}/agencies/{agency_code}/renew/", CASE_SCOPES, case_object(200, lead_supervisor),
        body={"good_cause": "Synthetic good cause", "expires_at": LATER},
