@@ -61,8 +61,10 @@ _TOKEN_FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 _VOCABULARY: dict[str, frozenset[str]] = {
     "method": frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}),
     "format": frozenset({"pdf", "html", "json", "csv", "ics"}),
-    "via": frozenset({"admin", "invitation", "feed", "api", "web"}),
-    "step": frozenset({"begin", "confirm", "reset", "password_reset_requested"}),
+    "via": frozenset(
+        {"admin", "invitation", "feed", "api", "web", "matches", "youth_create", "youth_update", "referral_create"}
+    ),
+    "step": frozenset({"begin", "confirm", "reset", "password_reset_requested", "password_link_sent"}),
 }
 _warned: set[tuple[str, str]] = set()
 
