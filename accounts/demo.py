@@ -41,7 +41,8 @@ def seed_demo_users() -> list[tuple[str, str, str]]:
                 user.save()
             rows.append((username, agency.code, role))
     admin, created = User.objects.get_or_create(
-        username="sysadmin", defaults={"role": Role.SYSTEM_ADMIN, "is_superuser": True, "email": "sysadmin@example.invalid"}
+        username="sysadmin",
+        defaults={"role": Role.SYSTEM_ADMIN, "is_superuser": True, "email": "sysadmin@example.invalid"},
     )
     if created:
         admin.set_password(DEMO_PASSWORD)
@@ -58,7 +59,9 @@ def demo_totp_device(user: User) -> TOTPDevice:
     whose secret is derived from the user name (synthetic people only), so `manage.py demo_otp
     <username>` can print the current code in place of a phone."""
     key = hashlib.sha256(f"safe-harbor-demo-totp:{user.username}".encode()).hexdigest()[:40]
-    device, _ = TOTPDevice.objects.get_or_create(user=user, name="demo authenticator", defaults={"key": key, "confirmed": True})
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="demo authenticator", defaults={"key": key, "confirmed": True}
+    )
     return device
 
 

@@ -368,7 +368,11 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     dl = results.get("delivery")
     if dl and "per_s" in dl.get("2", {}):
         out.append(
-            ("delivery ≥ 500/s with 2 workers", f"{dl['2']['per_s']:.0f}/s", dl["2"]["per_s"] >= TARGETS["delivery_per_s"])
+            (
+                "delivery ≥ 500/s with 2 workers",
+                f"{dl['2']['per_s']:.0f}/s",
+                dl["2"]["per_s"] >= TARGETS["delivery_per_s"],
+            )
         )
     au = results.get("audit_share")
     if au:

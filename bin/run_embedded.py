@@ -31,12 +31,36 @@ def main() -> int:
 
     procs = {
         # config/gunicorn.py: an access log with secrets in paths masked and no query strings.
-        "web": [PY, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application",
-                "--bind", f"{HOST}:{PORT}", "--workers", "2", "--threads", "4", "--access-logfile", "-"],
+        "web": [
+            PY,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:config.gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ],
         # solo pool: one process, so SQLite sees few writers; the filesystem broker needs no server.
         "worker": [PY, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"],
-        "beat": [PY, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                 "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
+        "beat": [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(ROOT / "var" / "celerybeat-schedule"),
+        ],
     }
     running = {name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True) for name, cmd in procs.items()}
     print(f"\nSafe Harbor is running at http://{HOST}:{PORT}/api/docs/  (admin: /admin/, health: /health/)", flush=True)

@@ -343,8 +343,10 @@ def participations_end_with_court(*, case: Case, actor: Any, reason: str) -> int
     back. Returns how many ended."""
     now = timezone.now()
     ended = 0
-    shares = CaseAgency.objects.select_for_update().select_related("agency").filter(
-        case_id=case.pk, legal_basis=LegalBasis.COURT_MDT, revoked_at__isnull=True
+    shares = (
+        CaseAgency.objects.select_for_update()
+        .select_related("agency")
+        .filter(case_id=case.pk, legal_basis=LegalBasis.COURT_MDT, revoked_at__isnull=True)
     )
     for participation in shares:
         participation.revoked_at = now

@@ -22,9 +22,22 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
     list_filter = ["target", "is_active"]
     search_fields = ["code", "name"]
     fields = [
-        "code", "name", "target", "starts_on", "offset", "due_anchor", "met_by", "legal_source", "legal_default",
-        "upcoming_fraction", "overdue_after", "escalate_overdue", "recipients", "responsible_agency",
-        "lapse_outcome", "is_active",
+        "code",
+        "name",
+        "target",
+        "starts_on",
+        "offset",
+        "due_anchor",
+        "met_by",
+        "legal_source",
+        "legal_default",
+        "upcoming_fraction",
+        "overdue_after",
+        "escalate_overdue",
+        "recipients",
+        "responsible_agency",
+        "lapse_outcome",
+        "is_active",
     ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]

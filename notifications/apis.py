@@ -64,10 +64,34 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Deadline
         fields = [
-            "id", "rule", "rule_name", "status", "target_type", "target_id", "case", "case_number", "referral",
-            "team_id", "assignee", "reference", "agency", "starts_at", "upcoming_at", "due_at", "overdue_at",
-            "next_stage", "next_reminder_at", "met_at", "recorded_at", "met_late", "recorded_late", "missed_at",
-            "waived_at", "waive_reason", "cancelled_at", "created_at",
+            "id",
+            "rule",
+            "rule_name",
+            "status",
+            "target_type",
+            "target_id",
+            "case",
+            "case_number",
+            "referral",
+            "team_id",
+            "assignee",
+            "reference",
+            "agency",
+            "starts_at",
+            "upcoming_at",
+            "due_at",
+            "overdue_at",
+            "next_stage",
+            "next_reminder_at",
+            "met_at",
+            "recorded_at",
+            "met_late",
+            "recorded_late",
+            "missed_at",
+            "waived_at",
+            "waive_reason",
+            "cancelled_at",
+            "created_at",
         ]
 
     def _case(self, obj: Deadline) -> Any:
@@ -152,8 +176,22 @@ class NotificationOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
-            "id", "deadline", "rule", "stage", "reason", "subject", "reference", "due_at", "link", "case",
-            "referral", "meeting", "delivery_status", "sent_at", "created_at", "read_at",
+            "id",
+            "deadline",
+            "rule",
+            "stage",
+            "reason",
+            "subject",
+            "reference",
+            "due_at",
+            "link",
+            "case",
+            "referral",
+            "meeting",
+            "delivery_status",
+            "sent_at",
+            "created_at",
+            "read_at",
         ]
 
 

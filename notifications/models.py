@@ -78,16 +78,23 @@ class DeadlineRule(models.Model):
     #: (a meeting's start − 48 h, an action item's own due time).
     offset = models.DurationField(help_text="Added to the clock start (or to the anchor field); may be negative.")
     due_anchor = models.CharField(
-        max_length=50, blank=True, default="", help_text="Field of the target the offset counts from; empty: the clock start."
+        max_length=50,
+        blank=True,
+        default="",
+        help_text="Field of the target the offset counts from; empty: the clock start.",
     )
     met_by = models.CharField(max_length=200, help_text="What meets the deadline.")
     legal_source = models.TextField(help_text="The law or policy this rule keeps.")
-    legal_default = models.CharField(max_length=100, blank=True, default="", help_text="The law's default, kept beside any edit.")
+    legal_default = models.CharField(
+        max_length=100, blank=True, default="", help_text="The law's default, kept beside any edit."
+    )
     #: The upcoming reminder when this fraction of the clock has passed (2/3 by default); null: none.
     upcoming_fraction = models.FloatField(null=True, blank=True, default=2 / 3)
     #: The overdue (escalation) reminder this long after the due time; null: none.
     overdue_after = models.DurationField(null=True, blank=True)
-    escalate_overdue = models.BooleanField(default=True, help_text="Overdue also goes to the responsible agency's supervisors.")
+    escalate_overdue = models.BooleanField(
+        default=True, help_text="Overdue also goes to the responsible agency's supervisors."
+    )
     recipients = models.CharField(max_length=30, choices=Recipients.choices)
     responsible_agency = models.CharField(max_length=20, choices=ResponsibleAgency.choices)
     lapse_outcome = models.CharField(max_length=10, choices=LapseOutcome.choices, default=LapseOutcome.MISSED)
@@ -321,11 +328,15 @@ class Notification(models.Model):
         ordering = ["-id"]
         constraints = [
             # At most once per (deadline, stage, recipient). NULL deadlines (notices) are distinct.
-            models.UniqueConstraint(fields=["deadline", "stage", "recipient"], name="notification_once_per_stage_recipient"),
+            models.UniqueConstraint(
+                fields=["deadline", "stage", "recipient"], name="notification_once_per_stage_recipient"
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "-id"], name="notification_inbox_idx"),
-            models.Index(fields=["recipient"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True)),
+            models.Index(
+                fields=["recipient"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True)
+            ),
             models.Index(
                 fields=["redeliver_after"],
                 name="notification_pending_idx",
@@ -363,7 +374,9 @@ class NotificationPreference(models.Model):
     """Per person and reminder kind: also by email or not (the in-app inbox always gets it;
     the overdue escalation is always emailed)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     rule = models.CharField(max_length=64)
     email = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)

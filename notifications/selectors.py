@@ -54,7 +54,12 @@ def open_deadlines_for_cases(*, case_ids: Iterable[int]) -> dict[int, list[dict[
         case_id = row["case_id"] or referral_case.get(row["referral_id"])
         if case_id in result:
             result[case_id].append(
-                {"rule": row["rule__code"], "label": row["rule__name"], "due_at": row["due_at"], "status": row["status"]}
+                {
+                    "rule": row["rule__code"],
+                    "label": row["rule__name"],
+                    "due_at": row["due_at"],
+                    "status": row["status"],
+                }
             )
     return result
 
@@ -117,9 +122,9 @@ def _fallback_referral_ids_visible_to(user: Any) -> QuerySet:
     Referral = apps.get_model("cases", "Referral")
     role = role_of(user)
     if role == Role.CASE_WORKER:
-        return Referral.objects.filter(
-            Q(created_by=user) | Q(case_id__in=_fallback_case_ids_visible_to(user))
-        ).values("id")
+        return Referral.objects.filter(Q(created_by=user) | Q(case_id__in=_fallback_case_ids_visible_to(user))).values(
+            "id"
+        )
     if role == Role.SUPERVISOR and user.agency_id:
         return Referral.objects.filter(
             Q(referring_agency_id=user.agency_id)

@@ -113,16 +113,29 @@ def _describe_target(rule: DeadlineRule, target: Any) -> dict[str, Any]:
     kind = _target_kind(target)
     if kind != rule.target:
         raise ValueError(f"rule {rule.code} applies to a {rule.target}, not a {kind}")
-    out: dict[str, Any] = {"case_id": None, "referral_id": None, "youth_id": None, "agency_id": None, "team_id": None, "assignee_id": None}
+    out: dict[str, Any] = {
+        "case_id": None,
+        "referral_id": None,
+        "youth_id": None,
+        "agency_id": None,
+        "team_id": None,
+        "assignee_id": None,
+    }
     if kind == "referral":
         out.update(referral_id=target.pk, case_id=target.case_id, youth_id=target.youth_id)
-        out["agency_id"] = target.referring_agency_id if rule.responsible_agency == "referring" else target.receiving_agency_id
+        out["agency_id"] = (
+            target.referring_agency_id if rule.responsible_agency == "referring" else target.receiving_agency_id
+        )
         out["reference"] = f"Referral R-{target.pk}"
         out["link_path"] = f"/api/v1/referrals/{target.pk}/"
         return out
     if kind == "meeting":
         team = target.team
-        out.update(team_id=team.pk, reference=f"{team.code} meeting M-{target.pk}", link_path=f"/api/v1/mdt/meetings/{target.pk}/")
+        out.update(
+            team_id=team.pk,
+            reference=f"{team.code} meeting M-{target.pk}",
+            link_path=f"/api/v1/mdt/meetings/{target.pk}/",
+        )
         return out
     case = target.case
     out.update(case_id=case.pk, youth_id=case.youth_id, reference=f"Case {case.number}")
@@ -138,7 +151,9 @@ def _describe_target(rule: DeadlineRule, target: Any) -> dict[str, Any]:
     return out
 
 
-def _stage_times(rule: DeadlineRule, starts: dt.datetime, due: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
+def _stage_times(
+    rule: DeadlineRule, starts: dt.datetime, due: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
     """(upcoming_at, overdue_at). Upcoming at `upcoming_fraction` of the clock (2/3 by default),
     also for rules whose due time is given (between the clock start and the due time)."""
     upcoming = None
@@ -196,7 +211,9 @@ def deadline_open(
     else:
         due = starts + rule.offset
     # The same facts recorded again (a re-save) do not reopen a deadline already met or waived.
-    closed = existing.filter(status__in=[Deadline.Status.MET, Deadline.Status.WAIVED], starts_at=starts, due_at=due).first()
+    closed = existing.filter(
+        status__in=[Deadline.Status.MET, Deadline.Status.WAIVED], starts_at=starts, due_at=due
+    ).first()
     if closed is not None:
         return closed
     upcoming, overdue = _stage_times(rule, starts, due)
@@ -278,7 +295,9 @@ def deadline_cancel(*, rule_code: str, target: models.Model, reason: str, actor:
         deadline.cancelled_at = now
         deadline.cancel_reason = reason[:200]
         deadline.next_stage, deadline.next_reminder_at = "", None
-        deadline.save(update_fields=["status", "cancelled_at", "cancel_reason", "next_stage", "next_reminder_at", "updated_at"])
+        deadline.save(
+            update_fields=["status", "cancelled_at", "cancel_reason", "next_stage", "next_reminder_at", "updated_at"]
+        )
         _audit(actor, AuditEvent.Action.TRANSITION, deadline, {"status": "cancelled"})
     return len(deadlines)
 
@@ -304,7 +323,17 @@ def deadline_waive(*, deadline: Deadline, reason: str, actor: Any) -> Deadline:
     deadline.waived_by = actor
     deadline.waive_reason = reason
     deadline.next_stage, deadline.next_reminder_at = "", None
-    deadline.save(update_fields=["status", "waived_at", "waived_by", "waive_reason", "next_stage", "next_reminder_at", "updated_at"])
+    deadline.save(
+        update_fields=[
+            "status",
+            "waived_at",
+            "waived_by",
+            "waive_reason",
+            "next_stage",
+            "next_reminder_at",
+            "updated_at",
+        ]
+    )
     _audit(actor, AuditEvent.Action.TRANSITION, deadline, {"status": "waived"})
     return deadline
 
@@ -532,7 +561,9 @@ def _sweep_batch(now: dt.datetime, batch_size: int) -> tuple[int, int, int]:
                 email=_email_wanted(user, deadline.rule.code, stage, opt_outs),
                 now=now,
                 deadline_id=deadline.pk,
-                subject=messages.reminder_subject(stage=stage, rule_name=deadline.rule.name, reference=deadline.reference),
+                subject=messages.reminder_subject(
+                    stage=stage, rule_name=deadline.rule.name, reference=deadline.reference
+                ),
                 reference=deadline.reference,
                 due_at=deadline.due_at,
                 link=link(deadline.link_path),
@@ -725,7 +756,9 @@ def _claim_orm(notification_id: int, now: dt.datetime) -> tuple[str, Any]:
     notification.sent_at = now
     notification.redeliver_after = None
     notification.save(update_fields=["attempts", "delivery_status", "sent_at", "redeliver_after"])
-    NotificationDelivery.objects.create(notification=notification, attempted_at=now, outcome=NotificationDelivery.Outcome.SENT)
+    NotificationDelivery.objects.create(
+        notification=notification, attempted_at=now, outcome=NotificationDelivery.Outcome.SENT
+    )
     return "sent", message
 
 
@@ -755,7 +788,13 @@ def _record_failure(notification_id: int, exc: BaseException | None) -> SendResu
         outcome=NotificationDelivery.Outcome.FAILED if final else NotificationDelivery.Outcome.ERROR,
         error_class=error_class[:100],
     )
-    logger.warning("notification %s: email attempt %s failed (%s)%s", notification_id, notification.attempts, error_class, "; giving up" if final else "")
+    logger.warning(
+        "notification %s: email attempt %s failed (%s)%s",
+        notification_id,
+        notification.attempts,
+        error_class,
+        "; giving up" if final else "",
+    )
     return SendResult("failed") if final else SendResult("retry", delay)
 
 
@@ -763,7 +802,9 @@ def notification_send_pending(*, limit: int = 10_000) -> int:
     """Send every pending notification in this process, now (the management command's
     `--send`: the embedded default or an operator without a worker). Same code as the task."""
     ids = list(
-        Notification.objects.filter(delivery_status=Notification.Delivery.PENDING).order_by("id").values_list("id", flat=True)[:limit]
+        Notification.objects.filter(delivery_status=Notification.Delivery.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
     return sum(1 for pk in ids if notification_send(notification_id=pk).outcome == "sent")
 
@@ -835,7 +876,9 @@ def notification_preferences_update(*, user: Any, changes: dict[str, bool], acto
     known = {code for code, _ in preference_kinds()} | set(NOTICE_KINDS)
     unknown = sorted(set(changes) - known)
     if unknown:
-        raise ApplicationError("Unknown reminder kind.", fields={"rules": [f"Unknown rule: {code}" for code in unknown]})
+        raise ApplicationError(
+            "Unknown reminder kind.", fields={"rules": [f"Unknown rule: {code}" for code in unknown]}
+        )
     for code, email in changes.items():
         NotificationPreference.objects.update_or_create(user=user, rule=code, defaults={"email": bool(email)})
     audit_record(

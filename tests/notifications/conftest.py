@@ -52,6 +52,7 @@ def sweep(django_capture_on_commit_callbacks, eager_celery):  # type: ignore[no-
 @pytest.fixture
 def cast(agencies, rules):  # type: ignore[no-untyped-def]
     """A few people per agency. Names are plain test names (never a youth's)."""
+
     def user(name: str, code: str, role: str = Role.CASE_WORKER):  # type: ignore[no-untyped-def]
         return UserFactory(username=name, agency=agencies[code], role=role)
 

@@ -93,13 +93,20 @@ def team_membership(team: Any, user: Any, *, coordinator: bool = False) -> Any:
 def meeting(team: Any, *, starts_at: dt.datetime, creator: Any) -> Any:
     from mdt.models import Meeting
 
-    return Meeting.objects.create(team=team, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=2), created_by=creator)
+    return Meeting.objects.create(
+        team=team, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=2), created_by=creator
+    )
 
 
 def action_item(case: Case, team: Any, *, assignee: Any, due_at: dt.datetime, creator: Any) -> Any:
     from mdt.models import ActionItem
 
     return ActionItem.objects.create(
-        case=case, team=team, description="Synthetic task", assignee=assignee, agency=assignee.agency, due_at=due_at,
+        case=case,
+        team=team,
+        description="Synthetic task",
+        assignee=assignee,
+        agency=assignee.agency,
+        due_at=due_at,
         created_by=creator,
     )

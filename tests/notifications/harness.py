@@ -80,14 +80,31 @@ class Harness:
             **env,
         }
         command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", f"--concurrency={concurrency}",
-            "-Q", self.queue, "-n", f"{self.queue}-{len(self.workers)}@%h", "--loglevel=INFO",
-            "--without-heartbeat", "--without-mingle", "--without-gossip",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "-Q",
+            self.queue,
+            "-n",
+            f"{self.queue}-{len(self.workers)}@%h",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
         ]
         with log.open("wb") as out:
-            proc = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+            proc = subprocess.Popen(
+                command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )  # noqa: S603
         self.workers.append((proc, log))
-        wait_until(lambda: b" ready." in log.read_bytes() or proc.poll() is not None, timeout=30, what="the worker to start")
+        wait_until(
+            lambda: b" ready." in log.read_bytes() or proc.poll() is not None, timeout=30, what="the worker to start"
+        )
         assert proc.poll() is None, log.read_text()[-3000:]
         return proc
 
@@ -215,16 +232,27 @@ def due_notifications(*, deadlines: int, team_size: int) -> list[int]:
     team = [UserFactory(username=f"worker{i}", agency=dcfs, role="case_worker") for i in range(team_size)]
     youth = Youth.objects.create(first_name="Fault", last_name="Tolerance", holding_agency=dcfs, created_by=team[0])
     case = Case.objects.create(youth=youth, number=f"H-2026-{uuid.uuid4().int % 10**6:06d}", lead_agency=dcfs)
-    CaseTeamMember.objects.bulk_create(CaseTeamMember(case=case, user=u, case_role="social_worker", added_by=u) for u in team)
+    CaseTeamMember.objects.bulk_create(
+        CaseTeamMember(case=case, user=u, case_role="social_worker", added_by=u) for u in team
+    )
     now = timezone.now()
     referrals = Referral.objects.bulk_create(
-        Referral(youth=youth, referring_agency=dcfs, receiving_agency=dcfs, created_by=team[0], received_at=now,
-                 source="law_enforcement_recovery", recovered_at=now - dt.timedelta(hours=49), case=case)
+        Referral(
+            youth=youth,
+            referring_agency=dcfs,
+            receiving_agency=dcfs,
+            created_by=team[0],
+            received_at=now,
+            source="law_enforcement_recovery",
+            recovered_at=now - dt.timedelta(hours=49),
+            case=case,
+        )
         for _ in range(deadlines)
     )
     # frp_services_72h: upcoming at 48 h; the creator and the DCFS case team are reminded.
     return [
-        deadline_open(rule_code="frp_services_72h", target=r, starts_at=now - dt.timedelta(hours=49)).pk for r in referrals
+        deadline_open(rule_code="frp_services_72h", target=r, starts_at=now - dt.timedelta(hours=49)).pk
+        for r in referrals
     ]
 
 
@@ -247,7 +275,9 @@ def assert_exactly_once(harness: Harness, expected_ids: list[int]) -> None:
     doubled = {pk: n for pk, n in counts.items() if n > 1}
     assert not doubled, f"sent more than once: {doubled}"
     assert set(counts) == set(expected_ids), f"missing: {sorted(set(expected_ids) - set(counts))[:20]}"
-    statuses = collections.Counter(Notification.objects.filter(pk__in=expected_ids).values_list("delivery_status", flat=True))
+    statuses = collections.Counter(
+        Notification.objects.filter(pk__in=expected_ids).values_list("delivery_status", flat=True)
+    )
     assert statuses == {"sent": len(expected_ids)}, statuses
 
 

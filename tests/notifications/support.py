@@ -37,12 +37,33 @@ class RuleCase:
 #: a day for action items), none for the sharing renewal (left to expire counts as met).
 RULE_CASES = [
     RuleCase("written_report_36h", 36 * H, 24 * H, 37 * H, ["sheriff_worker"], ["sheriff_supervisor"]),
-    RuleCase("first_response_90m", 90 * dt.timedelta(minutes=1), 60 * dt.timedelta(minutes=1), 105 * dt.timedelta(minutes=1),
-             ["sheriff_worker", "dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
-    RuleCase("frp_services_72h", 72 * H, 48 * H, 73 * H, ["sheriff_worker", "dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
-    RuleCase("law_enforcement_report_24h", 24 * H, 16 * H, 25 * H, ["sheriff_worker", "dcfs_worker"],
-             ["dcfs_supervisor", "dcfs_supervisor2"]),
-    RuleCase("missing_law_enforcement_24h", 24 * H, 16 * H, 25 * H, ["dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
+    RuleCase(
+        "first_response_90m",
+        90 * dt.timedelta(minutes=1),
+        60 * dt.timedelta(minutes=1),
+        105 * dt.timedelta(minutes=1),
+        ["sheriff_worker", "dcfs_worker"],
+        ["dcfs_supervisor", "dcfs_supervisor2"],
+    ),
+    RuleCase(
+        "frp_services_72h",
+        72 * H,
+        48 * H,
+        73 * H,
+        ["sheriff_worker", "dcfs_worker"],
+        ["dcfs_supervisor", "dcfs_supervisor2"],
+    ),
+    RuleCase(
+        "law_enforcement_report_24h",
+        24 * H,
+        16 * H,
+        25 * H,
+        ["sheriff_worker", "dcfs_worker"],
+        ["dcfs_supervisor", "dcfs_supervisor2"],
+    ),
+    RuleCase(
+        "missing_law_enforcement_24h", 24 * H, 16 * H, 25 * H, ["dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]
+    ),
     RuleCase("missing_ncmec_24h", 24 * H, 16 * H, 25 * H, ["dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
     RuleCase("missing_attorney_24h", 24 * H, 16 * H, 25 * H, ["dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
     RuleCase("return_debrief_72h", 72 * H, 48 * H, 73 * H, ["dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
@@ -61,8 +82,12 @@ def build_world(cast: SimpleNamespace) -> SimpleNamespace:
     f.team_member(case, cast.dcfs_worker)
     f.team_member(case, cast.sheriff_worker, "deputy")
     referral = f.ReferralFactory(
-        youth=case.youth, created_by=cast.sheriff_worker, receiving_agency=cast.agencies["DCFS"], case=case,
-        hotline_reported_at=T0, recovered_at=T0,
+        youth=case.youth,
+        created_by=cast.sheriff_worker,
+        receiving_agency=cast.agencies["DCFS"],
+        case=case,
+        hotline_reported_at=T0,
+        recovered_at=T0,
     )
     episode = f.missing_episode(case, learned_at=T0, creator=cast.dcfs_worker, returned_at=T0)
     grant = f.participation(case, cast.agencies["SHERIFF"], granted_at=T0, by=cast.dcfs_supervisor)
@@ -70,8 +95,12 @@ def build_world(cast: SimpleNamespace) -> SimpleNamespace:
     f.team_membership(team, cast.mdt_coordinator, coordinator=True)
     f.team_membership(team, cast.mdt_member)
     meeting = f.meeting(team, starts_at=T0 + 7 * 24 * H, creator=cast.mdt_coordinator)
-    item = f.action_item(case, team, assignee=cast.probation_worker, due_at=T0 + 6 * 24 * H, creator=cast.mdt_coordinator)
-    return SimpleNamespace(case=case, referral=referral, episode=episode, grant=grant, team=team, meeting=meeting, item=item)
+    item = f.action_item(
+        case, team, assignee=cast.probation_worker, due_at=T0 + 6 * 24 * H, creator=cast.mdt_coordinator
+    )
+    return SimpleNamespace(
+        case=case, referral=referral, episode=episode, grant=grant, team=team, meeting=meeting, item=item
+    )
 
 
 def target_for(world: SimpleNamespace, code: str) -> Any:
@@ -79,7 +108,9 @@ def target_for(world: SimpleNamespace, code: str) -> Any:
         return world.referral
     if code.startswith("missing_") or code == "return_debrief_72h":
         return world.episode
-    return {"agenda_publish_48h": world.meeting, "action_item_due": world.item, "sharing_renewal_30d": world.grant}[code]
+    return {"agenda_publish_48h": world.meeting, "action_item_due": world.item, "sharing_renewal_30d": world.grant}[
+        code
+    ]
 
 
 def open_rule(world: SimpleNamespace, code: str, actor: Any = None):  # type: ignore[no-untyped-def]

@@ -32,9 +32,15 @@ def test_a_system_admin_edits_a_rule(cast):
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     rule.refresh_from_db()
-    assert (rule.offset, rule.overdue_after, rule.upcoming_fraction) == (dt.timedelta(hours=30), dt.timedelta(minutes=30), 0.5)
+    assert (rule.offset, rule.overdue_after, rule.upcoming_fraction) == (
+        dt.timedelta(hours=30),
+        dt.timedelta(minutes=30),
+        0.5,
+    )
     assert rule.code == "written_report_36h" and rule.legal_default == "+36 hours"  # read-only
-    assert AuditEvent.objects.filter(object_type="deadline_rule", object_id=str(rule.pk), actor_id=cast.system_admin.pk).exists()
+    assert AuditEvent.objects.filter(
+        object_type="deadline_rule", object_id=str(rule.pk), actor_id=cast.system_admin.pk
+    ).exists()
 
 
 def test_an_agency_admin_cannot_see_the_rules(cast):

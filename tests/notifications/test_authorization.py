@@ -42,20 +42,35 @@ def expect(default: int, **by_role: int) -> dict[str, int]:
 #: operation -> (method, path, body, status by role, roles that see the scoped object in the answer)
 OPERATIONS: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int], set[str]]] = {
     "deadline_list": (
-        "get", "/api/v1/deadlines/", None, expect(200),
+        "get",
+        "/api/v1/deadlines/",
+        None,
+        expect(200),
         {"lead_supervisor", "team_worker", "participating_supervisor"},
     ),
     "deadline_waive": (
-        "post", "/api/v1/deadlines/{deadline}/waive/", {"reason": "Court excused the notice"},
-        expect(404, lead_supervisor=200, team_worker=403, participating_supervisor=403), set(),
+        "post",
+        "/api/v1/deadlines/{deadline}/waive/",
+        {"reason": "Court excused the notice"},
+        expect(404, lead_supervisor=200, team_worker=403, participating_supervisor=403),
+        set(),
     ),
     "notification_list": ("get", "/api/v1/notifications/", None, expect(200), {"team_worker"}),
     "notification_unread_count": ("get", "/api/v1/notifications/unread-count/", None, expect(200), set()),
-    "notification_read": ("post", "/api/v1/notifications/{notification}/read/", None, expect(404, team_worker=200), set()),
+    "notification_read": (
+        "post",
+        "/api/v1/notifications/{notification}/read/",
+        None,
+        expect(404, team_worker=200),
+        set(),
+    ),
     "preferences_get": ("get", "/api/v1/notification-preferences/", None, expect(200), set()),
     "preferences_put": (
-        "put", "/api/v1/notification-preferences/", {"rules": [{"rule": "missing_attorney_24h", "email": False}]},
-        expect(200), set(),
+        "put",
+        "/api/v1/notification-preferences/",
+        {"rules": [{"rule": "missing_attorney_24h", "email": False}]},
+        expect(200),
+        set(),
     ),
 }
 
@@ -98,5 +113,7 @@ def test_every_notifications_operation_has_a_row():
         if path.startswith(("/api/v1/deadlines", "/api/v1/notifications", "/api/v1/notification-preferences"))
         for method in item
     }
-    covered = {(m, p.replace("{deadline}", "{id}").replace("{notification}", "{id}")) for m, p, *_ in OPERATIONS.values()}
+    covered = {
+        (m, p.replace("{deadline}", "{id}").replace("{notification}", "{id}")) for m, p, *_ in OPERATIONS.values()
+    }
     assert ours == covered

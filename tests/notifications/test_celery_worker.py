@@ -39,7 +39,9 @@ def test_a_reminder_travels_from_the_sweep_to_the_outbox_and_the_inbox(transacti
             sweep_deadlines_task.apply_async(queue=queue)
             wait_until(lambda: len(mail.outbox) == 1, timeout=30, what="the reminder email")
             wait_until(
-                lambda: Notification.objects.filter(delivery_status="sent").exists(), timeout=10, what="the row marked sent"
+                lambda: Notification.objects.filter(delivery_status="sent").exists(),
+                timeout=10,
+                what="the row marked sent",
             )
     finally:
         redis.Redis.from_url(os.environ["REDIS_URL"]).delete(
@@ -52,4 +54,6 @@ def test_a_reminder_travels_from_the_sweep_to_the_outbox_and_the_inbox(transacti
     assert email.subject == f"[Safe Harbor] Upcoming: written report due — Referral R-{referral.pk}"
     assert YOUTH_FIRST not in email.body
     inbox = make_client(cast.dcfs_worker).get("/api/v1/notifications/").json()["results"]
-    assert [(n["rule"], n["stage"], n["delivery_status"]) for n in inbox] == [("written_report_36h", "upcoming", "sent")]
+    assert [(n["rule"], n["stage"], n["delivery_status"]) for n in inbox] == [
+        ("written_report_36h", "upcoming", "sent")
+    ]

@@ -109,11 +109,17 @@ def test_the_denormalised_columns_serve_lists_without_generic_joins(world, cast)
     meeting_deadline = open_rule(world, "agenda_publish_48h")
 
     assert (referral_deadline.referral_id, referral_deadline.case_id, referral_deadline.agency_id) == (
-        world.referral.pk, world.case.pk, cast.agencies["SHERIFF"].pk)
+        world.referral.pk,
+        world.case.pk,
+        cast.agencies["SHERIFF"].pk,
+    )
     assert referral_deadline.reference == f"Referral R-{world.referral.pk}"
     assert referral_deadline.youth_id == world.case.youth_id
     assert (item_deadline.case_id, item_deadline.assignee_id, item_deadline.agency_id) == (
-        world.case.pk, cast.probation_worker.pk, cast.agencies["PROBATION"].pk)
+        world.case.pk,
+        cast.probation_worker.pk,
+        cast.agencies["PROBATION"].pk,
+    )
     assert item_deadline.reference == f"Case {world.case.number}"
     assert (meeting_deadline.team_id, meeting_deadline.agency_id) == (world.team.pk, None)
     assert meeting_deadline.reference == f"STAR meeting M-{world.meeting.pk}"
@@ -129,7 +135,9 @@ def test_agenda_due_defaults_to_48_hours_before_the_meeting(world):
 def test_a_clock_opened_late_is_already_due(world):
     # a meeting scheduled one day ahead: the agenda was due a day ago
     meeting = f.meeting(world.team, starts_at=T0 + 24 * H, creator=world.meeting.created_by)
-    deadline = deadline_open(rule_code="agenda_publish_48h", target=meeting, starts_at=T0, due_at=meeting.starts_at - 48 * H)
+    deadline = deadline_open(
+        rule_code="agenda_publish_48h", target=meeting, starts_at=T0, due_at=meeting.starts_at - 48 * H
+    )
 
     assert deadline.upcoming_at is None
     assert (deadline.next_stage, deadline.next_reminder_at) == ("due", T0 - 24 * H)
@@ -171,9 +179,17 @@ def test_a_rule_refuses_the_wrong_kind_of_target(world):
     ("reported_local", "due_utc", "due_shown"),
     [
         # 8 March 2026: clocks spring forward at 2:00 PST. 20:00 PST + 36 real hours = 09:00 PDT.
-        (dt.datetime(2026, 3, 7, 20, 0, tzinfo=LA), dt.datetime(2026, 3, 9, 16, 0, tzinfo=dt.UTC), "Mon Mar 9, 2026 9:00 AM PDT"),
+        (
+            dt.datetime(2026, 3, 7, 20, 0, tzinfo=LA),
+            dt.datetime(2026, 3, 9, 16, 0, tzinfo=dt.UTC),
+            "Mon Mar 9, 2026 9:00 AM PDT",
+        ),
         # 1 November 2026: clocks fall back at 2:00 PDT. 20:00 PDT + 36 real hours = 07:00 PST.
-        (dt.datetime(2026, 10, 31, 20, 0, tzinfo=LA), dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC), "Mon Nov 2, 2026 7:00 AM PST"),
+        (
+            dt.datetime(2026, 10, 31, 20, 0, tzinfo=LA),
+            dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC),
+            "Mon Nov 2, 2026 7:00 AM PST",
+        ),
     ],
     ids=["spring-forward", "fall-back"],
 )

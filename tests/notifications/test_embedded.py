@@ -55,11 +55,29 @@ def test_the_embedded_default_sends_a_reminder_without_redis(tmp_path: Path):
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO",
-             "--without-heartbeat", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
+
         def sent() -> list[bytes]:
             return [m for p in (tmp_path / "mail").iterdir() for m in HEADER.findall(p.read_bytes())]
 

@@ -152,7 +152,8 @@ def test_a_database_briefly_unreachable_during_sends_is_retried_not_lost(harness
         # given the database is unreachable for the worker when its sends start
         proxy.down()
         worker = harness.start_worker(
-            database_url=database_url_for_workers(host="127.0.0.1", port=proxy.port), HARBOR_NOTIFICATION_RETRY_BASE="0.5"
+            database_url=database_url_for_workers(host="127.0.0.1", port=proxy.port),
+            HARBOR_NOTIFICATION_RETRY_BASE="0.5",
         )
         wait_until(lambda: "Retry in" in harness.log(worker), timeout=30, what="a send to fail and be retried")
         assert sum(harness.emails().values()) == 0

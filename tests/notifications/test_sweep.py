@@ -167,7 +167,9 @@ def test_a_coordinator_moved_to_a_role_off_the_team_is_no_longer_reminded(world,
     assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
 
 
-def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(world, cast, django_capture_on_commit_callbacks, eager_celery, clock):
+def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(
+    world, cast, django_capture_on_commit_callbacks, eager_celery, clock
+):
     deadline = open_rule(world, "written_report_36h")
     clock.move_to(T0 + 24 * H)
     deadlines_sweep()  # created, but its send not run (the commit hooks are not executed here)
@@ -184,7 +186,9 @@ def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(world, 
 
 def test_email_preferences_are_honoured_but_the_escalation_cannot_be_turned_off(world, cast, sweep, clock):
     # given the creator turned email off for written-report reminders
-    notification_preferences_update(user=cast.sheriff_worker, changes={"written_report_36h": False}, actor=cast.sheriff_worker)
+    notification_preferences_update(
+        user=cast.sheriff_worker, changes={"written_report_36h": False}, actor=cast.sheriff_worker
+    )
     deadline = open_rule(world, "written_report_36h")
 
     clock.move_to(T0 + 24 * H)
@@ -193,7 +197,11 @@ def test_email_preferences_are_honoured_but_the_escalation_cannot_be_turned_off(
     sweep()
 
     # then the inbox has both, the email only the overdue one
-    stages = dict(Notification.objects.filter(deadline=deadline, recipient=cast.sheriff_worker).values_list("stage", "delivery_status"))
+    stages = dict(
+        Notification.objects.filter(deadline=deadline, recipient=cast.sheriff_worker).values_list(
+            "stage", "delivery_status"
+        )
+    )
     assert stages == {"upcoming": "inbox_only", "overdue": "sent"}
     assert [m.to for m in mail.outbox if "Overdue" in m.subject and m.to == [cast.sheriff_worker.email]]
     assert not [m for m in mail.outbox if m.to == [cast.sheriff_worker.email] and "Upcoming" in m.subject]
@@ -272,7 +280,11 @@ def test_the_sweep_cost_grows_with_what_is_due_not_with_the_table(world, cast, c
 
     def many(n: int) -> None:
         for _ in range(n):
-            deadline_open(rule_code="written_report_36h", target=f.ReferralFactory(created_by=cast.dcfs_worker), starts_at=T0 + 30 * 24 * H)
+            deadline_open(
+                rule_code="written_report_36h",
+                target=f.ReferralFactory(created_by=cast.dcfs_worker),
+                starts_at=T0 + 30 * 24 * H,
+            )
 
     open_rule(world, "written_report_36h")
     clock.move_to(T0 + 24 * H)
@@ -282,7 +294,9 @@ def test_the_sweep_cost_grows_with_what_is_due_not_with_the_table(world, cast, c
         deadlines_sweep(redeliver=False)
     # given many more deadlines that are not due
     many(40)
-    Deadline.objects.filter(rule__code="written_report_36h", referral=world.referral).update(next_stage="upcoming", next_reminder_at=T0 + 24 * H)
+    Deadline.objects.filter(rule__code="written_report_36h", referral=world.referral).update(
+        next_stage="upcoming", next_reminder_at=T0 + 24 * H
+    )
     Notification.objects.all().delete()
     with CaptureQueriesContext(connection) as large:
         deadlines_sweep(redeliver=False)
@@ -296,7 +310,10 @@ def test_the_sweep_reads_through_the_partial_index(world, clock):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         sql, params = (
-            Deadline.objects.filter(next_reminder_at__lte=T0).order_by("next_reminder_at", "id").values("id").query.sql_with_params()
+            Deadline.objects.filter(next_reminder_at__lte=T0)
+            .order_by("next_reminder_at", "id")
+            .values("id")
+            .query.sql_with_params()
         )
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())

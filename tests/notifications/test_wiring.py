@@ -70,20 +70,28 @@ def test_tried_as_a_new_user(cast, make_client, sweep, clock):
     sweep()
     overdue = Notification.objects.filter(stage="overdue").order_by("recipient__username")
     assert [(n.recipient.username, n.reason) for n in overdue] == [
-        ("dcfs_supervisor", "escalation"), ("dcfs_supervisor2", "escalation"), ("dcfs_worker", "responsible"),
+        ("dcfs_supervisor", "escalation"),
+        ("dcfs_supervisor2", "escalation"),
+        ("dcfs_worker", "responsible"),
     ]
     assert sorted(m.to[0] for m in mail.outbox if "Overdue" in m.subject) == sorted(
         u.email for u in [cast.dcfs_worker, cast.dcfs_supervisor, cast.dcfs_supervisor2]
     )
     supervisor_inbox = make_client(cast.dcfs_supervisor).get("/api/v1/notifications/").json()["results"]
-    assert [(n["rule"], n["stage"], n["reason"]) for n in supervisor_inbox] == [("written_report_36h", "overdue", "escalation")]
+    assert [(n["rule"], n["stage"], n["reason"]) for n in supervisor_inbox] == [
+        ("written_report_36h", "overdue", "escalation")
+    ]
     # recording the written report meets the deadline (late) and stops further reminders; it is
     # recorded when it has happened (a fact time is never in the future, SPEC §2)
     clock.move_to(reported + 38 * H)
     worker = make_client(cast.dcfs_worker)  # a fresh sign-in: tokens idle out after 30 minutes
     deadlines = worker.get("/api/v1/deadlines/?rule=written_report_36h").json()["results"]
     assert [d["status"] for d in deadlines] == ["missed"]
-    patch = worker.patch(f"/api/v1/referrals/{referral_id}/", {"written_report_submitted_at": (reported + 38 * H).isoformat()}, format="json")
+    patch = worker.patch(
+        f"/api/v1/referrals/{referral_id}/",
+        {"written_report_submitted_at": (reported + 38 * H).isoformat()},
+        format="json",
+    )
     assert patch.status_code == 200, patch.content
     deadline = _deadline("written_report_36h", referral_id=referral_id)
     assert (deadline.status, deadline.met_at) == ("met", reported + 38 * H)
@@ -99,7 +107,10 @@ def test_tried_as_a_new_user(cast, make_client, sweep, clock):
 
 def test_recording_the_report_in_time_means_no_reminder_at_all(cast, make_client, sweep, clock):
     referral = cases_services.referral_create(
-        actor=cast.dcfs_worker, youth_data={"first_name": "A", "last_name": "B"}, received_at=T0, source="hotline",
+        actor=cast.dcfs_worker,
+        youth_data={"first_name": "A", "last_name": "B"},
+        received_at=T0,
+        source="hotline",
         hotline_reported_at=T0,
     )
     clock.move_to(T0 + 3 * H)  # the report is recorded once submitted (a fact time is never in the future)
@@ -115,16 +126,23 @@ def test_recording_the_report_in_time_means_no_reminder_at_all(cast, make_client
 
 def test_the_referral_clocks_are_opened_and_met_by_the_cases_services(cast):
     referral = cases_services.referral_create(
-        actor=cast.sheriff_worker, youth_data={"first_name": "A", "last_name": "B"}, received_at=T0,
-        source=Referral.Source.LAW_ENFORCEMENT_RECOVERY, recovered_at=T0,
+        actor=cast.sheriff_worker,
+        youth_data={"first_name": "A", "last_name": "B"},
+        received_at=T0,
+        source=Referral.Source.LAW_ENFORCEMENT_RECOVERY,
+        recovered_at=T0,
     )
     assert _deadline("first_response_90m").due_at == T0 + 90 * dt.timedelta(minutes=1)
     assert _deadline("frp_services_72h").agency == cast.agencies["DCFS"]
 
     cases_services.referral_update(referral=referral, actor=cast.sheriff_worker, data={"responder_arrived_at": T0 + H})
-    cases_services.referral_screen(referral=referral, actor=cast.dcfs_supervisor, level="clear_concern", instrument="CSE-IT")
+    cases_services.referral_screen(
+        referral=referral, actor=cast.dcfs_supervisor, level="clear_concern", instrument="CSE-IT"
+    )
     le = _deadline("law_enforcement_report_24h")
-    cases_services.referral_update(referral=referral, actor=cast.sheriff_worker, data={"law_enforcement_notified_at": T0 + 2 * H})
+    cases_services.referral_update(
+        referral=referral, actor=cast.sheriff_worker, data={"law_enforcement_notified_at": T0 + 2 * H}
+    )
 
     assert _deadline("first_response_90m").status == "met"
     le.refresh_from_db()
@@ -133,18 +151,29 @@ def test_the_referral_clocks_are_opened_and_met_by_the_cases_services(cast):
 
 def test_missing_episode_clocks(cast, clock):
     referral = cases_services.referral_create(
-        actor=cast.dcfs_worker, youth_data={"first_name": "A", "last_name": "B"}, received_at=T0, source="hotline",
+        actor=cast.dcfs_worker,
+        youth_data={"first_name": "A", "last_name": "B"},
+        received_at=T0,
+        source="hotline",
     )
-    cases_services.referral_screen(referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT")
+    cases_services.referral_screen(
+        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
+    )
     case = cases_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
 
-    episode = cases_services.missing_episode_create(case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0)
+    episode = cases_services.missing_episode_create(
+        case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0
+    )
     assert set(Deadline.objects.filter(case=case, status="open").values_list("rule__code", flat=True)) >= {
-        "missing_law_enforcement_24h", "missing_ncmec_24h", "missing_attorney_24h"}
+        "missing_law_enforcement_24h",
+        "missing_ncmec_24h",
+        "missing_attorney_24h",
+    }
 
     clock.move_to(T0 + 31 * H)  # facts are recorded once they happened (never in the future)
     cases_services.missing_episode_update(
-        episode=episode, actor=cast.dcfs_worker,
+        episode=episode,
+        actor=cast.dcfs_worker,
         data={"reported_to_law_enforcement_at": T0 + H, "returned_at": T0 + 30 * H},
     )
     assert _deadline("missing_law_enforcement_24h").status == "met"
@@ -153,12 +182,20 @@ def test_missing_episode_clocks(cast, clock):
 
 def test_sharing_grants_open_and_renewals_meet_the_30_day_clock(cast, clock):
     referral = cases_services.referral_create(
-        actor=cast.dcfs_worker, youth_data={"first_name": "A", "last_name": "B"}, received_at=T0, source="hotline",
+        actor=cast.dcfs_worker,
+        youth_data={"first_name": "A", "last_name": "B"},
+        received_at=T0,
+        source="hotline",
     )
-    cases_services.referral_screen(referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT")
+    cases_services.referral_screen(
+        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
+    )
     case = cases_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
     grant = cases_services.case_agency_grant(
-        case=case, actor=cast.dcfs_supervisor, agency=cast.agencies["DMH"], legal_basis=CaseAgency.LegalBasis.MDT_18961_7
+        case=case,
+        actor=cast.dcfs_supervisor,
+        agency=cast.agencies["DMH"],
+        legal_basis=CaseAgency.LegalBasis.MDT_18961_7,
     )
     first = _deadline("sharing_renewal_30d", object_id=grant.pk)
     assert first.due_at == T0 + 30 * 24 * H
@@ -181,10 +218,15 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
     mdt_services.team_member_add(team=star, user=cast.mdt_member, actor=cast.system_admin)
     mdt_services.team_member_add(team=star, user=cast.probation_worker, actor=cast.system_admin)
     referral = cases_services.referral_create(
-        actor=cast.dcfs_worker, youth_data={"first_name": YOUTH_FIRST, "last_name": YOUTH_LAST}, received_at=T0,
-        source="hotline", hotline_reported_at=T0,
+        actor=cast.dcfs_worker,
+        youth_data={"first_name": YOUTH_FIRST, "last_name": YOUTH_LAST},
+        received_at=T0,
+        source="hotline",
+        hotline_reported_at=T0,
     )
-    cases_services.referral_screen(referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT")
+    cases_services.referral_screen(
+        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
+    )
     case = cases_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
     cases_services.case_update(case=case, actor=cast.dcfs_supervisor, data={"court": "STAR"})
 
@@ -211,8 +253,13 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
 
     # an action item opens its deadline; done meets it
     item = mdt_services.action_item_create(
-        case_id=case.pk, meeting=meeting, description="Enroll in school", assignee=cast.probation_worker,
-        agency=cast.agencies["PROBATION"], due_at=T0 + 10 * 24 * H, actor=cast.mdt_coordinator,
+        case_id=case.pk,
+        meeting=meeting,
+        description="Enroll in school",
+        assignee=cast.probation_worker,
+        agency=cast.agencies["PROBATION"],
+        due_at=T0 + 10 * 24 * H,
+        actor=cast.mdt_coordinator,
     )
     item_deadline = _deadline("action_item_due")
     assert (item_deadline.assignee, item_deadline.due_at) == (cast.probation_worker, T0 + 10 * 24 * H)

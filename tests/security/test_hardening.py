@@ -65,7 +65,9 @@ def test_token_endpoint_is_rate_limited(tight_rates, agencies):  # type: ignore[
 def test_invitations_are_rate_limited(tight_rates, agencies, system_admin, make_client):  # type: ignore[no-untyped-def]
     client = make_client(system_admin)
     body = {"email": "new@example.invalid", "agency": "DCFS", "role": "case_worker"}
-    codes = [client.post("/api/v1/users/", {**body, "username": f"new{i}"}, format="json").status_code for i in range(3)]
+    codes = [
+        client.post("/api/v1/users/", {**body, "username": f"new{i}"}, format="json").status_code for i in range(3)
+    ]
     assert codes == [201, 201, 429]
     assert client.get("/api/v1/users/").status_code == 200  # listing is not throttled
 

@@ -33,8 +33,15 @@ def controls() -> list[Control]:
     trigger = _audit_trigger_installed()
     return [
         Control("debug off", not settings.DEBUG, f"DEBUG={settings.DEBUG}", "OWASP API8 (misconfiguration)"),
-        Control("TLS only", bool(getattr(settings, "SECURE_SSL_REDIRECT", False)), "SECURE_SSL_REDIRECT", "HIPAA 164.312(e)"),
-        Control("HSTS", getattr(settings, "SECURE_HSTS_SECONDS", 0) >= 31536000, f"{getattr(settings, 'SECURE_HSTS_SECONDS', 0)} s", "HIPAA 164.312(e)"),
+        Control(
+            "TLS only", bool(getattr(settings, "SECURE_SSL_REDIRECT", False)), "SECURE_SSL_REDIRECT", "HIPAA 164.312(e)"
+        ),
+        Control(
+            "HSTS",
+            getattr(settings, "SECURE_HSTS_SECONDS", 0) >= 31536000,
+            f"{getattr(settings, 'SECURE_HSTS_SECONDS', 0)} s",
+            "HIPAA 164.312(e)",
+        ),
         Control(
             "secure cookies",
             bool(getattr(settings, "SESSION_COOKIE_SECURE", False) and getattr(settings, "CSRF_COOKIE_SECURE", False)),
@@ -47,7 +54,12 @@ def controls() -> list[Control]:
             f"{len(settings.HARBOR_FIELD_KEYS)} key(s)" if settings.HARBOR_FIELD_KEYS else "local key file",
             "HIPAA 164.312(a)(2)(iv)",
         ),
-        Control("MFA for admin roles", bool(settings.HARBOR_MFA_ENFORCED), f"for all: {settings.HARBOR_MFA_REQUIRED_FOR_ALL}", "CJIS 5.6.2.2, HIPAA 164.312(d)"),
+        Control(
+            "MFA for admin roles",
+            bool(settings.HARBOR_MFA_ENFORCED),
+            f"for all: {settings.HARBOR_MFA_REQUIRED_FOR_ALL}",
+            "CJIS 5.6.2.2, HIPAA 164.312(d)",
+        ),
         Control(
             "lockout after 5 failures for 10 minutes",
             settings.AXES_FAILURE_LIMIT <= 5 and settings.AXES_COOLOFF_TIME.total_seconds() >= 600,
@@ -62,12 +74,23 @@ def controls() -> list[Control]:
         ),
         Control(
             "password length >= 12, common-password check",
-            validators.get("MinimumLengthValidator", {}).get("min_length", 8) >= 12 and "CommonPasswordValidator" in validators,
+            validators.get("MinimumLengthValidator", {}).get("min_length", 8) >= 12
+            and "CommonPasswordValidator" in validators,
             ", ".join(sorted(validators)),
             "CJIS 5.6.2.1 (NIST 800-63B)",
         ),
-        Control("CORS closed", not settings.CORS_ALLOWED_ORIGINS, f"{len(settings.CORS_ALLOWED_ORIGINS)} allowed origin(s)", "OWASP API8"),
-        Control("request body limit", settings.HARBOR_MAX_BODY_BYTES <= 10 * 1024 * 1024, f"{settings.HARBOR_MAX_BODY_BYTES} bytes", "OWASP API4"),
+        Control(
+            "CORS closed",
+            not settings.CORS_ALLOWED_ORIGINS,
+            f"{len(settings.CORS_ALLOWED_ORIGINS)} allowed origin(s)",
+            "OWASP API8",
+        ),
+        Control(
+            "request body limit",
+            settings.HARBOR_MAX_BODY_BYTES <= 10 * 1024 * 1024,
+            f"{settings.HARBOR_MAX_BODY_BYTES} bytes",
+            "OWASP API4",
+        ),
         Control(
             "rate limits on auth endpoints",
             bool(settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("auth")),
