@@ -57,6 +57,9 @@ _AGENCY_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _TOKEN_FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
+#: A duplicate search's keyed hash (cases.matching.query_fingerprint): equal searches compare
+#: equal, and without the key nothing can be recovered or tried against it.
+_QUERY_FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 #: Protocol words that are no case content and that an auditor needs (how an access happened).
 _VOCABULARY: dict[str, frozenset[str]] = {
     "method": frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}),
@@ -103,6 +106,8 @@ def _allowed(key: str, value: Any) -> bool:
             return _iso_time(value)
         if key == "token":
             return bool(_TOKEN_FINGERPRINT.match(value))
+        if key == "query":
+            return bool(_QUERY_FINGERPRINT.match(value))
         return value in _VOCABULARY.get(key, ())
     return False
 

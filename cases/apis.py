@@ -372,9 +372,27 @@ class YouthDetailApi(CaseDataApi):
     def patch(self, request: Request, pk: int) -> Response:
         youth = selectors.youth_get_visible(user=request.user, pk=pk)
         data = self.validated(self.InputSerializer, partial=True)
+        # External ids sent on an edit are looked up like a create's (SPEC §2): one search of the
+        # budget, and a number a hidden record holds answers as a hidden duplicate, never "in
+        # use" — or patching one record would test agency numbers without a limit.
+        held_elsewhere: list[int] = []
+        budget = None
+        if data.get("external_ids"):
+            budget = duplicate_search_take(user=request.user)
+            data, held_elsewhere = _external_ids_held_elsewhere(request, data, budget)
         services.youth_update(youth=youth, actor=request.user, data=data, if_match=request.headers.get("If-Match"))
         youth = selectors.youth_get_visible(user=request.user, pk=pk)
-        return Response(YouthDetailSerializer(youth).data, headers={"ETag": etag_for(youth)})
+        body = dict(YouthDetailSerializer(youth).data)
+        if budget is not None:
+            body["possible_duplicates"] = _duplicates(
+                request,
+                _person_of(youth),
+                via="youth_update",
+                budget=budget,
+                exclude=[youth.pk],
+                hidden_also=held_elsewhere,
+            )
+        return Response(body, headers={"ETag": etag_for(youth)})
 
 
 class YouthMatchesApi(CaseDataApi):

@@ -210,3 +210,41 @@ def test_search_is_audited_without_its_values(users, make_client, settings):  # 
     finally:
         settings.HARBOR_BLIND_INDEX_KEY = key
         crypto.reset_key_cache()
+
+
+def test_patching_external_ids_is_no_unthrottled_number_oracle(users, make_client, settings):  # type: ignore[no-untyped-def]
+    # given: the Sheriff's record carries a DCFS hotline number; a Probation worker holds a
+    # record of their own and the real budget of 20 searches an hour
+    settings.HARBOR_DUPLICATE_SEARCH_RATES = ["20/hour", "100/day"]
+    services.youth_create(
+        actor=users["sheriff_worker"],
+        first_name="Maria",
+        last_name="Lopez",
+        date_of_birth=dt.date(2009, 7, 21),
+        external_ids=[{"agency": users["dcfs_supervisor"].agency, "kind": "hotline", "value": "HL-4417"}],
+    )
+    client = make_client(users["probation_worker"])
+    own = client.post("/api/v1/youth/", {"first_name": "Ana", "last_name": "Reyes"}, format="json").json()
+
+    # when: they patch their own record with the Sheriff's number
+    patched = client.patch(
+        f"/api/v1/youth/{own['id']}/",
+        {"external_ids": [{"agency": "DCFS", "kind": "hotline", "value": "HL-4417"}]},
+        format="json",
+    )
+
+    # then: the answer of a hidden duplicate, not "that number is in use"; the number not taken
+    assert patched.status_code == 200, patched.json()
+    assert patched.json()["possible_duplicates"] == [{"agency": "SHERIFF"}]
+    assert patched.json()["external_ids"] == []
+
+    # and trying numbers by patching meets the throttle like any search
+    statuses = [
+        client.patch(
+            f"/api/v1/youth/{own['id']}/",
+            {"external_ids": [{"agency": "DCFS", "kind": "hotline", "value": f"HL-{n:04d}"}]},
+            format="json",
+        ).status_code
+        for n in range(25)
+    ]
+    assert 429 in statuses and statuses.index(429) <= 19
