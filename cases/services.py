@@ -1115,6 +1115,12 @@ def service_referral_create(
     """Record a service referral (or health exam); it meets the First Responder Protocol's 72-hour
     services clock of the case's recovered referrals."""
     case, _ = case_for_write(case_id=case.pk, actor=actor)
+    if referred_at > timezone.now() + FACT_TIME_LEEWAY:
+        # It meets the services clock: a fact time, never in the future (SPEC §2).
+        raise ApplicationError(
+            "A service referral is recorded when it is made: send its time, not a future one.",
+            fields={"referred_at": ["Must not be in the future."]},
+        )
     service = ServiceReferral(
         case=case,
         provider=provider,

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from cases import bootstrap as cases_bootstrap
 from cases import services as cases
+from config.api import ApplicationError
 from notifications import bootstrap as notifications_bootstrap
 from notifications.models import Deadline, Notification
 from notifications.services import deadlines_sweep
-from tests.cases.factories import create_referral, open_case
+from tests.cases.factories import accept_referral, create_referral, open_case
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +154,22 @@ def test_a_fact_before_its_clock_started_is_refused(dcfs, make_client):  # type:
     )
     assert response.status_code == 400, response.content
     assert "hotline_reported_at" in response.json()["errors"]["written_report_submitted_at"][0]
+
+
+def test_a_service_dated_in_the_future_does_not_meet_the_services_clock(agencies, reference_data):  # type: ignore[no-untyped-def]
+    # given a recovery referral accepted into a case, its 72-hour services clock open
+    deputy = UserFactory(role="case_worker", agency=agencies["SHERIFF"])
+    supervisor = UserFactory(role="supervisor", agency=agencies["DCFS"])
+    now = timezone.now()
+    referral = create_referral(deputy, source="law_enforcement_recovery", recovered_at=now - dt.timedelta(hours=1))
+    case = accept_referral(referral, supervisor)
+
+    # when a service is recorded a day ahead
+    with pytest.raises(ApplicationError) as refused:
+        cases.service_referral_create(
+            case=case, actor=supervisor, provider="Example Services", referred_at=now + dt.timedelta(days=1)
+        )
+
+    # then it is refused and the clock stays open
+    assert refused.value.fields == {"referred_at": ["Must not be in the future."]}
+    assert Deadline.objects.get(rule__code="frp_services_72h").status == Deadline.Status.OPEN
