@@ -156,7 +156,7 @@ OPERATIONS: dict[str, tuple[str, str, str, Any, dict[str, int]]] = {
         "post",
         "/api/v1/cases/{case}/agencies/",
         "",
-        {"agency": "PROBATION", "legal_basis": "court_mdt"},
+        {"agency": "PROBATION", "legal_basis": "mdt_18961_7"},
         expect(201, sees=SEES_CASE, lead_worker=403, part_supervisor=403, part_worker=403),
     ),
     "agency-renew": (
@@ -251,7 +251,7 @@ def world(people):  # type: ignore[no-untyped-def]
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
     )
     services.case_agency_grant(
-        case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="court_mdt"
+        case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="mdt_18961_7"
     )
     services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dmh_case_worker, case_role="clinician"

@@ -30,7 +30,7 @@ def case(people):  # type: ignore[no-untyped-def]
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
     )
     services.case_agency_grant(
-        case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="court_mdt"
+        case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="mdt_18961_7"
     )
     services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dmh_case_worker, case_role="clinician"

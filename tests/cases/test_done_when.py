@@ -117,7 +117,7 @@ def test_done_when(people):
     # 2. A DMH clinician on the case writes a clinical note.
     ok(
         dcfs_sup.post(
-            f"/api/v1/cases/{case_id}/agencies/", {"agency": "DMH", "legal_basis": "court_mdt"}, format="json"
+            f"/api/v1/cases/{case_id}/agencies/", {"agency": "DMH", "legal_basis": "mdt_18961_7"}, format="json"
         ),
         201,
     )

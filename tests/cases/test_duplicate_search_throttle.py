@@ -41,6 +41,7 @@ def _rates_of(module: str, **env: str) -> str:
         SECRET_KEY="s" * 50,
         HARBOR_FIELD_KEYS=Fernet.generate_key().decode(),
         HARBOR_BLIND_INDEX_KEY="b" * 32,
+        HARBOR_AUDIT_KEY="c" * 32,
         ALLOWED_HOSTS="harbor.example.invalid",
         **env,
     )

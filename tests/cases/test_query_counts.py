@@ -52,7 +52,7 @@ def build_agencies(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n - 1):
         services.case_agency_grant(
-            case=case, actor=people.dcfs_supervisor, agency=AgencyFactory(code=f"AGX{i}"), legal_basis="court_mdt"
+            case=case, actor=people.dcfs_supervisor, agency=AgencyFactory(code=f"AGX{i}"), legal_basis="mdt_18961_7"
         )
     return f"/api/v1/cases/{case.pk}/agencies/"
 
@@ -149,7 +149,7 @@ def _full_case(people, n):  # type: ignore[no-untyped-def]
             user = UserFactory(username=f"tm{i}", agency=sup.agency, role="case_worker")
             services.case_team_member_add(case=case, actor=sup, user=user, case_role="social_worker")
             services.case_agency_grant(
-                case=case, actor=sup, agency=AgencyFactory(code=f"AGT{i}"), legal_basis="court_mdt"
+                case=case, actor=sup, agency=AgencyFactory(code=f"AGT{i}"), legal_basis="mdt_18961_7"
             )
     return case
 

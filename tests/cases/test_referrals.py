@@ -238,7 +238,7 @@ def test_patch_by_someone_who_sees_but_may_not_edit_is_403(people, as_user):
     from cases import services
 
     services.case_agency_grant(
-        case=case, actor=people.dcfs_supervisor, agency=people.probation_case_worker.agency, legal_basis="court_mdt"
+        case=case, actor=people.dcfs_supervisor, agency=people.probation_case_worker.agency, legal_basis="mdt_18961_7"
     )
     services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.probation_case_worker, case_role="probation_officer"

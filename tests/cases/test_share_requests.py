@@ -236,7 +236,7 @@ def test_approving_keeps_the_rules_of_a_grant(people, as_user, request_, body, f
 def test_an_explicit_grant_settles_the_pending_request(people, request_):
     # when
     participation = services.case_agency_grant(
-        case=request_.case, actor=people.dcfs_supervisor, agency=request_.agency, legal_basis="court_mdt"
+        case=request_.case, actor=people.dcfs_supervisor, agency=request_.agency, legal_basis="mdt_18961_7"
     )
     # then
     request_.refresh_from_db()
@@ -310,7 +310,7 @@ def test_only_the_lead_supervisors_grant(people, case):
     for user in (people.dcfs_case_worker, people.sheriff_supervisor):
         with pytest.raises(ApplicationError) as refused:
             sharing.participation_grant(
-                case=case, actor=user, agency=people.probation_supervisor.agency, legal_basis="court_mdt"
+                case=case, actor=user, agency=people.probation_supervisor.agency, legal_basis="mdt_18961_7"
             )
         assert refused.value.code == "forbidden"
 
@@ -329,6 +329,7 @@ def test_the_list_query_count_is_pinned_and_independent_of_rows(people, as_user,
     # when
     with CaptureQueriesContext(connection) as ctx:
         response = client.get("/api/v1/share-requests/")
-    # then: authentication (2), the count, the page, the audit INSERT
+    # then: authentication (2), the count, the page, the list event's id (drawn first: the MAC
+    # covers it) and its INSERT
     assert len(results(response)) == rows
-    assert len(ctx) == 5, [q["sql"] for q in ctx.captured_queries]
+    assert len(ctx) == 6, [q["sql"] for q in ctx.captured_queries]

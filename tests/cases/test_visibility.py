@@ -102,7 +102,7 @@ def test_participation_opens_and_expiry_closes_access_at_once(people, as_user, m
 
 def test_revoked_participation_is_404(people, as_user, dcfs_case):
     participation = services.case_agency_grant(
-        case=dcfs_case, actor=people.dcfs_supervisor, agency=people.dmh_supervisor.agency, legal_basis="court_mdt"
+        case=dcfs_case, actor=people.dcfs_supervisor, agency=people.dmh_supervisor.agency, legal_basis="mdt_18961_7"
     )
     assert as_user(people.dmh_supervisor).get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 200
     services.case_agency_revoke(participation=participation, actor=people.dcfs_supervisor)

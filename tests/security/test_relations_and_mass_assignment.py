@@ -247,7 +247,7 @@ MASS = [
          {"user": "{me}", "role": "supervisor", **FORGED, "added_by": "{other_agency_user}", "case": "{other_case}"},
          "cases.CaseTeamMember", "created", {"added_by_id": "{me}", "case_id": "{case}", "user_id": "{me}"}),
     Mass("DCFS.supervisor", "post", "/api/v1/cases/{id}/agencies/", {"id": "case"},
-         {"agency": "{grantable}", "legal_basis": "court_mdt", **FORGED, "granted_by": "{other_agency_user}",
+         {"agency": "{grantable}", "legal_basis": "mdt_18961_7", **FORGED, "granted_by": "{other_agency_user}",
           "case": "{other_case}", "revoked_at": "2000-01-01T00:00:00Z"},
          "cases.CaseAgency", "created", {"granted_by_id": "{me}", "case_id": "{case}", "revoked_at": None}),
     Mass("DCFS.case_worker", "post", "/api/v1/cases/{id}/missing-episodes/", {"id": "case"},

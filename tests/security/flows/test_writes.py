@@ -130,7 +130,7 @@ LEAD_ONLY_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any
     "case_agency_grant": (
         "dmh_supervisor",
         lambda w, p, actor: services.case_agency_grant(
-            case=w.case, actor=actor, agency=p.sheriff_supervisor.agency, legal_basis="court_mdt"
+            case=w.case, actor=actor, agency=p.sheriff_supervisor.agency, legal_basis="mdt_18961_7"
         ),
     ),
     "case_agency_renew": (
@@ -230,7 +230,7 @@ def test_only_the_lead_case_team_edits_youth_identity(people, as_user):
             case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
         )
     services.case_agency_grant(
-        case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="court_mdt"
+        case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="mdt_18961_7"
     )
     services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dmh_case_worker, case_role="clinician"
