@@ -852,8 +852,13 @@ class CaseDetailApi(CaseDataApi):
     audit_object_type = "case"
 
     class InputSerializer(serializers.Serializer):
-        court = serializers.ChoiceField(choices=[("", "None"), *Case.Court.choices], required=False, allow_blank=True)
+        court = serializers.ChoiceField(
+            choices=[("", "None"), *Case.Court.choices], required=False, allow_blank=True, allow_null=True
+        )
         csec_status = serializers.ChoiceField(choices=Case.CsecStatus.choices, required=False)
+
+        def validate_court(self, value: str | None) -> str:
+            return value or ""  # null and "" both clear the court
 
     @extend_schema(responses={200: CaseDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:

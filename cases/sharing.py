@@ -72,6 +72,21 @@ def _audit(actor: Any, obj: Any, object_type: str, youth_id: int | None, action:
     )
 
 
+def _audit_access_change(actor: Any, participation: CaseAgency, **detail: Any) -> None:
+    """Every change of a participation is an `access_change` event naming the case and agency."""
+    case = participation.case
+    _audit(
+        actor,
+        participation,
+        "case_agency",
+        case.youth_id,
+        Action.ACCESS_CHANGE,
+        case=case.pk,
+        agency=participation.agency.code,
+        **detail,
+    )
+
+
 def _require_lead_supervisor(*, actor: Any, case: Case, message: str) -> None:
     if not case_access(user=actor, case=case).can_manage_agencies:
         raise _forbidden(message)
@@ -242,14 +257,9 @@ def participation_grant(
         deadlines.deadline_open(
             rule_code=RENEWAL_RULE, target=participation, starts_at=now, due_at=expires_at, actor=actor
         )
-    _audit(
+    _audit_access_change(
         actor,
         participation,
-        "case_agency",
-        case.youth_id,
-        Action.ACCESS_CHANGE,
-        case=case.pk,
-        agency=agency.code,
         legal_basis=legal_basis,
         expires_at=expires_at.isoformat() if expires_at else None,
         restored=restored,
@@ -296,14 +306,9 @@ def participation_renew(
     participation.granted_at = now
     _write(participation, actor=actor)
     _renewal_clock_restart(participation, now=now, actor=actor, reason="renewed")
-    _audit(
+    _audit_access_change(
         actor,
         participation,
-        "case_agency",
-        case.youth_id,
-        Action.ACCESS_CHANGE,
-        case=case.pk,
-        agency=participation.agency.code,
         renewed=True,
         expired=expired,
         expires_at=expires_at.isoformat() if expires_at else None,
@@ -323,14 +328,9 @@ def participation_revoke(*, participation: CaseAgency, actor: User) -> CaseAgenc
     participation.revoked_at = timezone.now()
     _write(participation, actor=actor)
     deadlines.deadline_cancel(rule_code=RENEWAL_RULE, target=participation, reason="revoked", actor=actor)
-    _audit(
+    _audit_access_change(
         actor,
         participation,
-        "case_agency",
-        case.youth_id,
-        Action.ACCESS_CHANGE,
-        case=case.pk,
-        agency=participation.agency.code,
         revoked=True,
     )
     return participation
@@ -351,14 +351,9 @@ def participations_end_with_court(*, case: Case, actor: Any, reason: str) -> int
     for participation in shares:
         participation.revoked_at = now
         _write(participation, actor=actor)
-        _audit(
+        _audit_access_change(
             actor,
             participation,
-            "case_agency",
-            case.youth_id,
-            Action.ACCESS_CHANGE,
-            case=case.pk,
-            agency=participation.agency.code,
             revoked=True,
             **{reason: True},
         )
