@@ -358,7 +358,7 @@ class Visibility(RuleBasedStateMachine):
         for cid in sorted(self.m.cases):
             actor = self.lead_supervisor(cid)
             for agency, s in sorted(self.m.cases[cid].shares.items()):
-                if actor is None or s.basis == "lead" or s.revoked:
+                if actor is None or s.basis == "lead" or s.revoked or s.ended:
                     continue
                 if not renewable or (s.basis in ("mdt_18961_7", "consent") and not s.ended):
                     moves.append((cid, actor, agency))
