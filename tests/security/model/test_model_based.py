@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -727,7 +728,9 @@ def test_visibility_holds_across_sequences() -> None:
                 stateful_step_count=MAX_STEPS,
                 deadline=None,
                 database=None,
-                derandomize=False,
+                # The same sequences every run by default, so CI's verdict is the one a developer
+                # reproduces; HARBOR_MODEL_RANDOM=1 explores new ones.
+                derandomize=os.environ.get("HARBOR_MODEL_RANDOM", "") != "1",
                 # HARBOR_MODEL_SHRINK=0: report the first failing sequence as found (shrinking a
                 # long one can take many minutes here).
                 phases=[p for p in Phase if p is not Phase.shrink or SHRINK],
