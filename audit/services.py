@@ -68,6 +68,8 @@ _VOCABULARY: dict[str, frozenset[str]] = {
         {"admin", "invitation", "feed", "api", "web", "matches", "youth_create", "youth_update", "referral_create"}
     ),
     "step": frozenset({"begin", "confirm", "reset", "password_reset_requested", "password_link_sent"}),
+    # Why a session ended (accounts.middleware) or which factor a login failed on (for auditors).
+    "reason": frozenset({"idle", "absolute", "unstamped", "otp"}),
 }
 _warned: set[tuple[str, str]] = set()
 

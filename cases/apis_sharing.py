@@ -15,6 +15,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import BoundedDateTimeField
+
 from . import selectors, sharing
 from .apis import CaseDataApi, PaginatedApi
 from .models import CaseAgency, ShareRequest
@@ -81,7 +83,7 @@ class ShareRequestApproveApi(_ShareRequestActionApi):
         legal_basis = serializers.ChoiceField(
             choices=[c for c in CaseAgency.LegalBasis.choices if c[0] != CaseAgency.LegalBasis.LEAD]
         )
-        expires_at = serializers.DateTimeField(required=False, allow_null=True)
+        expires_at = BoundedDateTimeField(required=False, allow_null=True)
         good_cause = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(

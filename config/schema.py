@@ -138,7 +138,8 @@ class AutoSchema(SpectacularAutoSchema):
         entry = operations().get(f"{method} {path}", {})
         if "example" in entry:
             for content in operation.get("requestBody", {}).get("content", {}).values():
-                content["example"] = entry["example"]
+                if "examples" not in content:  # a view's own named examples stand
+                    content["example"] = entry["example"]
         public = any(isinstance(p, AllowAny) for p in self.view.get_permissions())
         throttled = bool(getattr(self.view, "throttle_classes", None))
         responses = operation.setdefault("responses", {})
