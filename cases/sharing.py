@@ -92,6 +92,18 @@ def _require_lead_supervisor(*, actor: Any, case: Case, message: str) -> None:
         raise _forbidden(message)
 
 
+def _lock_non_lead(participation: CaseAgency, *, actor: Any, forbidden: str, lead: str, revoked: str) -> CaseAgency:
+    """Lock a participation a lead supervisor is about to renew or revoke: 403 for anyone else,
+    409 for the lead's own row or one already revoked (each action says why in its words)."""
+    participation = CaseAgency.objects.select_for_update().select_related("case", "agency").get(pk=participation.pk)
+    _require_lead_supervisor(actor=actor, case=participation.case, message=forbidden)
+    if participation.legal_basis == LegalBasis.LEAD:
+        raise _conflict(lead)
+    if participation.revoked_at is not None:
+        raise _conflict(revoked)
+    return participation
+
+
 def _require_open(case: Case) -> None:
     if case.status != Case.Status.OPEN:
         raise _conflict("The case is closed; reopen it before sharing it.")
@@ -276,13 +288,14 @@ def participation_renew(
     revoked one (grant it again). Under WIC 18961.7, and for any participation that has already
     expired, a good cause is required and recorded; 18961.7 renewals last 30 days at most. The
     running renewal clock is met and a new one opens, due at the new expiry."""
-    participation = CaseAgency.objects.select_for_update().select_related("case", "agency").get(pk=participation.pk)
+    participation = _lock_non_lead(
+        participation,
+        actor=actor,
+        forbidden="Only a supervisor of the lead agency renews sharing.",
+        lead="The lead agency's participation does not expire.",
+        revoked="That participation was revoked; grant it again.",
+    )
     case = participation.case
-    _require_lead_supervisor(actor=actor, case=case, message="Only a supervisor of the lead agency renews sharing.")
-    if participation.legal_basis == LegalBasis.LEAD:
-        raise _conflict("The lead agency's participation does not expire.")
-    if participation.revoked_at is not None:
-        raise _conflict("That participation was revoked; grant it again.")
     _require_open(case)
     now = timezone.now()
     good_cause = (good_cause or "").strip()
@@ -318,13 +331,13 @@ def participation_renew(
 
 @transaction.atomic
 def participation_revoke(*, participation: CaseAgency, actor: User) -> CaseAgency:
-    participation = CaseAgency.objects.select_for_update().select_related("case", "agency").get(pk=participation.pk)
-    case = participation.case
-    _require_lead_supervisor(actor=actor, case=case, message="Only a supervisor of the lead agency revokes sharing.")
-    if participation.legal_basis == LegalBasis.LEAD:
-        raise _conflict("The lead agency's participation cannot be revoked.")
-    if participation.revoked_at is not None:
-        raise _conflict("Already revoked.")
+    participation = _lock_non_lead(
+        participation,
+        actor=actor,
+        forbidden="Only a supervisor of the lead agency revokes sharing.",
+        lead="The lead agency's participation cannot be revoked.",
+        revoked="Already revoked.",
+    )
     participation.revoked_at = timezone.now()
     _write(participation, actor=actor)
     deadlines.deadline_cancel(rule_code=RENEWAL_RULE, target=participation, reason="revoked", actor=actor)
