@@ -244,6 +244,16 @@ def _duplicates(
     return out
 
 
+def _youth_duplicates(
+    request: Request, youth: Youth, *, via: str, budget: Budget, held_elsewhere: Iterable[int]
+) -> list[dict[str, Any]]:
+    """The possible duplicates of a youth record just written (created or its numbers edited):
+    the record itself left out, the holders of numbers it was sent reported as hidden matches."""
+    return _duplicates(
+        request, _person_of(youth), via=via, budget=budget, exclude=[youth.pk], hidden_also=held_elsewhere
+    )
+
+
 def _external_ids_held_elsewhere(
     request: Request, youth_data: dict[str, Any] | None, budget: Budget
 ) -> tuple[dict[str, Any] | None, list[int]]:
@@ -341,13 +351,8 @@ class YouthListCreateApi(PaginatedApi):
         youth = services.youth_create(actor=request.user, **data)
         youth = selectors.youth_get_visible(user=request.user, pk=youth.pk)
         body = dict(YouthDetailSerializer(youth).data)
-        body["possible_duplicates"] = _duplicates(
-            request,
-            _person_of(youth),
-            via="youth_create",
-            budget=budget,
-            exclude=[youth.pk],
-            hidden_also=held_elsewhere,
+        body["possible_duplicates"] = _youth_duplicates(
+            request, youth, via="youth_create", budget=budget, held_elsewhere=held_elsewhere
         )
         return Response(body, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(youth)})
 
@@ -384,13 +389,8 @@ class YouthDetailApi(CaseDataApi):
         youth = selectors.youth_get_visible(user=request.user, pk=pk)
         body = dict(YouthDetailSerializer(youth).data)
         if budget is not None:
-            body["possible_duplicates"] = _duplicates(
-                request,
-                _person_of(youth),
-                via="youth_update",
-                budget=budget,
-                exclude=[youth.pk],
-                hidden_also=held_elsewhere,
+            body["possible_duplicates"] = _youth_duplicates(
+                request, youth, via="youth_update", budget=budget, held_elsewhere=held_elsewhere
             )
         return Response(body, headers={"ETag": etag_for(youth)})
 
