@@ -22,11 +22,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import ApplicationError
+from core.errors import ApplicationError
+from core.permissions import AGENCY_ADMIN_GRANTABLE, Role, is_admin, is_system_admin
 
 from . import services
 from .models import Agency, User
-from .permissions import AGENCY_ADMIN_GRANTABLE, Role, is_admin, is_system_admin
 
 
 class RoleScopedAdminMixin:

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django_otp.admin import OTPAdminAuthenticationForm
 
-from .permissions import is_admin
+from core.permissions import is_admin
 
 
 class HarborOTPAdminAuthenticationForm(OTPAdminAuthenticationForm):

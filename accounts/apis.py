@@ -14,11 +14,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api import ApplicationError, PageNumberPagination, check_if_match, etag_for
+from core.errors import ApplicationError
+from core.etags import etag_for
+from core.pagination import PageNumberPagination
+from core.permissions import Role, has_role
 
 from . import mfa, services
 from .models import Agency, User
-from .permissions import Role, has_role
 from .selectors import agency_list, user_list_visible_to
 
 
@@ -240,10 +242,11 @@ class UserDetailApi(APIView):
         user = self._get(request, pk)
         if request.user.effective_role == Role.SUPERVISOR:
             raise ApplicationError("Only admins manage users.", code="forbidden")
-        check_if_match(request, user)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = services.user_update(actor=request.user, user=user, data=dict(data.validated_data))
+        user = services.user_update(
+            actor=request.user, user=user, data=dict(data.validated_data), if_match=request.headers.get("If-Match")
+        )
         return Response(UserOutputSerializer(user).data, headers={"ETag": etag_for(user)})
 
 

@@ -8,8 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Agency access"
 
     def ready(self) -> None:
-        import config.schema  # noqa: F401  (registers the token scheme with drf-spectacular)
-
         from . import checks, signals  # noqa: F401  (session checks; axes and login signals -> audit)
 
 

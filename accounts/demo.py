@@ -8,8 +8,9 @@ from django.db import transaction
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.permissions import MFA_ROLES, Role
+
 from .models import Agency, User
-from .permissions import MFA_ROLES, Role
 
 DEMO_PASSWORD = "harbor-demo-2026!"
 DEMO_ROLES = [Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.AGENCY_ADMIN, Role.AUDITOR]

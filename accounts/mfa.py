@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import ApplicationError
+from core.errors import ApplicationError
 
 from .models import User
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-from .permissions import ADMIN_ROLES, Role
+from core.permissions import ADMIN_ROLES, Role
 
 
 class Agency(models.Model):

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from core.permissions import Role, is_agency_admin, is_system_admin, role_of
+
 from .models import Agency, User
-from .permissions import Role, is_agency_admin, is_system_admin, role_of
 
 
 def user_list_visible_to(*, user: Any) -> QuerySet[User]:

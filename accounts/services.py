@@ -23,10 +23,9 @@ from knox.models import AuthToken
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import ApplicationError
-
-from .models import Agency, User
-from .permissions import (
+from core.errors import ApplicationError
+from core.etags import check_if_match
+from core.permissions import (
     AGENCY_ADMIN_GRANTABLE,
     MFA_ROLES,
     Role,
@@ -34,6 +33,8 @@ from .permissions import (
     is_case_side_role,
     is_system_admin,
 )
+
+from .models import Agency, User
 
 PARTNER_AGENCIES = [
     ("DMH", "Department of Mental Health", Agency.Kind.MENTAL_HEALTH),
@@ -206,9 +207,11 @@ def user_update_check(*, actor: User, user: User, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
+def user_update(*, actor: User, user: User, data: dict[str, Any], if_match: str | None = None) -> User:
     """Change a user's details, role, agency or active state. Deactivating ends every token and
-    session at once (user_sessions_end)."""
+    session at once (user_sessions_end). A stale If-Match is checked on the locked row (412)."""
+    user = User.objects.select_for_update(of=("self",)).select_related("agency").get(pk=user.pk)
+    check_if_match(user, if_match)
     user_update_check(actor=actor, user=user, data=data)
     changes = _changes(user, data)
     if "email" in changes and user.email:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse, HttpResponseRedirect
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 
 from . import services
 

@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import Role, has_role
-from config.api import CursorPagination
+from core.pagination import CursorPagination
+from core.permissions import Role, has_role
 
 from .models import AuditEvent
 from .selectors import audit_event_list_visible_to, audit_verify_job_visible_to

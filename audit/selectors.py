@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.permissions import is_auditor
+from core.permissions import is_auditor
 
 from .models import AuditEvent, AuditVerifyJob
 

@@ -29,8 +29,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.api import json_dumps_canonical
-from config.middleware import client_ip_var, request_id_var
+from core.canonical import json_dumps_canonical
+from core.middleware import client_ip_var, request_id_var
 
 from .models import AuditCheckpoint, AuditEvent, AuditVerifyJob
 

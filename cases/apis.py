@@ -23,15 +23,10 @@ from accounts.authentication import IsAuthenticatedWithMfa
 from accounts.models import Agency, User
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
-from config.api import (
-    ApplicationError,
-    BoundedDateField,
-    BoundedDateFilter,
-    BoundedDateTimeField,
-    BoundedIsoDateTimeFilter,
-    PageNumberPagination,
-    etag_for,
-)
+from core.errors import ApplicationError
+from core.etags import etag_for
+from core.pagination import PageNumberPagination
+from core.times import BoundedDateField, BoundedDateFilter, BoundedDateTimeField, BoundedIsoDateTimeFilter
 
 from . import matching, selectors, services
 from .crypto import blind_index

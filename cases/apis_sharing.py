@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import BoundedDateTimeField
+from core.times import BoundedDateTimeField
 
 from . import selectors, sharing
 from .apis import CaseDataApi, PaginatedApi

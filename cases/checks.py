@@ -10,7 +10,7 @@ from django.core import checks
 
 @checks.register(checks.Tags.security, deploy=False)
 def field_keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    from config.environments import is_non_production
+    from core.environments import is_non_production
 
     from .crypto import check_field_keys, reset_key_cache
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-from config.environments import is_non_production
+from core.environments import is_non_production
 
 PREFIX = "fernet:"
 

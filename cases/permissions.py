@@ -15,7 +15,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Agency
-from accounts.permissions import CASE_ROLES, Role, role_of
+from core.permissions import CASE_ROLES, Role, role_of
 
 
 def clinical_agency_codes() -> frozenset[str]:

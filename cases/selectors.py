@@ -25,7 +25,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.permissions import CASE_ROLES, Role, role_of
+from core.permissions import CASE_ROLES, Role, role_of
 
 from . import matching
 from .crypto import blind_index

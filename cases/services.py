@@ -18,10 +18,11 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from accounts.models import Agency, User
-from accounts.permissions import CASE_ROLES, role_of
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import ApplicationError, PreconditionFailed, etag_for
+from core.errors import ApplicationError
+from core.etags import check_if_match
+from core.permissions import CASE_ROLES, role_of
 from notifications import services as deadlines
 
 from . import matching, sharing
@@ -104,15 +105,6 @@ def _audit(actor: Any, action: str, object_type: str, obj: Any, youth_id: int | 
     audit_record(
         actor=actor, action=action, object_type=object_type, object_id=obj.pk, youth_id=youth_id, detail=detail
     )
-
-
-def check_etag(obj: Any, if_match: str | None) -> None:
-    """A stale If-Match answers 412 and changes nothing (checked on the locked row)."""
-    if not if_match or if_match.strip() == "*":
-        return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if etag_for(obj) not in tags:
-        raise PreconditionFailed()
 
 
 def _lock(model: type, pk: int) -> Any:
@@ -272,7 +264,7 @@ def youth_update(*, youth: Youth, actor: User, data: Mapping[str, Any], if_match
             "A youth record is edited by the lead agency's case team and supervisors of its open case, "
             "or by the agency holding it when it has no open case."
         )
-    check_etag(youth, if_match)
+    check_if_match(youth, if_match)
     if youth.merged_into_id:
         raise ApplicationError("This record was merged into another; edit that one.", code="conflict")
     changed = []
@@ -641,7 +633,7 @@ def referral_update(
         raise _forbidden(
             "A referral is edited by its creator until it is decided, and by the receiving agency's supervisors after."
         )
-    check_etag(referral, if_match)
+    check_if_match(referral, if_match)
     before = {name: getattr(referral, name) for name in REFERRAL_CLOCK_FIELDS}
     changed = []
     for name in REFERRAL_EDITABLE:
@@ -826,7 +818,7 @@ def case_update(*, case: Case, actor: User, data: Mapping[str, Any], if_match: s
     if not access.can_edit_case:
         raise _forbidden("Only the lead agency edits the case.")
     case = _lock(Case, case.pk)
-    check_etag(case, if_match)
+    check_if_match(case, if_match)
     changed = [n for n in CASE_EDITABLE if n in data and getattr(case, n) != data[n]]
     for name in changed:
         setattr(case, name, data[name])
@@ -1046,7 +1038,7 @@ def missing_episode_update(
 ) -> MissingEpisode:
     case_for_write(case_id=episode.case_id, actor=actor)
     episode = MissingEpisode.objects.select_for_update().select_related("case").get(pk=episode.pk)
-    check_etag(episode, if_match)
+    check_if_match(episode, if_match)
     before = {name: getattr(episode, name) for name in EPISODE_TIME_FIELDS}
     changed = []
     for name in (*EPISODE_TIME_FIELDS, "ncic_number"):

@@ -28,10 +28,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agency, User
-from accounts.permissions import Role
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import ApplicationError
+from core.errors import ApplicationError
+from core.permissions import Role
 from notifications import notices
 from notifications import services as deadlines
 

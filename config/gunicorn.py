@@ -4,7 +4,7 @@ The access log never carries a secret or what a person typed: the logger class m
 calendar-feed and set-password tokens in every value the access format can use (request line,
 path, query, referer and every other header, environ), and the format itself leaves out the
 query string and the referer. The error log ("Error handling request /path…") passes through
-the same filter as Django's loggers (config/logging_filters.py).
+the same filter as Django's loggers (core/logging_filters.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from config.logging_filters import MASK, SecretPathFilter, mask_value
+from core.logging_filters import MASK, SecretPathFilter, mask_value
 
 
 class SecretMaskingLogger(Logger):

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import SetPasswordView
 
+from . import schema  # noqa: F401  (registers the token scheme with drf-spectacular)
 from .health import health
 
 api_v1 = [

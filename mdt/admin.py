@@ -8,9 +8,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import transaction
 
-from accounts.permissions import is_system_admin
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.permissions import is_system_admin
 
 from .models import MDTTeam, TeamMembership
 

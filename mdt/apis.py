@@ -26,10 +26,13 @@ from rest_framework.views import APIView
 
 from accounts.apis import AgencyField
 from accounts.models import User
-from accounts.permissions import is_system_admin
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
-from config.api import ApplicationError, BoundedDateTimeField, PageNumberPagination, check_if_match, etag_for
+from core.errors import ApplicationError
+from core.etags import etag_for
+from core.pagination import PageNumberPagination
+from core.permissions import is_system_admin
+from core.times import BoundedDateTimeField
 
 from . import exports, selectors, services
 from .models import ActionItem, AgendaItem, Attendance, MDTTeam, Meeting, ReviewVersion, TeamMembership
@@ -391,21 +394,17 @@ class MeetingDetailApi(APIView):
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: MeetingDetailOutputSerializer})
     def patch(self, request: Request, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
-        check_if_match(request, meeting)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        target = v.pop("status", None)
-        reason = v.pop("cancel_reason", "")
-        with transaction.atomic():
-            fields = {k: v[k] for k in services.MEETING_EDITABLE_FIELDS if k in v}
-            if fields or target is None:
-                meeting = services.meeting_update(meeting=meeting, data=fields, actor=request.user)
-            if target is not None and target != meeting.status:
-                if target == Meeting.Status.CANCELLED:
-                    meeting = services.meeting_cancel(meeting=meeting, reason=reason, actor=request.user)
-                else:
-                    meeting = services.MEETING_TRANSITIONS[target](meeting=meeting, actor=request.user)
+        meeting = services.meeting_change(
+            meeting=meeting,
+            data=v,
+            status=v.pop("status", None),
+            cancel_reason=v.pop("cancel_reason", ""),
+            actor=request.user,
+            if_match=request.headers.get("If-Match"),
+        )
         return Response(_meeting_payload(request, meeting), headers={"ETag": etag_for(meeting)})
 
 
@@ -954,10 +953,11 @@ class ActionItemDetailApi(APIView):
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: ActionItemOutputSerializer})
     def patch(self, request: Request, pk: int) -> Response:
         item = selectors.action_item_get_visible(user=request.user, pk=pk)
-        check_if_match(request, item)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.action_item_update(item=item, data=dict(data.validated_data), actor=request.user)
+        services.action_item_update(
+            item=item, data=dict(data.validated_data), actor=request.user, if_match=request.headers.get("If-Match")
+        )
         item = selectors.action_item_get_visible(user=request.user, pk=pk)
         return Response(ActionItemOutputSerializer(item).data, headers={"ETag": etag_for(item)})
 

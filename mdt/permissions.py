@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.permissions import Role, role_of
+from core.permissions import Role, role_of
 
 #: Roles that may be members of a court MDT team. Admins and auditors never are: agendas are
 #: case data (separation of duties).

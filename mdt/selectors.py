@@ -99,8 +99,8 @@ def coordinators_by_team(*, team_ids: Iterable[int]) -> dict[int, list[User]]:
 def team_membership_list(*, user: Any, team: MDTTeam) -> QuerySet[TeamMembership]:
     """A system admin reads every team's roster, a member their own team's; anyone else may see
     the team (teams are reference data) but not who is on it (403)."""
-    from accounts.permissions import is_system_admin
-    from config.api import ApplicationError
+    from core.errors import ApplicationError
+    from core.permissions import is_system_admin
 
     if not (is_system_admin(user) or is_team_member(user=user, team=team)):
         raise ApplicationError("Only the team's members and system admins read its roster.", code="forbidden")

@@ -19,11 +19,12 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Agency, User
-from accounts.permissions import is_system_admin
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case
-from config.api import ApplicationError
+from core.errors import ApplicationError
+from core.etags import check_if_match
+from core.permissions import is_system_admin
 from notifications import services as notify
 
 from . import selectors
@@ -324,12 +325,35 @@ def meeting_cancel(*, meeting: Meeting, reason: str = "", actor: Any) -> Meeting
     return meeting
 
 
-MEETING_TRANSITIONS = {
-    Meeting.Status.PUBLISHED: meeting_publish,
-    Meeting.Status.HELD: meeting_hold,
-    Meeting.Status.MINUTES_FINAL: meeting_finalize_minutes,
-    Meeting.Status.CANCELLED: meeting_cancel,
-}
+@transaction.atomic
+def meeting_change(
+    *,
+    meeting: Meeting,
+    data: dict[str, Any],
+    actor: Any,
+    status: str | None = None,
+    cancel_reason: str = "",
+    if_match: str | None = None,
+) -> Meeting:
+    """PATCH /mdt/meetings/{id}/: the fields first, then, if `status` names another state, the
+    transition to it (publish, hold, finalize the minutes, cancel), all or nothing. A stale
+    If-Match is checked once, on the locked row, before anything changes (412)."""
+    meeting = _lock_meeting(meeting)
+    check_if_match(meeting, if_match)
+    fields = {k: data[k] for k in MEETING_EDITABLE_FIELDS if k in data}
+    if fields or status is None:
+        meeting = meeting_update(meeting=meeting, data=fields, actor=actor)
+    if status is None or status == meeting.status:
+        return meeting
+    if status == Meeting.Status.PUBLISHED:
+        return meeting_publish(meeting=meeting, actor=actor)
+    if status == Meeting.Status.HELD:
+        return meeting_hold(meeting=meeting, actor=actor)
+    if status == Meeting.Status.MINUTES_FINAL:
+        return meeting_finalize_minutes(meeting=meeting, actor=actor)
+    if status == Meeting.Status.CANCELLED:
+        return meeting_cancel(meeting=meeting, reason=cancel_reason, actor=actor)
+    raise _conflict("A meeting cannot go back to scheduled.")
 
 
 # --- agenda items ---------------------------------------------------------------------------------
@@ -670,13 +694,17 @@ ACTION_ITEM_FIELDS = ("description", "assignee", "agency", "due_at")
 
 
 @transaction.atomic
-def action_item_update(*, item: ActionItem, data: dict[str, Any], actor: Any) -> ActionItem:
-    """Coordinators of the item's team change anything; the assignee changes its status."""
+def action_item_update(
+    *, item: ActionItem, data: dict[str, Any], actor: Any, if_match: str | None = None
+) -> ActionItem:
+    """Coordinators of the item's team change anything; the assignee changes its status. A stale
+    If-Match is checked on the locked row (412)."""
     item = (
         ActionItem.objects.select_for_update(of=("self",))
         .select_related("case", "agency", "assignee", "team")
         .get(pk=item.pk)
     )
+    check_if_match(item, if_match)
     coordinator = selectors.is_coordinator(user=actor, team=item.team_id)
     changed = [name for name in ACTION_ITEM_FIELDS if name in data and getattr(item, name) != data[name]]
     if not coordinator and (changed or item.assignee_id != actor.pk):

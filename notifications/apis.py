@@ -15,7 +15,9 @@ from rest_framework.views import APIView
 
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record_many
-from config.api import ApplicationError, BoundedIsoDateTimeFilter, CursorPagination
+from core.errors import ApplicationError
+from core.pagination import CursorPagination
+from core.times import BoundedIsoDateTimeFilter
 
 from . import selectors, services
 from .models import Deadline, Notification

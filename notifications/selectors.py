@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.permissions import Role, is_case_role, is_mdt_member_role, role_of
+from core.permissions import Role, is_case_role, is_mdt_member_role, role_of
 
 from .models import Deadline, DeadlineRule, Notification, NotificationPreference, Recipients
 from .rules import DEFAULT_RULES_BY_CODE, NOTICE_KINDS

@@ -32,11 +32,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from accounts.permissions import is_supervisor
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config import db
-from config.api import ApplicationError
+from core import db
+from core.errors import ApplicationError
+from core.permissions import is_supervisor
 
 from . import messages
 from .models import TARGET_MODELS, Deadline, DeadlineRule, Notification, NotificationDelivery, NotificationPreference

@@ -36,7 +36,6 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import Agency, User
-from accounts.permissions import Role
 from audit.models import AuditEvent
 from audit.services import GENESIS, audit_seal, chain_hash, event_mac
 from cases import matching
@@ -57,6 +56,7 @@ from cases.models import (
     YouthSearchKey,
 )
 from cases.services import suggested_level, youth_index
+from core.permissions import Role
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting, TeamMembership
 from notifications import messages
 from notifications.models import Deadline, DeadlineRule, Notification

@@ -7,7 +7,7 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 #: Each settings module names its environment. Guards relax only for the names in
-#: config.environments.NON_PRODUCTION: anything else, this default included, counts as production.
+#: core.environments.NON_PRODUCTION: anything else, this default included, counts as production.
 HARBOR_ENVIRONMENT = "unknown"
 VAR_DIR = BASE_DIR / "var"
 
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "corsheaders",
     "simple_history",
+    "core",
     "accounts",
     "audit",
     "cases",
@@ -46,10 +47,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.RequestContextMiddleware",
+    "core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.SecurityHeadersMiddleware",
-    "config.middleware.BodySizeLimitMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,13 +157,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ExpiringTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.IsAuthenticatedWithMfa"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.DepthLimitedJSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.FormatNegotiation",
-    "DEFAULT_PAGINATION_CLASS": "config.api.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.DepthLimitedJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.FormatNegotiation",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": "20/min", "invitation": "20/hour", "password_reset": "5/hour"},
     "UNAUTHENTICATED_USER": None,
     # OPTIONS answers 405: no self-description of views (and no crash on views without a serializer).
@@ -300,13 +301,13 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # Every line a request can put in a log passes through SecretPathFilter: the calendar-feed and
-# set-password tokens in a path become ***, and so does a query string (config/logging_filters.py).
+# set-password tokens in a path become ***, and so does a query string (core/logging_filters.py).
 # The filter sits on the loggers that write paths (so the records they propagate are already
 # masked) and on the handlers (so a record from anywhere else is masked before it is written).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"secrets": {"()": "config.logging_filters.SecretPathFilter"}},
+    "filters": {"secrets": {"()": "core.logging_filters.SecretPathFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {

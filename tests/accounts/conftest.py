@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.permissions import Role
+from core.permissions import Role
 from tests.factories import TEST_PASSWORD, UserFactory
 
 

@@ -9,8 +9,8 @@ from knox.models import AuthToken
 
 from accounts import services
 from accounts.models import User
-from accounts.permissions import Role
 from audit.models import AuditEvent
+from core.permissions import Role
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import User
-from accounts.permissions import Role
 from audit.models import AuditEvent
+from core.permissions import Role
 from tests.accounts.conftest import api_login
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from knox.models import AuthToken
 
 from accounts import services
 from accounts.middleware import SEEN_AT
-from accounts.permissions import Role
 from audit.models import AuditEvent
+from core.permissions import Role
 from tests.accounts.conftest import api_login
 from tests.conftest import client_for
 from tests.factories import UserFactory

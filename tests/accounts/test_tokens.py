@@ -11,8 +11,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.permissions import Role
 from audit.models import AuditEvent
+from core.permissions import Role
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import time_machine
 
 from accounts import services
 from accounts.models import User
-from accounts.permissions import Role
 from audit.models import AuditEvent
+from core.permissions import Role
 from tests.accounts.conftest import api_login
 from tests.factories import UserFactory
 

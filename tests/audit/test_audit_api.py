@@ -6,9 +6,9 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from accounts.permissions import Role
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
+from core.permissions import Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

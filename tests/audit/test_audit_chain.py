@@ -12,10 +12,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from accounts import services
-from accounts.permissions import Role
 from audit.models import AuditEvent
 from audit.services import GENESIS, AuditEntry, audit_record, audit_record_many, audit_seal, audit_verify
-from config.api import ApplicationError
+from core.errors import ApplicationError
+from core.permissions import Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,6 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from accounts.permissions import Role
 from audit.models import AuditCheckpoint, AuditEvent, AuditVerifyJob
 from audit.services import (
     AuditEntry,
@@ -26,7 +25,8 @@ from audit.services import (
     clean_detail,
     mac_ok,
 )
-from config.middleware import request_id_from
+from core.middleware import request_id_from
+from core.permissions import Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

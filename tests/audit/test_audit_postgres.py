@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from accounts.permissions import Role
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_seal, audit_verify
+from core.permissions import Role
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.postgres

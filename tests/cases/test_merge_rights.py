@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case, Referral, Youth, YouthExternalId
-from config.api import ApplicationError
+from core.errors import ApplicationError
 
 from .factories import create_referral, create_youth, open_case
 

@@ -305,7 +305,7 @@ def test_an_18961_7_grant_counts_from_the_referral_that_opened_the_case(people, 
 
 
 def test_only_the_lead_supervisors_grant(people, case):
-    from config.api import ApplicationError
+    from core.errors import ApplicationError
 
     for user in (people.dcfs_case_worker, people.sheriff_supervisor):
         with pytest.raises(ApplicationError) as refused:

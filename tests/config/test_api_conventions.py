@@ -8,7 +8,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.permissions import Role
+from core.permissions import Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -216,7 +216,7 @@ def test_an_unknown_api_path_is_404_without_detail(make_client, agencies):
 def test_only_a_unique_violation_becomes_a_conflict():
     from django.db import IntegrityError
 
-    from config.api import exception_handler
+    from core.errors import exception_handler
 
     context = {"view": None, "request": None}
     # a unique constraint lost to a concurrent write: 409, and the quoted value is not passed on

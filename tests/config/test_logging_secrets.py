@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 from django.test import Client
 
-from accounts.permissions import Role
-from config.logging_filters import SecretPathFilter, mask_secrets
+from core.logging_filters import SecretPathFilter, mask_secrets
+from core.permissions import Role
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ import django_filters
 import pytest
 from rest_framework import serializers
 
-from config.api import (
+from core.times import (
     BoundedDateField,
     BoundedDateFilter,
     BoundedDateTimeField,
@@ -167,4 +167,4 @@ def test_every_time_a_client_sends_goes_through_the_bounded_field():
             checked += 1
             plain += _plain_time_filters(filterset_class, where)
     assert checked > 20  # the walk found the API
-    assert plain == [], "use config.api.BoundedDateTimeField / BoundedDateField / Bounded*Filter"
+    assert plain == [], "use core.times.BoundedDateTimeField / BoundedDateField / Bounded*Filter"

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from accounts.models import Agency
-from accounts.permissions import Role
+from core.permissions import Role
 from mdt import services
 from mdt.bootstrap import run as bootstrap_run
 from mdt.models import MDTTeam

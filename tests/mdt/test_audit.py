@@ -70,7 +70,7 @@ def test_writes_are_audited_in_their_transaction(people, star, frozen):  # type:
     assert ("transition", "mdt_meeting", None) in events
     # a refused write leaves no event
     before = AuditEvent.objects.count()
-    from config.api import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError):
         services.meeting_publish(meeting=meeting, actor=people.star_coordinator)

@@ -398,7 +398,7 @@ def test_a_reviewed_item_cannot_be_removed(people, star, frozen):  # type: ignor
     meeting = published_meeting(star, people.star_coordinator, [case])
     item = meeting.items.get()
     services.agenda_item_review(item=item, summary="s", actor=people.star_coordinator)
-    from config.api import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as err:
         services.agenda_item_remove(item=item, actor=people.star_coordinator)

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from mdt import services
 from mdt.models import AgendaItem, Meeting
 from tests.mdt.factories import CaseFactory

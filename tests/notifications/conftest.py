@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from accounts.permissions import Role
 from config.celery import app as celery_app
+from core.permissions import Role
 from notifications import bootstrap
 from notifications.services import SweepResult, deadlines_sweep
 from tests.factories import AgencyFactory, UserFactory

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from audit.models import AuditEvent
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from notifications import bootstrap
 from notifications.messages import pacific
 from notifications.models import Deadline, DeadlineRule

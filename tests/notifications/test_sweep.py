@@ -148,7 +148,7 @@ def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, c
 
 def test_a_coordinator_moved_to_a_role_off_the_team_is_no_longer_reminded(world, cast, sweep, clock):
     from accounts.models import User
-    from accounts.permissions import Role
+    from core.permissions import Role
 
     other = f.meeting(world.team, starts_at=T0 + 7 * 24 * H, creator=cast.dcfs_supervisor)
     from notifications.services import deadline_open

@@ -42,10 +42,10 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts.models import Agency, User
-from accounts.permissions import Role
 from accounts.services import agencies_bootstrap
 from cases import services as cases
 from cases.models import Case, CaseTeamMember, Note, Referral, ShareRequest
+from core.permissions import Role
 from mdt import services as mdt
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting
 from notifications.models import Deadline, Notification

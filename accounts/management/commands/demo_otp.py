@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import demo_otp_code
 from accounts.models import User
-from config.environments import refuse_unless_non_production
+from core.environments import refuse_unless_non_production
 
 
 class Command(BaseCommand):

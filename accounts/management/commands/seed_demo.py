@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, seed_demo_users
-from config.environments import refuse_unless_non_production
+from core.environments import refuse_unless_non_production
 
 APPS_WITH_DEMO_DATA = ["cases", "mdt", "notifications"]
 

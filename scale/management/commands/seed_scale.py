@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.environments import refuse_unless_non_production
+from core.environments import refuse_unless_non_production
 from scale.seed import SIZES, run
 
 

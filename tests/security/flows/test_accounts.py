@@ -7,8 +7,8 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import Agency, User
-from accounts.permissions import Role
 from cases.permissions import is_clinical_agency
+from core.permissions import Role
 from tests.accounts.conftest import api_login
 from tests.factories import TEST_PASSWORD, UserFactory
 

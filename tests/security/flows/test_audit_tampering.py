@@ -19,7 +19,6 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from accounts.permissions import Role
 from audit.models import AuditEvent
 from audit.services import (
     AuditEntry,
@@ -30,6 +29,7 @@ from audit.services import (
     audit_verify,
     chain_hash,
 )
+from core.permissions import Role
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cases import bootstrap as cases_bootstrap
 from cases import services as cases
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from notifications import bootstrap as notifications_bootstrap
 from notifications.models import Deadline, Notification
 from notifications.services import deadlines_sweep

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from accounts.permissions import Role
 from cases import services as cases
+from core.permissions import Role
 from mdt import services as mdt
 from mdt.models import MDTTeam
 from tests.cases.factories import open_case

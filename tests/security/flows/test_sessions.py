@@ -13,8 +13,8 @@ from django.test import Client
 from knox.models import AuthToken
 
 from accounts import services
-from accounts.permissions import Role
 from audit.models import AuditEvent
+from core.permissions import Role
 from tests.conftest import client_for
 from tests.factories import UserFactory
 

@@ -23,7 +23,7 @@ from django.http import Http404
 
 from cases import services
 from cases.models import CaseTeamMember, MissingEpisode, Note, Placement, SafetyAlert, Youth
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from tests.cases import conftest as cases_fixtures
 from tests.cases.factories import create_referral, create_youth, open_case
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from .api import ApplicationError
+from core.errors import ApplicationError
 
 
 class FormatNegotiation(DefaultContentNegotiation):
