@@ -46,8 +46,22 @@ def _count(name: str, ci_minimum: int, local_default: int) -> int:
     return max(value, ci_minimum) if IN_CI else value
 
 
-#: CI runs at least 200 examples of 40 steps; locally HARBOR_MODEL_EXAMPLES / _STEPS choose.
-MAX_EXAMPLES = _count("HARBOR_MODEL_EXAMPLES", 200, 20)
+def _shard() -> tuple[int, int]:
+    """HARBOR_MODEL_SHARD=i/n: this process runs the i-th of n equal shares of the examples, with
+    sequences of its own (bin/run_tests.py runs two shards beside the rest of the suite, one per
+    core). Unset: one process runs them all."""
+    raw = os.environ.get("HARBOR_MODEL_SHARD", "1/1")
+    index, _, count = raw.partition("/")
+    shard = (int(index), int(count or 1))
+    assert 1 <= shard[0] <= shard[1], f"HARBOR_MODEL_SHARD must be i/n with 1 <= i <= n, not {raw!r}"
+    return shard
+
+
+SHARD, SHARDS = _shard()
+#: CI runs at least 200 examples of 40 steps in all shards together; locally
+#: HARBOR_MODEL_EXAMPLES / _STEPS choose (the total, shared out among the shards).
+TOTAL_EXAMPLES = _count("HARBOR_MODEL_EXAMPLES", 200, 20)
+MAX_EXAMPLES = -(-TOTAL_EXAMPLES // SHARDS)
 MAX_STEPS = _count("HARBOR_MODEL_STEPS", 40, 40)
 SHRINK = os.environ.get("HARBOR_MODEL_SHRINK", "1") != "0"
 
