@@ -6,7 +6,9 @@ an array into the SQL text. Here each column travels as one binary array paramet
 (`unnest(%b::type[], …)`), on a server-side-binding psycopg cursor over Django's own connection,
 so the statement runs in the caller's transaction.
 
-PostgreSQL only: callers keep the ORM path for SQLite (the embedded default)."""
+PostgreSQL only: each caller keeps a portable twin (the ORM path SQLite runs, the embedded
+default), chosen with `fast_paths()`. HARBOR_DB_FAST_PATHS=false runs the twin on PostgreSQL too,
+and CI runs the fast paths' tests both ways."""
 
 from __future__ import annotations
 
@@ -14,15 +16,23 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connection
+
+
+def fast_paths() -> bool:
+    """Whether the PostgreSQL-only statements run (else their portable twins do)."""
+    return connection.vendor == "postgresql" and settings.HARBOR_DB_FAST_PATHS
 
 
 def bound_cursor() -> Any:
     """A psycopg cursor with server-side binding on Django's connection (same transaction),
-    wrapped as Django wraps its own, so execute wrappers, query counting in tests and the
-    debug query log see its statements."""
+    wrapped as Django wraps its own cursors (its public make_cursor / make_debug_cursor), so
+    execute wrappers, query counting in tests and the debug query log see its statements."""
     connection.ensure_connection()
-    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+    connection.validate_thread_sharing()
+    raw = psycopg.Cursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 def unnest_arrays(columns: Sequence[tuple[str, str]]) -> str:

@@ -151,6 +151,13 @@ HARBOR_MAX_JSON_DEPTH = 20
 # ignored). Throttles and the audit log's client address take the hop the nearest proxy saw; a
 # client-sent header must never pick the address, or it dodges the login throttle.
 HARBOR_NUM_PROXIES = env.int("HARBOR_NUM_PROXIES", default=0)
+#: The PostgreSQL-only bulk statements of the sweep and the audit writer (core/db.py). false runs
+#: their portable twins on PostgreSQL as well (CI runs both ways).
+HARBOR_DB_FAST_PATHS = env.bool("HARBOR_DB_FAST_PATHS", default=True)
+#: The Celery queue notification delivery goes to (None: Celery's default queue), and how often a
+#: delivery task retries a database error before it gives up to the next sweep.
+HARBOR_NOTIFICATIONS_QUEUE = env("HARBOR_NOTIFICATIONS_QUEUE", default=None)
+HARBOR_NOTIFICATION_DB_RETRIES = env.int("HARBOR_NOTIFICATION_DB_RETRIES", default=8)
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
