@@ -303,19 +303,19 @@ def mfa_required_for(user: User) -> bool:
 
 def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Axes calls this for a locked-out username, on the API and the admin login alike."""
-    return JsonResponse({"detail": "Too many failed attempts; try again later.", "code": "too_many"}, status=429)
+    return JsonResponse({"detail": "Too many failed attempts; try again later.", "code": "throttled"}, status=429)
 
 
 def token_login(*, request: HttpRequest, username: str, password: str, otp: str | None) -> tuple[str, Any]:
     """Check credentials (axes counts failures and locks), MFA, and issue a token.
 
-    Raises ApplicationError: `too_many` when locked out, `invalid`-like 400 for bad credentials
+    Raises ApplicationError: `throttled` when locked out, `invalid`-like 400 for bad credentials
     (one message for unknown user and wrong password)."""
     from .mfa import mfa_verify  # local: the MFA module depends on this one
 
     user = authenticate(request=request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        raise ApplicationError("Too many failed attempts; try again later.", code="too_many")
+        raise ApplicationError("Too many failed attempts; try again later.", code="throttled")
     if user is None:
         raise ApplicationError("Unable to log in with those credentials.", code="invalid")
     if not mfa_verify(user=user, otp=otp, required=mfa_required_for(user)):
@@ -324,7 +324,7 @@ def token_login(*, request: HttpRequest, username: str, password: str, otp: str 
         # same answer, so the reply never confirms that the password was right.
         login_failed_after_password(request=request, username=username)
         if getattr(request, "axes_locked_out", False):
-            raise ApplicationError("Too many failed attempts; try again later.", code="too_many")
+            raise ApplicationError("Too many failed attempts; try again later.", code="throttled")
         raise ApplicationError("Unable to log in with those credentials.", code="invalid")
     with transaction.atomic():
         # Expired tokens are tidied here rather than on every request (see the authentication).

@@ -98,14 +98,14 @@ def duplicate_search_take(*, user: Any, now: float | None = None) -> Budget:
 class DuplicateSearchThrottled(exceptions.Throttled):
     """429 in the project's one error shape (`detail`, `code`), with Retry-After."""
 
-    default_code = "too_many"
+    default_code = "throttled"
 
     def __init__(self, wait: float | None = None, *, detail: str | None = None):
         message = detail or "Too many duplicate searches for now; try again later."
-        super().__init__(wait=None, detail=message, code="too_many")
+        super().__init__(wait=None, detail=message, code="throttled")
         self.wait = math.ceil(wait) if wait else None
         # DRF's handler sends a dict detail as it is: the body is exactly this.
-        self.detail = {"detail": ErrorDetail(message, "too_many"), "code": ErrorDetail("too_many", "too_many")}
+        self.detail = {"detail": ErrorDetail(message, "throttled"), "code": ErrorDetail("throttled", "throttled")}
 
 
 class DuplicateSearchThrottle(BaseThrottle):

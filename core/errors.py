@@ -29,7 +29,7 @@ class ApplicationError(Exception):
         "conflict": status.HTTP_409_CONFLICT,
         "precondition_failed": status.HTTP_412_PRECONDITION_FAILED,
         "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        "too_many": status.HTTP_429_TOO_MANY_REQUESTS,
+        "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
     }
 
     def __init__(self, message: str, *, code: str = "invalid", fields: dict[str, Any] | None = None):

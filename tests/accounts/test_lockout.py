@@ -57,7 +57,7 @@ def test_the_lockout_answer_is_plain(dcfs_worker):
 
     # then
     assert response.status_code == 429
-    assert response.json() == {"detail": "Too many failed attempts; try again later.", "code": "too_many"}
+    assert response.json() == {"detail": "Too many failed attempts; try again later.", "code": "throttled"}
 
 
 def test_lockout_is_per_username(dcfs_worker, dcfs_admin):

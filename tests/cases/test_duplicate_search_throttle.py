@@ -72,7 +72,7 @@ def test_the_21st_search_in_an_hour_answers_429_in_the_error_shape(people, as_us
     # then
     assert statuses == [200] * 20
     assert refused.status_code == 429
-    assert refused.json() == {"code": "too_many", "detail": refused.json()["detail"]}
+    assert refused.json() == {"code": "throttled", "detail": refused.json()["detail"]}
     assert 0 < int(refused["Retry-After"]) <= 3600 + 60
     # and the refused search is recorded, without a query
     denied = AuditEvent.objects.filter(actor_id=people.probation_case_worker.pk, action="search", outcome="denied")
@@ -147,7 +147,7 @@ def test_over_the_budget_a_create_sending_external_ids_answers_429_and_writes_no
         format="json",
     )
     # then
-    assert answer.status_code == 429 and answer.json()["code"] == "too_many"
+    assert answer.status_code == 429 and answer.json()["code"] == "throttled"
     assert Youth.objects.count() == before
     # and without the numbers the create goes through
     assert client.post("/api/v1/youth/", {"first_name": "Ana", "last_name": "Reyes"}, format="json").status_code == 201

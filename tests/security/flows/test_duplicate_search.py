@@ -68,7 +68,7 @@ def test_date_of_birth_enumeration_meets_the_throttle(users, make_client):  # ty
     statuses = [a.status_code for a in answers]
     assert statuses == [200] * 20 + [429] * 80, statuses
     refused = answers[20]
-    assert refused.json()["code"] == "too_many" and set(refused.json()) == {"code", "detail"}
+    assert refused.json()["code"] == "throttled" and set(refused.json()) == {"code", "detail"}
     assert int(refused["Retry-After"]) > 0
     # and before it, only the right date (with the name agreeing strongly) revealed the record
     for dob, answer in zip(tries[:20], answers[:20], strict=True):
