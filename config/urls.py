@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("cases.urls")),
     path("", include("mdt.urls")),
     path("", include("notifications.urls")),
+    path("", include("reports.urls")),
 ]
 
 urlpatterns = [

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "cases",
     "mdt",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.permissions import Role, has_role
+
+from . import access
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> Any:
+        return data if isinstance(data, (str, bytes)) else JSONRenderer().render(data)
+
+
+class AgencyAccessReportApi(APIView):
+    permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN)]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    audit_object_type = "access_report"
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The agency's access report (JSON, or CSV with ?format=csv)."),
+        }
+    )
+    def get(self, request: Request, code: str) -> Response:
+        agency = access.access_report_agency(actor=request.user, code=code)
+        report = access.access_report_build(actor=request.user, agency=agency)
+        as_csv = request.accepted_renderer.format == CSVRenderer.format
+        access.access_report_audit(
+            actor=request.user, agency=agency, report=report, format="csv" if as_csv else "json", via="api"
+        )
+        headers = {"Cache-Control": "no-store"}
+        if as_csv:
+            headers["Content-Disposition"] = f'attachment; filename="access-report-{agency.code}.csv"'
+            return Response(report.as_csv(), headers=headers, content_type="text/csv; charset=utf-8")
+        return Response(report.as_dict(), headers=headers)
