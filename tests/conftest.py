@@ -46,11 +46,6 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
         _require("Redis", redis_available(), "set REDIS_URL=redis://… to run it")
 
 
-@pytest.fixture(autouse=True)
-def _reset_axes_cache(settings) -> None:  # type: ignore[no-untyped-def]
-    yield
-
-
 @pytest.fixture
 def agencies(db):  # type: ignore[no-untyped-def]
     """The four partner agencies, by code."""

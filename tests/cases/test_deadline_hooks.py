@@ -52,12 +52,13 @@ def test_a_timestamp_that_already_meets_its_clock_opens_then_meets(people, clock
 
 def test_clear_concern_opens_the_law_enforcement_report_clock(people, clock_calls):
     referral = create_referral(people.sheriff_case_worker)
-    services.referral_screen(
+    screening = services.referral_screen(
         referral=referral, actor=people.dcfs_supervisor, level="clear_concern", instrument="CSE-IT"
     )
     assert summary(clock_calls) == [("open", "law_enforcement_report_24h")]
-    screened_at = referral.screening.screened_at if hasattr(referral, "screening") else None
-    assert clock_calls[0][3]["starts_at"] == (screened_at or clock_calls[0][3]["starts_at"])
+    # the 24 hours run from the screening that found the clear concern
+    assert clock_calls[0][2] == referral
+    assert clock_calls[0][3]["starts_at"] == screening.screened_at
     services.referral_update(
         referral=referral, actor=people.sheriff_case_worker, data={"law_enforcement_notified_at": timezone.now()}
     )

@@ -12,13 +12,20 @@ from tests.factories import AgencyFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def _assert_shape(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def _assert_shape(response, status: int, code: str, *, errors: bool = False) -> dict:  # type: ignore[no-untyped-def]
+    """Exactly `code` and `detail`, plus `errors` (field -> messages) when the error is a
+    validation error: no other key, none missing."""
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
-    assert set(body) <= {"code", "detail", "errors"}, body
+    assert set(body) == ({"code", "detail", "errors"} if errors else {"code", "detail"}), body
     assert body["code"] == code
     assert isinstance(body["detail"], str) and body["detail"]
+    if errors:
+        assert isinstance(body["errors"], dict) and body["errors"], body
+        for messages in body["errors"].values():
+            assert isinstance(messages, list) and messages, body
+            assert all(isinstance(m, str) and m for m in messages), body
     return body
 
 
@@ -34,7 +41,7 @@ def test_a_serializer_error_names_each_field_and_what_to_send(worker: APIClient)
     response = worker.post("/api/v1/referrals/", {"youth": {"date_of_birth": "2010-01-01"}}, format="json")
 
     # then
-    body = _assert_shape(response, 400, "invalid")
+    body = _assert_shape(response, 400, "invalid", errors=True)
     assert body["errors"]["youth.first_name"] == ["Send this field."]
     assert body["errors"]["source"] == ["Send this field."]
     assert "youth.first_name" in body["detail"] and "source" in body["detail"]

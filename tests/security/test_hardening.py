@@ -30,9 +30,28 @@ def tight_rates(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/me/", "/health/", "/api/docs/", "/admin/login/", "/api/schema/"])
-def test_security_headers_on_every_response(client, path):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed_in"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/me/",
+        "/api/v1/auth/token/",  # a GET: 405
+        "/health/",
+        "/api/docs/",
+        "/admin/login/",
+        "/api/schema/",
+        "/api/v1/no-such-thing/",  # 404
+    ],
+)
+def test_security_headers_on_every_response(client, make_client, agencies, signed_in, path):  # type: ignore[no-untyped-def]
+    """Whoever asks and whatever the answer (a page, an error, an unknown path)."""
+    # given
+    if signed_in:
+        client = make_client(UserFactory(username="headers_worker", agency=agencies["DCFS"], role="case_worker"))
+    # when
     response = client.get(path)
+    # then
+    assert "default-src" in response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"

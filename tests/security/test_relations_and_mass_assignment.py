@@ -19,7 +19,7 @@ from django.apps import apps
 from audit.models import AuditEvent
 
 from .drive import call, client_for, fill, last_event_id, names_for
-from .matrix import ROLES_BY_KEY, Op, authenticated, schema_operations
+from .matrix import ROLES_BY_KEY, Op, schema_operations
 from .world import World, ring
 
 #: Body fields that name another object.
@@ -162,7 +162,7 @@ def test_a_relation_to_an_object_the_caller_cannot_see_writes_nothing(relation, 
     # given
     role = ROLES_BY_KEY[relation.role]
     names = extra_names(world, relation.role)
-    op = Op(relation.method, relation.path, ("-",), authenticated(0), body=relation.body, params=relation.params)
+    op = Op(relation.method, relation.path, ("-",), body=relation.body, params=relation.params)
     before, after = _snapshot(relation, names), last_event_id()
     # when
     response = call(client_for(world.tokens[role.username]), op, names)
@@ -319,7 +319,7 @@ def test_fields_that_are_not_writable_change_nothing(case, world):  # type: igno
     fields = list(case.expect)
     before = model.objects.filter(pk=names[case.row]).values(*fields).get() if case.row in names else {}
     others_before = model.objects.count()
-    op = Op(case.method, case.path, ("-",), authenticated(0), body=case.body, params=case.params)
+    op = Op(case.method, case.path, ("-",), body=case.body, params=case.params)
     # when
     response = call(client_for(world.tokens[role.username]), op, names)
     # then
