@@ -17,6 +17,7 @@ from accounts.apis import AgencyField
 from audit.models import AuditEvent
 from audit.services import AuditEntry
 from core.errors import ApplicationError
+from core.etags import etag_for
 from core.pagination import PageNumberPagination
 from mdt import exports, selectors
 from mdt.apis.fields import IdField, NamedChoiceField
@@ -149,8 +150,10 @@ class AgendaItemDetailApi(APIView):
         item = selectors.agenda_item_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        item = agenda_item_update(item=item, data=dict(data.validated_data), actor=request.user)
-        return Response(AgendaItemOutputSerializer(item).data)
+        item = agenda_item_update(
+            item=item, data=dict(data.validated_data), actor=request.user, if_match=request.headers.get("If-Match")
+        )
+        return Response(AgendaItemOutputSerializer(item).data, headers={"ETag": etag_for(item)})
 
     @extend_schema(tags=["mdt"], request=None, responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case
 from core.errors import ApplicationError
+from core.etags import check_if_match
 from mdt.models import AgendaItem, Meeting, ReviewVersion
 from mdt.services.guards import (
     conflict,
@@ -93,11 +94,15 @@ AGENDA_ITEM_FIELDS = ("reason", "presenting_agency", "minutes_allotted")
 
 
 @transaction.atomic
-def agenda_item_update(*, item: AgendaItem, data: dict[str, Any], actor: Any) -> AgendaItem:
+def agenda_item_update(
+    *, item: AgendaItem, data: dict[str, Any], actor: Any, if_match: str | None = None
+) -> AgendaItem:
+    """A stale If-Match is checked on the locked item (412), before anything changes."""
     meeting = lock_meeting(item.meeting)
+    item = AgendaItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=item.pk)
+    check_if_match(item, if_match)
     forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
     _require_agenda_editable(meeting)
-    item = AgendaItem.objects.select_related("case").get(pk=item.pk)
     changed = [name for name in AGENDA_ITEM_FIELDS if name in data and getattr(item, name) != data[name]]
     for name in changed:
         setattr(item, name, data[name])
