@@ -6,10 +6,6 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from audit.models import AuditEvent
-
-Action = AuditEvent.Action
-
 
 class PDFRenderer(BaseRenderer):
     """`?format=pdf` (DRF's format override) or `Accept: application/pdf` picks this; the view
