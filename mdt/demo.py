@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case
+from mdt.services.agenda import agenda_item_add
+from mdt.services.meetings import meeting_publish, meeting_schedule
 
-from . import services
 from .bootstrap import run as bootstrap_run
 from .models import AgendaItem, MDTTeam, Meeting, TeamMembership
 from .selectors import PACIFIC
@@ -59,7 +60,7 @@ def seed_demo() -> str:
         if coordinator is None or Meeting.objects.filter(team=team).exists():
             continue
         starts_at = _next_weekday_at_nine(MEETING_DAY.get(code, 2))
-        series = services.meeting_schedule(
+        series = meeting_schedule(
             team=team,
             starts_at=starts_at,
             ends_at=starts_at + dt.timedelta(hours=2),
@@ -71,10 +72,8 @@ def seed_demo() -> str:
         meetings += len(series)
         first = series[0]
         for case in Case.objects.filter(court=team.court, status=Case.Status.OPEN).order_by("id")[:6]:
-            services.agenda_item_add(
-                meeting=first, case_id=case.pk, reason=AgendaItem.Reason.PROGRESS_REVIEW, actor=coordinator
-            )
+            agenda_item_add(meeting=first, case_id=case.pk, reason=AgendaItem.Reason.PROGRESS_REVIEW, actor=coordinator)
             items += 1
         if code == "STAR":
-            services.meeting_publish(meeting=first, actor=coordinator)
+            meeting_publish(meeting=first, actor=coordinator)
     return f"{added} team membership(s), {meetings} meeting(s), {items} agenda item(s) created"

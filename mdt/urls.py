@@ -1,33 +1,52 @@
+"""The MDT endpoints (SPEC §4): teams, meetings and their agendas, calendars, action items."""
+
 from django.urls import path
 
-from . import apis
+from mdt.apis.action_items import ActionItemDetailApi, ActionItemListCreateApi
+from mdt.apis.agenda import (
+    AgendaItemDetailApi,
+    AgendaItemReviewApi,
+    MeetingAgendaApi,
+    MeetingItemListCreateApi,
+    MeetingItemReorderApi,
+    MeetingSuggestionsApi,
+)
+from mdt.apis.attendance import MeetingAttendanceApi
+from mdt.apis.calendars import CalendarFeedApi, CalendarFeedPublicApi, MeetingCalendarApi
+from mdt.apis.meetings import (
+    MeetingCancelApi,
+    MeetingDetailApi,
+    MeetingFinalizeMinutesApi,
+    MeetingHoldApi,
+    MeetingListCreateApi,
+    MeetingPublishApi,
+)
+from mdt.apis.teams import TeamListApi, TeamMemberDeleteApi, TeamMemberListCreateApi
 
 urlpatterns = [
-    path("mdt/teams/", apis.TeamListApi.as_view(), name="mdt-team-list"),
-    path("mdt/teams/<int:pk>/members/", apis.TeamMemberListCreateApi.as_view(), name="mdt-team-members"),
-    path("mdt/teams/<int:pk>/members/<int:user_id>/", apis.TeamMemberDeleteApi.as_view(), name="mdt-team-member"),
-    path("mdt/meetings/", apis.MeetingListCreateApi.as_view(), name="mdt-meeting-list"),
-    path("mdt/meetings/<int:pk>/", apis.MeetingDetailApi.as_view(), name="mdt-meeting-detail"),
-    path("mdt/meetings/<int:pk>/items/", apis.MeetingItemListCreateApi.as_view(), name="mdt-meeting-items"),
-    path(
-        "mdt/meetings/<int:pk>/items/reorder/", apis.MeetingItemReorderApi.as_view(), name="mdt-meeting-items-reorder"
-    ),
-    path("mdt/meetings/<int:pk>/publish/", apis.MeetingPublishApi.as_view(), name="mdt-meeting-publish"),
-    path("mdt/meetings/<int:pk>/hold/", apis.MeetingHoldApi.as_view(), name="mdt-meeting-hold"),
+    path("mdt/teams/", TeamListApi.as_view(), name="mdt-team-list"),
+    path("mdt/teams/<int:pk>/members/", TeamMemberListCreateApi.as_view(), name="mdt-team-members"),
+    path("mdt/teams/<int:pk>/members/<int:user_id>/", TeamMemberDeleteApi.as_view(), name="mdt-team-member"),
+    path("mdt/meetings/", MeetingListCreateApi.as_view(), name="mdt-meeting-list"),
+    path("mdt/meetings/<int:pk>/", MeetingDetailApi.as_view(), name="mdt-meeting-detail"),
+    path("mdt/meetings/<int:pk>/items/", MeetingItemListCreateApi.as_view(), name="mdt-meeting-items"),
+    path("mdt/meetings/<int:pk>/items/reorder/", MeetingItemReorderApi.as_view(), name="mdt-meeting-items-reorder"),
+    path("mdt/meetings/<int:pk>/publish/", MeetingPublishApi.as_view(), name="mdt-meeting-publish"),
+    path("mdt/meetings/<int:pk>/hold/", MeetingHoldApi.as_view(), name="mdt-meeting-hold"),
     path(
         "mdt/meetings/<int:pk>/finalize-minutes/",
-        apis.MeetingFinalizeMinutesApi.as_view(),
+        MeetingFinalizeMinutesApi.as_view(),
         name="mdt-meeting-finalize-minutes",
     ),
-    path("mdt/meetings/<int:pk>/cancel/", apis.MeetingCancelApi.as_view(), name="mdt-meeting-cancel"),
-    path("mdt/meetings/<int:pk>/agenda/", apis.MeetingAgendaApi.as_view(), name="mdt-meeting-agenda"),
-    path("mdt/meetings/<int:pk>/calendar.ics", apis.MeetingCalendarApi.as_view(), name="mdt-meeting-calendar"),
-    path("mdt/meetings/<int:pk>/attendance/", apis.MeetingAttendanceApi.as_view(), name="mdt-meeting-attendance"),
-    path("mdt/meetings/<int:pk>/suggestions/", apis.MeetingSuggestionsApi.as_view(), name="mdt-meeting-suggestions"),
-    path("mdt/items/<int:pk>/", apis.AgendaItemDetailApi.as_view(), name="mdt-item-detail"),
-    path("mdt/items/<int:pk>/review/", apis.AgendaItemReviewApi.as_view(), name="mdt-item-review"),
-    path("mdt/calendar-feed/", apis.CalendarFeedApi.as_view(), name="mdt-calendar-feed"),
-    path("mdt/feeds/<str:token>.ics", apis.CalendarFeedPublicApi.as_view(), name="mdt-calendar-feed-public"),
-    path("action-items/", apis.ActionItemListCreateApi.as_view(), name="action-item-list"),
-    path("action-items/<int:pk>/", apis.ActionItemDetailApi.as_view(), name="action-item-detail"),
+    path("mdt/meetings/<int:pk>/cancel/", MeetingCancelApi.as_view(), name="mdt-meeting-cancel"),
+    path("mdt/meetings/<int:pk>/agenda/", MeetingAgendaApi.as_view(), name="mdt-meeting-agenda"),
+    path("mdt/meetings/<int:pk>/calendar.ics", MeetingCalendarApi.as_view(), name="mdt-meeting-calendar"),
+    path("mdt/meetings/<int:pk>/attendance/", MeetingAttendanceApi.as_view(), name="mdt-meeting-attendance"),
+    path("mdt/meetings/<int:pk>/suggestions/", MeetingSuggestionsApi.as_view(), name="mdt-meeting-suggestions"),
+    path("mdt/items/<int:pk>/", AgendaItemDetailApi.as_view(), name="mdt-item-detail"),
+    path("mdt/items/<int:pk>/review/", AgendaItemReviewApi.as_view(), name="mdt-item-review"),
+    path("mdt/calendar-feed/", CalendarFeedApi.as_view(), name="mdt-calendar-feed"),
+    path("mdt/feeds/<str:token>.ics", CalendarFeedPublicApi.as_view(), name="mdt-calendar-feed-public"),
+    path("action-items/", ActionItemListCreateApi.as_view(), name="action-item-list"),
+    path("action-items/<int:pk>/", ActionItemDetailApi.as_view(), name="action-item-detail"),
 ]

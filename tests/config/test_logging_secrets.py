@@ -46,10 +46,10 @@ def collect():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def feed_token():  # type: ignore[no-untyped-def]
-    from mdt import services
+    from mdt.services.calendar_feeds import calendar_feed_rotate
 
     member = UserFactory(username="feed_member", agency=AgencyFactory(code="SHERIFF"), role=Role.MDT_MEMBER)
-    _, token = services.calendar_feed_rotate(actor=member)
+    _, token = calendar_feed_rotate(actor=member)
     return token
 
 

@@ -11,9 +11,9 @@ import time_machine
 
 from accounts.models import Agency
 from core.permissions import Role
-from mdt import services
 from mdt.bootstrap import run as bootstrap_run
 from mdt.models import MDTTeam
+from mdt.services.teams import team_member_add
 from tests.factories import AgencyFactory, UserFactory
 from tests.mdt.support import T0
 
@@ -62,11 +62,11 @@ def people(agencies, teams, system_admin):  # type: ignore[no-untyped-def]
         agencies=agencies,
     )
     star, dream = teams["STAR"], teams["DREAM"]
-    services.team_member_add(team=star, user=p.star_coordinator, is_coordinator=True, actor=system_admin)
-    services.team_member_add(team=star, user=p.da_member, actor=system_admin)
-    services.team_member_add(team=star, user=p.dmh_clinician, actor=system_admin)
-    services.team_member_add(team=dream, user=p.dream_coordinator, is_coordinator=True, actor=system_admin)
-    services.team_member_add(team=dream, user=p.dream_member, actor=system_admin)
+    team_member_add(team=star, user=p.star_coordinator, is_coordinator=True, actor=system_admin)
+    team_member_add(team=star, user=p.da_member, actor=system_admin)
+    team_member_add(team=star, user=p.dmh_clinician, actor=system_admin)
+    team_member_add(team=dream, user=p.dream_coordinator, is_coordinator=True, actor=system_admin)
+    team_member_add(team=dream, user=p.dream_member, actor=system_admin)
     return p
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from mdt import services
 from mdt.models import ActionItem
+from mdt.services.action_items import action_item_create, action_item_update
 from tests.mdt.factories import CaseFactory
 from tests.mdt.support import NEXT_WEEK, T0, add, published_meeting, schedule
 
@@ -89,7 +89,7 @@ def test_at_a_scheduled_meeting_it_is_too_early(people, star, make_client, froze
 
 def test_the_assignee_marks_it_done_others_may_not_edit(people, setting, make_client, notify_calls, frozen):  # type: ignore[no-untyped-def]
     case, meeting = setting
-    item = services.action_item_create(
+    item = action_item_create(
         case_id=case.pk,
         meeting=meeting,
         description="Call school",
@@ -114,7 +114,7 @@ def test_the_assignee_marks_it_done_others_may_not_edit(people, setting, make_cl
 
 def test_a_coordinator_edits_and_cancels(people, setting, make_client, notify_calls, frozen):  # type: ignore[no-untyped-def]
     case, meeting = setting
-    item = services.action_item_create(
+    item = action_item_create(
         case_id=case.pk,
         meeting=meeting,
         description="Call school",
@@ -143,7 +143,7 @@ def test_a_coordinator_edits_and_cancels(people, setting, make_client, notify_ca
 
 def test_who_sees_action_items(people, setting, dream, make_client, frozen):  # type: ignore[no-untyped-def]
     case, meeting = setting
-    item = services.action_item_create(
+    item = action_item_create(
         case_id=case.pk,
         meeting=meeting,
         description="Call school",
@@ -176,7 +176,7 @@ def test_action_item_filters(people, setting, make_client, frozen):  # type: ign
     meeting_2 = published_meeting(
         meeting.team, people.star_coordinator, [other_case], starts_at=NEXT_WEEK + dt.timedelta(days=7)
     )
-    a = services.action_item_create(
+    a = action_item_create(
         case_id=case.pk,
         meeting=meeting,
         description="a",
@@ -185,7 +185,7 @@ def test_action_item_filters(people, setting, make_client, frozen):  # type: ign
         due_at=T0 + dt.timedelta(days=3),
         actor=people.star_coordinator,
     )
-    b = services.action_item_create(
+    b = action_item_create(
         case_id=other_case.pk,
         meeting=meeting_2,
         description="b",
@@ -194,7 +194,7 @@ def test_action_item_filters(people, setting, make_client, frozen):  # type: ign
         due_at=T0 + dt.timedelta(days=4),
         actor=people.star_coordinator,
     )
-    services.action_item_update(item=b, data={"status": "done"}, actor=people.star_coordinator)
+    action_item_update(item=b, data={"status": "done"}, actor=people.star_coordinator)
     client = make_client(people.star_coordinator)
 
     def ids(**params):  # type: ignore[no-untyped-def]

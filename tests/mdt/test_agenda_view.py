@@ -9,8 +9,11 @@ import json
 import pytest
 from pypdf import PdfReader
 
-from mdt import selectors, services
+from mdt import selectors
 from mdt.models import AgendaItem
+from mdt.services.action_items import action_item_create, action_item_update
+from mdt.services.agenda import agenda_item_review, agenda_reorder
+from mdt.services.meetings import meeting_hold, meeting_publish
 from tests.mdt.factories import (
     NOTE_BODY,
     PLACEMENT_ADDRESS,
@@ -155,7 +158,7 @@ def test_the_last_review_outcome_of_an_earlier_meeting_is_shown(people, star, ma
     case = CaseFactory(court="STAR")
     coordinator = people.star_coordinator
     last_week = published_meeting(star, coordinator, [case], starts_at=NEXT_WEEK - dt.timedelta(days=7))
-    services.agenda_item_review(
+    agenda_item_review(
         item=last_week.items.get(), summary="Engaged with services", decisions="Keep placement", actor=coordinator
     )
     this_week = published_meeting(star, coordinator, [case])
@@ -173,7 +176,7 @@ def test_action_items_carry_forward_until_done_or_cancelled(people, star, frozen
     coordinator = people.star_coordinator
     meeting_1 = published_meeting(star, coordinator, [case], starts_at=NEXT_WEEK - dt.timedelta(days=7))
     made = [
-        services.action_item_create(
+        action_item_create(
             case_id=case.pk,
             meeting=meeting_1,
             description=f"Step {n}",
@@ -184,11 +187,11 @@ def test_action_items_carry_forward_until_done_or_cancelled(people, star, frozen
         )
         for n in range(3)
     ]
-    services.meeting_hold(meeting=meeting_1, actor=coordinator)
+    meeting_hold(meeting=meeting_1, actor=coordinator)
     meeting_2 = published_meeting(star, coordinator, [case])
     # when one is done and one cancelled
-    services.action_item_update(item=made[0], data={"status": "done"}, actor=people.da_member)
-    services.action_item_update(item=made[1], data={"status": "cancelled"}, actor=coordinator)
+    action_item_update(item=made[0], data={"status": "done"}, actor=people.da_member)
+    action_item_update(item=made[1], data={"status": "cancelled"}, actor=coordinator)
     # then only the open one is carried to meeting 2, with owner agency, person and due date
     (entry,) = selectors.agenda_view(user=people.da_member, meeting=meeting_2)
     assert [(a["id"], a["agency"], a["assignee"], a["due_at"]) for a in entry["open_action_items"]] == [
@@ -213,7 +216,7 @@ def test_a_draft_agenda_is_for_coordinators_until_published(people, star, make_c
         case.pk
     ]
     # and once published, the member sees them
-    services.meeting_publish(meeting=meeting, actor=people.star_coordinator)
+    meeting_publish(meeting=meeting, actor=people.star_coordinator)
     assert [i["case"] for i in member.get(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/").json()["items"]] == [case.pk]
 
 
@@ -221,10 +224,8 @@ def test_items_are_in_agenda_order(people, star, make_client, frozen):  # type: 
     cases = [CaseFactory(court="STAR") for _ in range(3)]
     meeting = schedule(star, people.star_coordinator)
     items = [add(meeting, case, people.star_coordinator) for case in cases]
-    services.agenda_reorder(
-        meeting=meeting, item_ids=[items[2].pk, items[0].pk, items[1].pk], actor=people.star_coordinator
-    )
-    services.meeting_publish(meeting=meeting, actor=people.star_coordinator)
+    agenda_reorder(meeting=meeting, item_ids=[items[2].pk, items[0].pk, items[1].pk], actor=people.star_coordinator)
+    meeting_publish(meeting=meeting, actor=people.star_coordinator)
     body = make_client(people.da_member).get(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/").json()
     assert [(i["position"], i["case"]) for i in body["items"]] == [(1, cases[2].pk), (2, cases[0].pk), (3, cases[1].pk)]
     assert AgendaItem.objects.filter(meeting=meeting).count() == 3

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from audit.models import AuditEvent
-from mdt import services
+from mdt.services.action_items import action_item_create
+from mdt.services.meetings import meeting_publish
 from tests.mdt.factories import YOUTH_ALIAS, YOUTH_FIRST_NAME, YOUTH_LAST_NAME, CaseFactory, CourtHearingFactory
 from tests.mdt.support import NEXT_WEEK, T0, published_meeting
 
@@ -24,7 +25,7 @@ def test_case_data_reads_name_the_youth_of_every_case(people, star, make_client,
         CourtHearingFactory(case=CaseFactory(court="STAR"), starts_at=NEXT_WEEK + dt.timedelta(days=3))
     meeting = published_meeting(star, people.star_coordinator, cases)
     for case in cases:
-        services.action_item_create(
+        action_item_create(
             case_id=case.pk,
             meeting=meeting,
             description="step",
@@ -73,5 +74,5 @@ def test_writes_are_audited_in_their_transaction(people, star, frozen):  # type:
     from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError):
-        services.meeting_publish(meeting=meeting, actor=people.star_coordinator)
+        meeting_publish(meeting=meeting, actor=people.star_coordinator)
     assert AuditEvent.objects.count() == before

@@ -16,7 +16,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from mdt import services
+from mdt.services.action_items import action_item_create
+from mdt.services.calendar_feeds import calendar_feed_rotate
+from mdt.services.meetings import meeting_hold, meeting_publish
 from tests.mdt.factories import CaseFactory
 from tests.mdt.support import NEXT_WEEK, T0, add, schedule
 
@@ -266,8 +268,8 @@ def world(people, star, frozen):  # type: ignore[no-untyped-def]
 def _bring_to(state: str, world: Any, people: Any) -> None:
     coordinator = people.star_coordinator
     if state in {"published", "held"}:
-        services.meeting_publish(meeting=world.meeting, actor=coordinator)
-        world.action = services.action_item_create(
+        meeting_publish(meeting=world.meeting, actor=coordinator)
+        world.action = action_item_create(
             case_id=world.case.pk,
             meeting=world.meeting,
             description="Call school",
@@ -277,7 +279,7 @@ def _bring_to(state: str, world: Any, people: Any) -> None:
             actor=coordinator,
         )
     if state == "held":
-        services.meeting_hold(meeting=world.meeting, actor=coordinator)
+        meeting_hold(meeting=world.meeting, actor=coordinator)
 
 
 def _client(role: str, people: Any, make_client: Any) -> tuple[APIClient, Any]:
@@ -309,7 +311,7 @@ def _fill(value: Any, names: dict[str, Any]) -> Any:
 def test_authorization_matrix(operation, role, expected, world, people, star, make_client):  # type: ignore[no-untyped-def]
     method, path, state, body, audit_actions, _ = OPERATIONS[operation]
     _bring_to(state, world, people)
-    _, token = services.calendar_feed_rotate(actor=people.da_member)
+    _, token = calendar_feed_rotate(actor=people.da_member)
     names = {
         "team": star.pk,
         "meeting": world.meeting.pk,

@@ -11,8 +11,10 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from audit.models import AuditEvent
-from mdt import exports, selectors, services
+from mdt import exports, selectors
 from mdt.models import CalendarFeed
+from mdt.services.meetings import meeting_cancel, meeting_update
+from mdt.services.teams import team_member_remove
 from tests.mdt.factories import CaseFactory, SafetyAlertFactory
 from tests.mdt.support import NEXT_WEEK, published_meeting, schedule
 
@@ -84,7 +86,7 @@ def test_the_calendar_event_is_utc_with_a_stable_uid_and_no_case_details(people,
     first = client.get(url, HTTP_ACCEPT="application/json")  # a calendar whatever the Accept header
     second = client.get(url)
     frozen.shift(dt.timedelta(minutes=5))
-    services.meeting_update(
+    meeting_update(
         meeting=meeting,
         data={"starts_at": NEXT_WEEK + dt.timedelta(hours=1), "ends_at": NEXT_WEEK + dt.timedelta(hours=3)},
         actor=people.star_coordinator,
@@ -110,7 +112,7 @@ def test_a_personal_feed_carries_the_members_meetings_only(people, star, dream, 
     case = CaseFactory(court="STAR")
     star_meeting = published_meeting(star, people.star_coordinator, [case])
     cancelled = schedule(star, people.star_coordinator, NEXT_WEEK + dt.timedelta(days=7))
-    services.meeting_cancel(meeting=cancelled, reason="holiday", actor=people.star_coordinator)
+    meeting_cancel(meeting=cancelled, reason="holiday", actor=people.star_coordinator)
     published_meeting(dream, people.dream_coordinator, [])
     client = make_client(people.da_member)
     assert client.get("/api/v1/mdt/calendar-feed/").json() == {
@@ -160,7 +162,7 @@ def test_a_feed_url_stops_working_when_rotated_revoked_or_the_user_leaves(people
     again = path(client.post("/api/v1/mdt/calendar-feed/"))
     assert anonymous.get(again).status_code == 200
     # leaving the team empties the feed; deactivation ends it
-    services.team_member_remove(team=star, user_id=people.da_member.pk, actor=people.system_admin)
+    team_member_remove(team=star, user_id=people.da_member.pk, actor=people.system_admin)
     assert Calendar.from_ical(anonymous.get(again).content).walk("VEVENT") == []
     people.da_member.is_active = False
     people.da_member.save()

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 
 from audit.models import AuditEvent
-from mdt import services
 from mdt.models import Meeting
+from mdt.services.agenda import agenda_item_remove, agenda_item_review
+from mdt.services.meetings import meeting_cancel, meeting_hold, meeting_update
+from mdt.services.teams import team_member_remove
 from tests.mdt.factories import CaseFactory
 from tests.mdt.support import NEXT_WEEK, add, published_meeting, schedule
 
@@ -161,7 +163,7 @@ def test_patch_with_a_stale_if_match_answers_412(people, star, make_client, froz
 def test_rescheduling_moves_the_agenda_deadline(people, star, notify_calls, frozen):  # type: ignore[no-untyped-def]
     meeting = schedule(star, people.star_coordinator)
     later = NEXT_WEEK + dt.timedelta(days=1)
-    services.meeting_update(
+    meeting_update(
         meeting=meeting,
         data={"starts_at": later, "ends_at": later + dt.timedelta(hours=1)},
         actor=people.star_coordinator,
@@ -226,7 +228,7 @@ def test_the_full_lifecycle_and_minutes_lock_the_meeting(people, star, make_clie
 
 def test_finalising_needs_minutes(people, star, make_client, frozen):  # type: ignore[no-untyped-def]
     meeting = published_meeting(star, people.star_coordinator, [])
-    services.meeting_hold(meeting=meeting, actor=people.star_coordinator)
+    meeting_hold(meeting=meeting, actor=people.star_coordinator)
     response = make_client(people.star_coordinator).post(
         f"/api/v1/mdt/meetings/{meeting.pk}/finalize-minutes/", {}, format="json"
     )
@@ -278,7 +280,7 @@ def test_status_can_be_set_through_patch(people, star, make_client, notify_calls
 
 def test_cancelling_a_scheduled_meeting_cancels_its_agenda_deadline(people, star, notify_calls, frozen):  # type: ignore[no-untyped-def]
     meeting = schedule(star, people.star_coordinator)
-    services.meeting_cancel(meeting=meeting, reason="", actor=people.star_coordinator)
+    meeting_cancel(meeting=meeting, reason="", actor=people.star_coordinator)
     (cancelled,) = notify_calls.named("deadline_cancel")
     assert cancelled["rule_code"] == "agenda_publish_48h" and cancelled["target"].pk == meeting.pk
 
@@ -329,7 +331,7 @@ def test_a_removed_member_loses_access_at_once(people, star, make_client, frozen
     meeting = published_meeting(star, people.star_coordinator, [])
     client = make_client(people.da_member)
     assert client.get(f"/api/v1/mdt/meetings/{meeting.pk}/").status_code == 200
-    services.team_member_remove(team=star, user_id=people.da_member.pk, actor=people.system_admin)
+    team_member_remove(team=star, user_id=people.da_member.pk, actor=people.system_admin)
     assert client.get(f"/api/v1/mdt/meetings/{meeting.pk}/").status_code == 404
 
 
@@ -397,11 +399,11 @@ def test_a_reviewed_item_cannot_be_removed(people, star, frozen):  # type: ignor
     case = CaseFactory(court="STAR")
     meeting = published_meeting(star, people.star_coordinator, [case])
     item = meeting.items.get()
-    services.agenda_item_review(item=item, summary="s", actor=people.star_coordinator)
+    agenda_item_review(item=item, summary="s", actor=people.star_coordinator)
     from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as err:
-        services.agenda_item_remove(item=item, actor=people.star_coordinator)
+        agenda_item_remove(item=item, actor=people.star_coordinator)
     assert err.value.code == "conflict"
 
 

@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 
 from core.errors import ApplicationError
-from mdt import services
 from mdt.models import AgendaItem, Meeting
+from mdt.services.agenda import agenda_item_add
+from mdt.services.meetings import meeting_publish
 from tests.mdt.factories import CaseFactory
 from tests.mdt.support import schedule
 
@@ -44,7 +45,7 @@ def test_concurrent_adds_get_distinct_positions(people, star):  # type: ignore[n
     results = _in_threads(
         *[
             (
-                lambda c=c: services.agenda_item_add(
+                lambda c=c: agenda_item_add(
                     meeting=meeting, case_id=c.pk, reason="other", position=1, actor=people.star_coordinator
                 )
             )
@@ -59,8 +60,8 @@ def test_concurrent_adds_get_distinct_positions(people, star):  # type: ignore[n
 def test_two_concurrent_publishes_publish_once(people, star):  # type: ignore[no-untyped-def]
     meeting = schedule(star, people.star_coordinator)
     results = _in_threads(
-        lambda: services.meeting_publish(meeting=meeting, actor=people.star_coordinator),
-        lambda: services.meeting_publish(meeting=meeting, actor=people.star_coordinator),
+        lambda: meeting_publish(meeting=meeting, actor=people.star_coordinator),
+        lambda: meeting_publish(meeting=meeting, actor=people.star_coordinator),
     )
     published = [r for r in results if isinstance(r, Meeting)]
     refused = [r for r in results if isinstance(r, ApplicationError)]

@@ -14,8 +14,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mdt import services
 from mdt.models import Attendance, MDTTeam
+from mdt.services.action_items import action_item_create
+from mdt.services.agenda import agenda_item_review
+from mdt.services.calendar_feeds import calendar_feed_rotate
+from mdt.services.meetings import meeting_hold, meeting_publish, meeting_schedule
+from mdt.services.teams import team_member_add, team_member_remove
 from tests.factories import UserFactory
 from tests.mdt.factories import CaseFactory, CourtHearingFactory, SafetyAlertFactory
 from tests.mdt.support import NEXT_WEEK, T0, add, published_meeting, schedule
@@ -38,8 +42,8 @@ def _rich_meeting(people: Any, star: Any, rows: int) -> Any:
         SafetyAlertFactory(case=case)
     last_week = published_meeting(star, coordinator, cases, starts_at=NEXT_WEEK - dt.timedelta(days=7))
     for item in last_week.items.all():
-        services.agenda_item_review(item=item, summary="ok", decisions="continue", actor=coordinator)
-        services.action_item_create(
+        agenda_item_review(item=item, summary="ok", decisions="continue", actor=coordinator)
+        action_item_create(
             case_id=item.case_id,
             meeting=last_week,
             description="next step",
@@ -69,11 +73,9 @@ def test_team_list(people, star, make_client, django_assert_num_queries, rows, f
 @pytest.mark.parametrize("rows", ROWS)
 def test_team_member_list(people, dream, make_client, django_assert_num_queries, rows, frozen):  # type: ignore[no-untyped-def]
     for n in range(rows - 2):
-        services.team_member_add(
-            team=dream, user=UserFactory(username=f"m{n}", role="mdt_member"), actor=people.system_admin
-        )
+        team_member_add(team=dream, user=UserFactory(username=f"m{n}", role="mdt_member"), actor=people.system_admin)
     if rows == 1:
-        services.team_member_remove(team=dream, user_id=people.dream_member.pk, actor=people.system_admin)
+        team_member_remove(team=dream, user_id=people.dream_member.pk, actor=people.system_admin)
     client = make_client(people.dream_coordinator)
     with django_assert_num_queries(8):
         response = client.get(f"/api/v1/mdt/teams/{dream.pk}/members/")
@@ -82,7 +84,7 @@ def test_team_member_list(people, dream, make_client, django_assert_num_queries,
 
 @pytest.mark.parametrize("rows", ROWS)
 def test_meeting_list(people, star, make_client, django_assert_num_queries, rows, frozen):  # type: ignore[no-untyped-def]
-    services.meeting_schedule(
+    meeting_schedule(
         team=star,
         starts_at=NEXT_WEEK,
         ends_at=NEXT_WEEK + dt.timedelta(hours=1),
@@ -158,7 +160,7 @@ def test_action_item_list(people, star, make_client, django_assert_num_queries, 
     cases = _cases(rows)
     meeting = published_meeting(star, people.star_coordinator, cases)
     for case in cases:
-        services.action_item_create(
+        action_item_create(
             case_id=case.pk,
             meeting=meeting,
             description="step",
@@ -175,7 +177,7 @@ def test_action_item_list(people, star, make_client, django_assert_num_queries, 
 
 @pytest.mark.parametrize("rows", ROWS)
 def test_calendar_feed(people, star, make_client, django_assert_num_queries, rows, frozen):  # type: ignore[no-untyped-def]
-    services.meeting_schedule(
+    meeting_schedule(
         team=star,
         starts_at=NEXT_WEEK,
         ends_at=NEXT_WEEK + dt.timedelta(hours=1),
@@ -183,7 +185,7 @@ def test_calendar_feed(people, star, make_client, django_assert_num_queries, row
         count=rows,
         actor=people.star_coordinator,
     )
-    _, token = services.calendar_feed_rotate(actor=people.da_member)
+    _, token = calendar_feed_rotate(actor=people.da_member)
     anonymous = make_client(people.da_member).__class__()
     with django_assert_num_queries(7):
         response = anonymous.get(f"/api/v1/mdt/feeds/{token}.ics")
@@ -196,7 +198,7 @@ def test_calendar_feed(people, star, make_client, django_assert_num_queries, row
 def test_single_object_reads(people, star, make_client, django_assert_num_queries, frozen):  # type: ignore[no-untyped-def]
     case = CaseFactory(court="STAR")
     meeting = published_meeting(star, people.star_coordinator, [case])
-    item = services.action_item_create(
+    item = action_item_create(
         case_id=case.pk,
         meeting=meeting,
         description="step",
@@ -257,7 +259,7 @@ def _write(action: str, client: Any, people: Any, meeting: Any, items: list[Any]
         }
         return lambda: client.post("/api/v1/action-items/", body, format="json")
     if action == "action_item_patch":
-        item = services.action_item_create(
+        item = action_item_create(
             case_id=cases[0].pk,
             meeting=meeting,
             description="d",
@@ -303,8 +305,8 @@ def test_writes_do_not_grow_with_the_agenda(people, star, make_client, action, f
         meeting = schedule(star, people.star_coordinator, NEXT_WEEK + dt.timedelta(days=7 * week))
         items = [add(meeting, case, people.star_coordinator) for case in cases]
         if action not in SCHEDULED_ONLY:
-            services.meeting_publish(meeting=meeting, actor=people.star_coordinator)
+            meeting_publish(meeting=meeting, actor=people.star_coordinator)
         if action == "finalize":
-            services.meeting_hold(meeting=meeting, actor=people.star_coordinator)
+            meeting_hold(meeting=meeting, actor=people.star_coordinator)
         counts.append(_count(_write(action, coordinator, people, meeting, items, cases)))
     assert counts[1] == counts[2], counts

@@ -12,8 +12,8 @@ from django.apps import apps
 from django.db import connection
 
 from audit.models import AuditEvent
-from mdt import services
 from mdt.models import ReviewVersion
+from mdt.services.agenda import agenda_item_review
 from tests.mdt.factories import CaseFactory
 from tests.mdt.support import published_meeting
 
@@ -25,9 +25,9 @@ SUMMARY = "Outcome-text-quokka"
 def _reviewed_twice(people, star, frozen):  # type: ignore[no-untyped-def]
     meeting = published_meeting(star, people.star_coordinator, [CaseFactory(court="STAR")])
     item = meeting.items.get()
-    services.agenda_item_review(item=item, summary=SUMMARY, decisions="d1", actor=people.star_coordinator)
+    agenda_item_review(item=item, summary=SUMMARY, decisions="d1", actor=people.star_coordinator)
     frozen.shift(dt.timedelta(minutes=30))
-    services.agenda_item_review(item=item, summary=f"{SUMMARY}-2", decisions="d2", actor=people.da_member)
+    agenda_item_review(item=item, summary=f"{SUMMARY}-2", decisions="d2", actor=people.da_member)
     return item
 
 
@@ -67,9 +67,7 @@ def test_versions_are_encrypted_at_rest(people, star, frozen):  # type: ignore[n
 def test_outcomes_recorded_before_versions_become_version_one(people, star, frozen):  # type: ignore[no-untyped-def]
     # given an item reviewed before review versions existed (its version rows missing)
     meeting = published_meeting(star, people.star_coordinator, [CaseFactory(court="STAR")])
-    item = services.agenda_item_review(
-        item=meeting.items.get(), summary=SUMMARY, decisions="d1", actor=people.star_coordinator
-    )
+    item = agenda_item_review(item=meeting.items.get(), summary=SUMMARY, decisions="d1", actor=people.star_coordinator)
     ReviewVersion.objects.all().delete()
     # when the migration's data step runs
     migration = importlib.import_module("mdt.migrations.0002_review_outcome_versions")

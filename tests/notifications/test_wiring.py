@@ -210,13 +210,16 @@ def test_sharing_grants_open_and_renewals_meet_the_30_day_clock(cast, clock):
 
 
 def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
-    from mdt import services as mdt_services
     from mdt.models import MDTTeam
+    from mdt.services.action_items import action_item_create, action_item_update
+    from mdt.services.agenda import agenda_item_add
+    from mdt.services.meetings import meeting_publish, meeting_schedule
+    from mdt.services.teams import team_member_add
 
     star = MDTTeam.objects.get(code="STAR")
-    mdt_services.team_member_add(team=star, user=cast.mdt_coordinator, is_coordinator=True, actor=cast.system_admin)
-    mdt_services.team_member_add(team=star, user=cast.mdt_member, actor=cast.system_admin)
-    mdt_services.team_member_add(team=star, user=cast.probation_worker, actor=cast.system_admin)
+    team_member_add(team=star, user=cast.mdt_coordinator, is_coordinator=True, actor=cast.system_admin)
+    team_member_add(team=star, user=cast.mdt_member, actor=cast.system_admin)
+    team_member_add(team=star, user=cast.probation_worker, actor=cast.system_admin)
     referral = cases_services.referral_create(
         actor=cast.dcfs_worker,
         youth_data={"first_name": YOUTH_FIRST, "last_name": YOUTH_LAST},
@@ -231,7 +234,7 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
     cases_services.case_update(case=case, actor=cast.dcfs_supervisor, data={"court": "STAR"})
 
     # scheduling a meeting opens the agenda deadline (due two days before it)
-    meeting = mdt_services.meeting_schedule(
+    meeting = meeting_schedule(
         team=star, starts_at=T0 + 7 * 24 * H, ends_at=T0 + 7 * 24 * H + 2 * H, actor=cast.mdt_coordinator
     )[0]
     agenda_deadline = _deadline("agenda_publish_48h")
@@ -243,16 +246,16 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
     assert [n.recipient for n in Notification.objects.filter(deadline=agenda_deadline)] == [cast.mdt_coordinator]
 
     # publishing meets it and tells every member
-    mdt_services.agenda_item_add(meeting=meeting, case_id=case.pk, reason="new_referral", actor=cast.mdt_coordinator)
+    agenda_item_add(meeting=meeting, case_id=case.pk, reason="new_referral", actor=cast.mdt_coordinator)
 
-    mdt_services.meeting_publish(meeting=meeting, actor=cast.mdt_coordinator)
+    meeting_publish(meeting=meeting, actor=cast.mdt_coordinator)
     agenda_deadline.refresh_from_db()
     assert agenda_deadline.status == "met"
     notices = Notification.objects.filter(meeting_id=meeting.pk, rule="mdt_agenda")
     assert sorted(n.recipient.username for n in notices) == ["mdt_coordinator", "mdt_member", "probation_worker"]
 
     # an action item opens its deadline; done meets it
-    item = mdt_services.action_item_create(
+    item = action_item_create(
         case_id=case.pk,
         meeting=meeting,
         description="Enroll in school",
@@ -270,6 +273,6 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
     (entry,) = agenda.json()["items"]
     assert {d["rule"] for d in entry["open_deadlines"]} >= {"written_report_36h", "action_item_due"}
 
-    mdt_services.action_item_update(item=item, data={"status": "done"}, actor=cast.probation_worker)
+    action_item_update(item=item, data={"status": "done"}, actor=cast.probation_worker)
     item_deadline.refresh_from_db()
     assert item_deadline.status == "met"

@@ -46,8 +46,12 @@ from accounts.services import agencies_bootstrap
 from cases import services as cases
 from cases.models import Case, CaseTeamMember, Note, Referral, ShareRequest
 from core.permissions import Role
-from mdt import services as mdt
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting
+from mdt.services.action_items import action_item_create
+from mdt.services.agenda import agenda_item_add
+from mdt.services.calendar_feeds import calendar_feed_rotate
+from mdt.services.meetings import meeting_hold, meeting_publish, meeting_schedule
+from mdt.services.teams import team_member_add
 from notifications.models import Deadline, Notification
 from notifications.services import deadlines_sweep
 from tests.cases.factories import accept_referral, create_referral
@@ -217,27 +221,27 @@ def build_world() -> World:
     root = u("root")
     world.teams = {t.code: t for t in MDTTeam.objects.all()}
     star, dream = world.teams["STAR"], world.teams["DREAM"]
-    mdt.team_member_add(team=star, user=u("star_coordinator"), is_coordinator=True, actor=root)
-    mdt.team_member_add(team=star, user=u("star_member"), actor=root)
-    mdt.team_member_add(team=star, user=clinician, actor=root)
-    mdt.team_member_add(team=dream, user=u("dream_coordinator"), is_coordinator=True, actor=root)
+    team_member_add(team=star, user=u("star_coordinator"), is_coordinator=True, actor=root)
+    team_member_add(team=star, user=u("star_member"), actor=root)
+    team_member_add(team=star, user=clinician, actor=root)
+    team_member_add(team=dream, user=u("dream_coordinator"), is_coordinator=True, actor=root)
 
     def schedule(team: MDTTeam, coordinator: User, days: int) -> Meeting:
         start = (now + dt.timedelta(days=days)).replace(microsecond=0)
-        return mdt.meeting_schedule(
+        return meeting_schedule(
             team=team, starts_at=start, ends_at=start + dt.timedelta(hours=2), location="Courthouse", actor=coordinator
         )[0]
 
     coord, dream_coord = u("star_coordinator"), u("dream_coordinator")
     meeting = schedule(star, coord, 7)
-    world.items["STAR"] = mdt.agenda_item_add(
+    world.items["STAR"] = agenda_item_add(
         meeting=meeting, case_id=world.case["PROBATION"].pk, reason="progress_review", actor=coord
     )
-    world.items["STAR_second"] = mdt.agenda_item_add(
+    world.items["STAR_second"] = agenda_item_add(
         meeting=meeting, case_id=world.case["DMH"].pk, reason="progress_review", actor=coord
     )
-    world.meetings["STAR"] = mdt.meeting_publish(meeting=meeting, actor=coord)
-    world.actions["STAR"] = mdt.action_item_create(
+    world.meetings["STAR"] = meeting_publish(meeting=meeting, actor=coord)
+    world.actions["STAR"] = action_item_create(
         case_id=world.case["PROBATION"].pk,
         meeting=meeting,
         description="Synthetic task",
@@ -247,17 +251,17 @@ def build_world() -> World:
         actor=coord,
     )
     world.meetings["STAR_scheduled"] = schedule(star, coord, 14)
-    world.meetings["STAR_published"] = mdt.meeting_publish(meeting=schedule(star, coord, 21), actor=coord)
-    held = mdt.meeting_publish(meeting=schedule(star, coord, 28), actor=coord)
-    world.meetings["STAR_held"] = mdt.meeting_hold(meeting=held, actor=coord)
+    world.meetings["STAR_published"] = meeting_publish(meeting=schedule(star, coord, 21), actor=coord)
+    held = meeting_publish(meeting=schedule(star, coord, 28), actor=coord)
+    world.meetings["STAR_held"] = meeting_hold(meeting=held, actor=coord)
     world.meetings["STAR_cancel"] = schedule(star, coord, 35)
 
     other = schedule(dream, dream_coord, 8)
-    world.items["DREAM"] = mdt.agenda_item_add(
+    world.items["DREAM"] = agenda_item_add(
         meeting=other, case_id=dcfs_case.pk, reason="progress_review", actor=dream_coord
     )
-    world.meetings["DREAM"] = mdt.meeting_publish(meeting=other, actor=dream_coord)
-    world.actions["DREAM"] = mdt.action_item_create(
+    world.meetings["DREAM"] = meeting_publish(meeting=other, actor=dream_coord)
+    world.actions["DREAM"] = action_item_create(
         case_id=dcfs_case.pk,
         meeting=other,
         description="Synthetic task",
@@ -266,7 +270,7 @@ def build_world() -> World:
         due_at=now + dt.timedelta(days=5),
         actor=dream_coord,
     )
-    _, world.feed_token = mdt.calendar_feed_rotate(actor=dream_coord)
+    _, world.feed_token = calendar_feed_rotate(actor=dream_coord)
 
     # --- a live token per person ----------------------------------------------------------------
     for username, user in world.users.items():

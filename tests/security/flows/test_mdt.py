@@ -13,8 +13,10 @@ import time_machine
 
 from cases import services as cases
 from core.permissions import Role
-from mdt import services as mdt
 from mdt.models import MDTTeam
+from mdt.services.agenda import agenda_item_add
+from mdt.services.meetings import meeting_publish, meeting_schedule
+from mdt.services.teams import team_member_add
 from tests.cases.factories import open_case
 from tests.factories import UserFactory
 
@@ -55,9 +57,9 @@ def court(agencies, system_admin, frozen):  # type: ignore[no-untyped-def]
         dcfs_supervisor=user("dcfs_supervisor", "DCFS", Role.SUPERVISOR),
         off_team_member=user("off_team_member", "DMH", Role.MDT_MEMBER),
     )
-    mdt.team_member_add(team=w.star, user=w.star_coordinator, is_coordinator=True, actor=system_admin)
-    mdt.team_member_add(team=w.star, user=w.star_member, actor=system_admin)
-    mdt.team_member_add(team=w.dream, user=w.dream_coordinator, is_coordinator=True, actor=system_admin)
+    team_member_add(team=w.star, user=w.star_coordinator, is_coordinator=True, actor=system_admin)
+    team_member_add(team=w.star, user=w.star_member, actor=system_admin)
+    team_member_add(team=w.dream, user=w.dream_coordinator, is_coordinator=True, actor=system_admin)
     w.star_case = open_case(w.probation_worker, w.probation_supervisor)
     cases.case_update(case=w.star_case, actor=w.probation_supervisor, data={"court": "STAR"})
     w.dream_case = open_case(w.dcfs_worker, w.dcfs_supervisor)
@@ -66,7 +68,7 @@ def court(agencies, system_admin, frozen):  # type: ignore[no-untyped-def]
 
 
 def _meeting(team, coordinator, starts_at):  # type: ignore[no-untyped-def]
-    (meeting,) = mdt.meeting_schedule(
+    (meeting,) = meeting_schedule(
         team=team, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=2), location="Dept. 2", actor=coordinator
     )
     return meeting
@@ -75,11 +77,11 @@ def _meeting(team, coordinator, starts_at):  # type: ignore[no-untyped-def]
 def test_attendance_refuses_people_outside_the_team(court, make_client):  # type: ignore[no-untyped-def]
     # given a published STAR meeting with the Probation-led case on its agenda (Probation presents)
     meeting = _meeting(court.star, court.star_coordinator, T0 + dt.timedelta(days=9))
-    item = mdt.agenda_item_add(
+    item = agenda_item_add(
         meeting=meeting, case_id=court.star_case.pk, reason="court_date", actor=court.star_coordinator
     )
     assert item.presenting_agency.code == "PROBATION"
-    mdt.meeting_publish(meeting=meeting, actor=court.star_coordinator)
+    meeting_publish(meeting=meeting, actor=court.star_coordinator)
     client = make_client(court.star_member)
     url = f"/api/v1/mdt/meetings/{meeting.pk}/attendance/"
 
@@ -109,10 +111,10 @@ def test_attendance_refuses_people_outside_the_team(court, make_client):  # type
 def test_a_review_edit_keeps_the_earlier_version(court, make_client, frozen):  # type: ignore[no-untyped-def]
     # given a published STAR meeting with the case on its agenda
     meeting = _meeting(court.star, court.star_coordinator, T0 + dt.timedelta(days=9))
-    item = mdt.agenda_item_add(
+    item = agenda_item_add(
         meeting=meeting, case_id=court.star_case.pk, reason="court_date", actor=court.star_coordinator
     )
-    mdt.meeting_publish(meeting=meeting, actor=court.star_coordinator)
+    meeting_publish(meeting=meeting, actor=court.star_coordinator)
     review_url = f"/api/v1/mdt/items/{item.pk}/review/"
     # when the coordinator records the outcome and, an hour later, a member edits it
     first = make_client(court.star_coordinator).post(

@@ -1,0 +1,208 @@
+"""A meeting's agenda: coordinators add, edit, remove and reorder the cases on it while it is
+scheduled or published; members record each item's review outcome (a new version per edit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Agency
+from audit.models import AuditEvent
+from audit.services import audit_record
+from cases.models import Case
+from core.errors import ApplicationError
+from core.etags import check_if_match
+from mdt.models import AgendaItem, Meeting, ReviewVersion
+from mdt.services.guards import (
+    conflict,
+    forbid_unless_coordinator,
+    forbid_unless_member,
+    lock_meeting,
+    require_in_session,
+    require_unlocked,
+)
+from notifications import services as notify
+
+Action = AuditEvent.Action
+
+
+def _agenda_changed(meeting: Meeting, actor: Any) -> None:
+    if meeting.status == Meeting.Status.PUBLISHED:
+        notify.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+
+
+def _require_agenda_editable(meeting: Meeting) -> None:
+    require_unlocked(meeting)
+    if not meeting.agenda_editable:
+        raise conflict("The agenda of a held meeting cannot change.")
+
+
+CASE_NOT_ELIGIBLE = "Not an open case of this team's court."
+
+
+@transaction.atomic
+def agenda_item_add(
+    *,
+    meeting: Meeting,
+    case_id: int,
+    reason: str,
+    position: int | None = None,
+    presenting_agency: Agency | None = None,
+    minutes_allotted: int = 10,
+    actor: Any,
+) -> AgendaItem:
+    """Put a case on the agenda (at `position`, 1-based, or at the end). Only an open case of
+    the team's court qualifies; the same message answers a case that does not exist, so the
+    check reveals nothing about other courts' cases."""
+    meeting = lock_meeting(meeting)
+    forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
+    _require_agenda_editable(meeting)
+    case = Case.objects.filter(pk=case_id, court=meeting.team.court, status=Case.Status.OPEN).first()
+    if case is None:
+        raise ApplicationError(CASE_NOT_ELIGIBLE, fields={"case": [CASE_NOT_ELIGIBLE]})
+    if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+        raise ApplicationError("The case is already on this agenda.", fields={"case": ["Already on this agenda."]})
+    size = AgendaItem.objects.filter(meeting=meeting).count()
+    position = size + 1 if position is None else max(1, min(position, size + 1))
+    AgendaItem.objects.filter(meeting=meeting, position__gte=position).update(position=F("position") + 1)
+    item = AgendaItem.objects.create(
+        meeting=meeting,
+        case=case,
+        position=position,
+        reason=reason,
+        presenting_agency=presenting_agency or case.lead_agency,
+        minutes_allotted=minutes_allotted,
+        added_by=actor,
+    )
+    _agenda_changed(meeting, actor)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type="mdt_agenda_item",
+        object_id=item.pk,
+        youth_id=case.youth_id,
+        detail={"meeting": meeting.pk, "case": case.pk},
+    )
+    return item
+
+
+AGENDA_ITEM_FIELDS = ("reason", "presenting_agency", "minutes_allotted")
+
+
+@transaction.atomic
+def agenda_item_update(
+    *, item: AgendaItem, data: dict[str, Any], actor: Any, if_match: str | None = None
+) -> AgendaItem:
+    """A stale If-Match is checked on the locked item (412), before anything changes."""
+    meeting = lock_meeting(item.meeting)
+    item = AgendaItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=item.pk)
+    check_if_match(item, if_match)
+    forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
+    _require_agenda_editable(meeting)
+    changed = [name for name in AGENDA_ITEM_FIELDS if name in data and getattr(item, name) != data[name]]
+    for name in changed:
+        setattr(item, name, data[name])
+    if changed:
+        item.save()
+        _agenda_changed(meeting, actor)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="mdt_agenda_item",
+        object_id=item.pk,
+        youth_id=item.case.youth_id,
+        detail={"meeting": meeting.pk, "fields": sorted(changed)},
+    )
+    return item
+
+
+@transaction.atomic
+def agenda_item_remove(*, item: AgendaItem, actor: Any) -> None:
+    meeting = lock_meeting(item.meeting)
+    forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
+    _require_agenda_editable(meeting)
+    item = AgendaItem.objects.select_related("case").get(pk=item.pk)
+    if item.reviewed_at is not None:
+        raise conflict("A reviewed item stays on the agenda.")
+    item_id, youth_id, case_id, position = item.pk, item.case.youth_id, item.case_id, item.position
+    item.delete()
+    AgendaItem.objects.filter(meeting=meeting, position__gt=position).update(position=F("position") - 1)
+    _agenda_changed(meeting, actor)
+    audit_record(
+        actor=actor,
+        action=Action.DELETE,
+        object_type="mdt_agenda_item",
+        object_id=item_id,
+        youth_id=youth_id,
+        detail={"meeting": meeting.pk, "case": case_id},
+    )
+
+
+@transaction.atomic
+def agenda_reorder(*, meeting: Meeting, item_ids: Sequence[int], actor: Any) -> Meeting:
+    """Put the agenda in the order given: every item of the meeting, each once."""
+    meeting = lock_meeting(meeting)
+    forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
+    _require_agenda_editable(meeting)
+    items = {item.pk: item for item in AgendaItem.objects.filter(meeting=meeting)}
+    if len(item_ids) != len(set(item_ids)) or set(item_ids) != set(items):
+        raise ApplicationError(
+            "List every item of this agenda exactly once.", fields={"items": ["Every item of this agenda, each once."]}
+        )
+    changed = []
+    for position, pk in enumerate(item_ids, start=1):
+        if items[pk].position != position:
+            items[pk].position = position
+            changed.append(items[pk])
+    if changed:
+        AgendaItem.objects.bulk_update(changed, ["position"])
+        _agenda_changed(meeting, actor)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="mdt_meeting",
+        object_id=meeting.pk,
+        detail={"reordered": list(item_ids)},
+    )
+    return meeting
+
+
+# --- reviews (during and after the meeting) ------------------------------------------------------
+
+
+@transaction.atomic
+def agenda_item_review(*, item: AgendaItem, summary: str, decisions: str = "", actor: Any) -> AgendaItem:
+    meeting = lock_meeting(item.meeting)
+    forbid_unless_member(actor=actor, team=meeting.team)
+    require_in_session(meeting)
+    item = AgendaItem.objects.select_related("case").get(pk=item.pk)
+    created = item.reviewed_at is None
+    now = timezone.now()
+    # The meeting's row lock serialises reviews of its items, so the next number is free.
+    latest = ReviewVersion.objects.filter(item=item).order_by("-version").values_list("version", flat=True).first()
+    version = ReviewVersion.objects.create(
+        item=item,
+        version=(latest or 0) + 1,
+        summary=summary,
+        decisions=decisions,
+        reviewed_by=actor,
+        reviewed_at=now,
+    )
+    item.review_summary = summary
+    item.review_decisions = decisions
+    item.reviewed_by = actor
+    item.reviewed_at = now
+    item.save()
+    audit_record(
+        actor=actor,
+        action=Action.CREATE if created else Action.UPDATE,
+        object_type="mdt_review",
+        object_id=item.pk,
+        youth_id=item.case.youth_id,
+        detail={"meeting": meeting.pk, "case": item.case_id, "version": version.version},
+    )
+    return item
