@@ -96,9 +96,7 @@ def access_report_agency(*, actor: Any, code: str) -> Agency:
         raise ApplicationError("No agency has that code; send one of GET /api/v1/agencies/.", code="not_found")
     if is_system_admin(actor) or (is_agency_admin(actor) and actor.agency_id == agency.pk):
         return agency
-    raise ApplicationError(
-        "Only the agency's own admins and system admins read its access report.", code="forbidden"
-    )
+    raise ApplicationError("Only the agency's own admins and system admins read its access report.", code="forbidden")
 
 
 def _open_sessions_by_user(user_ids: set[int], now: dt.datetime) -> Counter[int]:

@@ -42,9 +42,7 @@ def people(agencies):  # type: ignore[no-untyped-def]
         "dcfs_supervisor": UserFactory(username="dcfs_supervisor", agency=agencies["DCFS"], role="supervisor"),
         "dcfs_gone": UserFactory(username="dcfs_gone", agency=agencies["DCFS"], role="case_worker", is_active=False),
         "sheriff_worker": UserFactory(username="sheriff_worker", agency=agencies["SHERIFF"], role="case_worker"),
-        "sheriff_supervisor": UserFactory(
-            username="sheriff_supervisor", agency=agencies["SHERIFF"], role="supervisor"
-        ),
+        "sheriff_supervisor": UserFactory(username="sheriff_supervisor", agency=agencies["SHERIFF"], role="supervisor"),
         "sheriff_admin": UserFactory(username="sheriff_admin", agency=agencies["SHERIFF"], role="agency_admin"),
     }
 
@@ -110,7 +108,9 @@ def test_participations_are_counts_by_legal_basis_and_expiry_only(people):  # ty
     # counts only: no case, youth or case number anywhere in the report
     text = report(people["sheriff_admin"], "SHERIFF").content.decode()
     assert "Flowfirst" not in text and "Otherfirst" not in text
-    assert all(set(row) == {"legal_basis", "active", "expiring_within_30_days", "expired", "revoked"} for row in sheriff)
+    assert all(
+        set(row) == {"legal_basis", "active", "expiring_within_30_days", "expired", "revoked"} for row in sheriff
+    )
 
 
 def test_csv_holds_the_same_report_and_defuses_formulas(people):  # type: ignore[no-untyped-def]

@@ -90,6 +90,7 @@ MDT_SCOPES = ("team_meeting", "other_team_meeting")  # a STAR meeting / a DREAM 
 ROSTER_SCOPES = ("team", "other_team")  # the STAR / DREAM roster
 USER_SCOPES = ("own_agency_user", "other_agency_user", "agency_auditor")
 NEW_USER_SCOPES = ("own_agency", "other_agency", "auditor_role")
+AGENCY_SCOPES = ("own_agency", "other_agency")  # the caller's agency / the next one in the ring
 NOTIFICATION_SCOPES = ("own_notification", "other_notification")
 #: Pending share requests, relative to X: awaiting X (on a case X leads), raised by X (on a case
 #: the previous agency leads), between two other agencies.
@@ -161,6 +162,8 @@ OPERATIONS: list[Op] = [
        audit=None),  # an event is written for a known address only (actor: none)
     Op("get", "/api/v1/me/", NONE),
     Op("get", "/api/v1/agencies/", NONE),
+    Op("get", "/api/v1/agencies/{code}/access-report/", AGENCY_SCOPES, params={"code": "agency_code"},
+       audit={"export"}),
     Op("post", "/api/v1/me/mfa/totp/", NONE, audit={"mfa_change"}),
     Op("post", "/api/v1/me/mfa/totp/confirm/", NONE, body={"otp": "{otp}"}, prep="mfa_begun",
        audit={"mfa_change"}, late=True),
