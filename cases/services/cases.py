@@ -150,7 +150,7 @@ def case_team_member_remove(*, member: CaseTeamMember, actor: User) -> CaseTeamM
     return member
 
 
-# Participations are written by cases/sharing.py only (SPEC §1 "Sharing has one door"); these
+# Participations are written by cases/services/sharing.py only (SPEC §1 "Sharing has one door"); these
 # keep the services' names for the API and the tests.
 
 
