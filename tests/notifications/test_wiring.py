@@ -277,3 +277,37 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
     mdt_services.action_item_update(item=item, data={"status": "done"}, actor=cast.probation_worker)
     item_deadline.refresh_from_db()
     assert item_deadline.status == "met"
+
+
+def test_deadline_visibility_is_the_cases_rule_a_revoked_share_hides_the_case(cast, clock):
+    """Who sees a case's deadlines is decided by cases.selectors.visibility (SPEC §1), not by
+    notifications' own reading of the models: a case worker on the team of a case whose agency's
+    share was revoked no longer sees the case, nor its deadlines."""
+    from notifications.selectors import deadline_list_visible_to
+
+    referral = referral_services.referral_create(
+        actor=cast.dcfs_worker,
+        youth_data={"first_name": "A", "last_name": "B"},
+        received_at=T0,
+        source="hotline",
+    )
+    referral_services.referral_screen(
+        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
+    )
+    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    share = case_services.case_agency_grant(
+        case=case,
+        actor=cast.dcfs_supervisor,
+        agency=cast.agencies["DMH"],
+        legal_basis=CaseAgency.LegalBasis.MDT_18961_7,
+    )
+    case_services.case_team_member_add(
+        case=case, actor=cast.dcfs_supervisor, user=cast.dmh_worker, case_role="clinician"
+    )
+    part_services.missing_episode_create(case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0)
+    episode_clocks = deadline_list_visible_to(user=cast.dmh_worker).filter(case=case, rule__code="missing_ncmec_24h")
+    assert episode_clocks.exists()
+
+    case_services.case_agency_revoke(participation=share, actor=cast.dcfs_supervisor)
+
+    assert not deadline_list_visible_to(user=cast.dmh_worker).filter(case=case).exists()
