@@ -73,7 +73,7 @@ def pick_fixtures(rng: random.Random) -> Fixtures:
     from accounts.models import User
     from audit.models import AuditEvent
     from cases.models import Case, CaseTeamMember, Youth
-    from cases.selectors import case_list_visible_to, referral_list_visible_to
+    from cases.selectors.visibility import case_list_visible_to, referral_list_visible_to
     from mdt.models import AgendaItem, Meeting, TeamMembership
     from notifications.models import Notification
     from notifications.selectors import deadline_list_visible_to
@@ -170,7 +170,7 @@ def accept_pool(*, n: int, deputy: str, supervisor: str, people: list[dict[str, 
     """`n` screened referrals (received by DCFS, each for a new youth) ready to be accepted,
     created through the cases services like any other referral."""
     from accounts.models import Agency, User
-    from cases import services
+    from cases.services import referrals as referral_services
 
     deputy_u = User.objects.get(username=deputy)
     sup = User.objects.get(username=supervisor)
@@ -180,7 +180,7 @@ def accept_pool(*, n: int, deputy: str, supervisor: str, people: list[dict[str, 
     for i in range(n):
         p = people[i % len(people)]
         with transaction.atomic():
-            referral = services.referral_create(
+            referral = referral_services.referral_create(
                 actor=deputy_u,
                 youth_data={
                     "first_name": p["first_name"],
@@ -194,7 +194,7 @@ def accept_pool(*, n: int, deputy: str, supervisor: str, people: list[dict[str, 
                 indicators=["runaway_or_homeless", "controlling_older_partner"],
                 narrative="Synthetic benchmark referral.",
             )
-            services.referral_screen(
+            referral_services.referral_screen(
                 referral=referral, actor=sup, level="clear_concern", instrument="CSE-IT", instrument_version="2.0"
             )
         ids.append(referral.pk)

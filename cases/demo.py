@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from accounts.models import Agency, User
 
-from . import services
 from .crypto import blind_index
 from .models import Case, YouthExternalId
+from .services import cases as case_services
+from .services import parts as part_services
+from .services import referrals as referral_services
 
 DEMO_AGENCY = "DCFS"
 
@@ -40,7 +42,7 @@ def _dream_case(now: dt.datetime) -> str:
     placement with address, alert, notes (team + clinical), services, a returned missing episode."""
     deputy, dcfs_sup, dcfs_sw = _user("sheriff_case_worker"), _user("dcfs_supervisor"), _user("dcfs_case_worker")
     dmh_clin, prob_po = _user("dmh_case_worker"), _user("probation_case_worker")
-    referral = services.referral_create(
+    referral = referral_services.referral_create(
         actor=deputy,
         youth_data={
             "first_name": "Destiny",
@@ -61,26 +63,26 @@ def _dream_case(now: dt.datetime) -> str:
         indicators=["runaway_or_homeless", "controlling_older_partner", "tattoos_or_branding"],
         narrative="Synthetic: recovered during a county operation; older 'boyfriend' mentioned.",
     )
-    services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=dcfs_sup, level="clear_concern", instrument="CSE-IT", instrument_version="2.0"
     )
-    case = services.referral_accept(referral=referral, actor=dcfs_sup).case
-    services.case_update(
+    case = referral_services.referral_accept(referral=referral, actor=dcfs_sup).case
+    case_services.case_update(
         case=case, actor=dcfs_sup, data={"court": Case.Court.DREAM, "csec_status": Case.CsecStatus.IDENTIFIED}
     )
-    services.case_team_member_add(case=case, actor=dcfs_sup, user=dcfs_sw, case_role="social_worker")
-    services.case_agency_grant(case=case, actor=dcfs_sup, agency=dmh_clin.agency, legal_basis="court_mdt")
-    services.case_team_member_add(case=case, actor=dcfs_sup, user=dmh_clin, case_role="clinician")
-    services.case_agency_grant(case=case, actor=dcfs_sup, agency=prob_po.agency, legal_basis="mdt_18961_7")
-    services.case_team_member_add(case=case, actor=dcfs_sup, user=prob_po, case_role="probation_officer")
-    services.court_hearing_create(
+    case_services.case_team_member_add(case=case, actor=dcfs_sup, user=dcfs_sw, case_role="social_worker")
+    case_services.case_agency_grant(case=case, actor=dcfs_sup, agency=dmh_clin.agency, legal_basis="court_mdt")
+    case_services.case_team_member_add(case=case, actor=dcfs_sup, user=dmh_clin, case_role="clinician")
+    case_services.case_agency_grant(case=case, actor=dcfs_sup, agency=prob_po.agency, legal_basis="mdt_18961_7")
+    case_services.case_team_member_add(case=case, actor=dcfs_sup, user=prob_po, case_role="probation_officer")
+    part_services.court_hearing_create(
         case=case,
         actor=dcfs_sw,
         starts_at=now + dt.timedelta(days=5, hours=2),
         hearing_type="DREAM review",
         court="DREAM",
     )
-    services.placement_create(
+    part_services.placement_create(
         case=case,
         actor=dcfs_sw,
         placement_type="foster_home",
@@ -88,14 +90,14 @@ def _dream_case(now: dt.datetime) -> str:
         address="100 Example Way, Los Angeles (synthetic)",
         start_date=(now - dt.timedelta(days=2)).date(),
     )
-    services.safety_alert_create(
+    part_services.safety_alert_create(
         case=case,
         actor=dcfs_sw,
         kind="known_exploiter",
         summary="Known exploiter: do not disclose placement or contact details",
         protected_detail="Synthetic: adult male known as 'J', 20s.",
     )
-    services.service_referral_create(
+    part_services.service_referral_create(
         case=case,
         actor=dcfs_sw,
         provider="Synthetic Youth Clinic",
@@ -103,7 +105,7 @@ def _dream_case(now: dt.datetime) -> str:
         is_health_exam=True,
         referred_at=now - dt.timedelta(days=2, hours=20),
     )
-    services.service_referral_create(
+    part_services.service_referral_create(
         case=case,
         actor=dmh_clin,
         provider="Synthetic Counseling Center",
@@ -111,14 +113,16 @@ def _dream_case(now: dt.datetime) -> str:
         evidence_based_practice="TF-CBT",
         referred_at=now - dt.timedelta(days=2),
     )
-    services.case_note_add(
+    part_services.case_note_add(
         case=case, actor=dcfs_sw, body="Synthetic: met youth at placement; settling in.", visibility="team"
     )
-    services.case_note_add(
+    part_services.case_note_add(
         case=case, actor=dmh_clin, body="Synthetic clinical note: trauma screening begun.", visibility="clinical"
     )
-    services.case_note_add(case=case, actor=dcfs_sw, body="Synthetic: DCFS-internal follow-up.", visibility="agency")
-    services.missing_episode_create(
+    part_services.case_note_add(
+        case=case, actor=dcfs_sw, body="Synthetic: DCFS-internal follow-up.", visibility="agency"
+    )
+    part_services.missing_episode_create(
         case=case,
         actor=dcfs_sw,
         missing_since=now - dt.timedelta(days=1, hours=10),
@@ -136,7 +140,7 @@ def _star_case(now: dt.datetime) -> str:
     """Probation referral → Probation lead, STAR court, DMH participating, a missing episode
     still open (clocks running)."""
     po, prob_sup, dmh_sup = _user("probation_case_worker"), _user("probation_supervisor"), _user("dmh_supervisor")
-    referral = services.referral_create(
+    referral = referral_services.referral_create(
         actor=po,
         youth_data={
             "first_name": "Marisol",
@@ -152,19 +156,21 @@ def _star_case(now: dt.datetime) -> str:
         indicators=["justice_or_truancy_history", "unexplained_money_or_gifts", "online_solicitation"],
         narrative="Synthetic: on probation for truancy; new phone and gifts noticed.",
     )
-    services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=prob_sup, level="clear_concern", instrument="CSE-IT", instrument_version="2.0"
     )
-    case = services.referral_accept(referral=referral, actor=prob_sup).case
-    services.case_update(
+    case = referral_services.referral_accept(referral=referral, actor=prob_sup).case
+    case_services.case_update(
         case=case, actor=prob_sup, data={"court": Case.Court.STAR, "csec_status": Case.CsecStatus.IDENTIFIED}
     )
-    services.case_agency_grant(case=case, actor=prob_sup, agency=dmh_sup.agency, legal_basis="court_mdt")
-    services.court_hearing_create(
+    case_services.case_agency_grant(case=case, actor=prob_sup, agency=dmh_sup.agency, legal_basis="court_mdt")
+    part_services.court_hearing_create(
         case=case, actor=po, starts_at=now + dt.timedelta(days=9), hearing_type="STAR progress review", court="STAR"
     )
-    services.case_note_add(case=case, actor=po, body="Synthetic: youth attended STAR orientation.", visibility="team")
-    services.missing_episode_create(
+    part_services.case_note_add(
+        case=case, actor=po, body="Synthetic: youth attended STAR orientation.", visibility="team"
+    )
+    part_services.missing_episode_create(
         case=case,
         actor=po,
         missing_since=now - dt.timedelta(hours=9),
@@ -176,7 +182,7 @@ def _star_case(now: dt.datetime) -> str:
 def _hotline_referral(now: dt.datetime) -> str:
     """A hotline referral 25 hours old with no written report yet (the 36-hour clock is running)."""
     worker = _user("dcfs_case_worker")
-    referral = services.referral_create(
+    referral = referral_services.referral_create(
         actor=worker,
         youth_data={
             "first_name": "Aaliyah",
@@ -197,7 +203,7 @@ def _hotline_referral(now: dt.datetime) -> str:
 def _sheriff_held_youth(now: dt.datetime) -> str:
     """A Sheriff referral to DCFS awaiting screening: a hidden possible duplicate for others."""
     deputy = _user("sheriff_case_worker")
-    referral = services.referral_create(
+    referral = referral_services.referral_create(
         actor=deputy,
         youth_data={
             "first_name": "Jasmine",
@@ -217,7 +223,7 @@ def _sheriff_held_youth(now: dt.datetime) -> str:
 
 def _declined_referral(now: dt.datetime) -> str:
     worker, sup = _user("dmh_case_worker"), _user("dcfs_supervisor")
-    referral = services.referral_create(
+    referral = referral_services.referral_create(
         actor=worker,
         youth_data={
             "first_name": "Tyler",
@@ -230,8 +236,8 @@ def _declined_referral(now: dt.datetime) -> str:
         indicators=[],
         narrative="Synthetic: clinic concern, no CSEC indicators after review.",
     )
-    services.referral_screen(referral=referral, actor=sup, level="no_concern", instrument="CSE-IT")
-    services.referral_decline(
+    referral_services.referral_screen(referral=referral, actor=sup, level="no_concern", instrument="CSE-IT")
+    referral_services.referral_decline(
         referral=referral, actor=sup, reason="Synthetic: no CSEC indicators; referred to community services."
     )
     return f"referral {referral.pk}"

@@ -486,7 +486,7 @@ class ShareRequest(models.Model):
     """An agency's request to share a case it does not participate in (SPEC §1 "Sharing has one
     door"): raised when that agency accepts a referral for a youth whose open case another
     agency leads. Only the lead agency's supervisors decide it; approving goes through the one
-    grant service (cases/sharing.py), declining grants nothing."""
+    grant service (cases/services/sharing.py), declining grants nothing."""
 
     class Status(models.TextChoices):
         PENDING = "pending"

@@ -1,7 +1,7 @@
 """Who may do what on a youth, referral or case they can already see (SPEC §1).
 
-Visibility (404) is decided by cases/selectors.py; these predicates decide the actions (403)
-on objects the user may see.
+Visibility (404) is decided by cases/selectors/visibility.py; these predicates decide the
+actions (403) on objects the user may see.
 """
 
 from __future__ import annotations

@@ -201,9 +201,9 @@ def may_attend(*, user: Any, meeting: Meeting) -> bool:
     """SPEC §4: attendance is recorded for the team's members and the people presenting an item
     of this meeting. An agenda item records its presenter as an agency (`presenting_agency`), so
     a person presents an item when they belong to that agency and may see the item's case
-    (cases.selectors decides: its case team, or its agency's supervisors while the agency leads
+    (cases.selectors.visibility decides: its case team, or its agency's supervisors while the agency leads
     or participates). Nobody else: marking a person puts their name on the team's records."""
-    from cases.selectors import case_ids_visible_to
+    from cases.selectors.visibility import case_ids_visible_to
 
     if user is None or not user.is_active or not user.agency_id:
         return False

@@ -55,7 +55,8 @@ from cases.models import (
     YouthExternalId,
     YouthSearchKey,
 )
-from cases.services import suggested_level, youth_index
+from cases.services.referrals import suggested_level
+from cases.services.youth import youth_index
 from core.permissions import Role
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting, TeamMembership
 from notifications import messages

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from cases import services
 from cases.models import Case, Referral, Youth
+from cases.services import referrals as referral_services
+from cases.services import youth as youth_services
 
 
 def youth_data(**overrides: Any) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def youth_data(**overrides: Any) -> dict[str, Any]:
 
 
 def create_youth(actor: Any, **overrides: Any) -> Youth:
-    return services.youth_create(actor=actor, **youth_data(**overrides))
+    return youth_services.youth_create(actor=actor, **youth_data(**overrides))
 
 
 def create_referral(
@@ -40,14 +41,14 @@ def create_referral(
     kwargs.update(overrides)
     if youth is None:
         kwargs["youth_data"] = youth_data(**(youth_fields or {}))
-    return services.referral_create(actor=actor, youth=youth, receiving_agency=receiving_agency, **kwargs)
+    return referral_services.referral_create(actor=actor, youth=youth, receiving_agency=receiving_agency, **kwargs)
 
 
 def accept_referral(referral: Referral, supervisor: Any, *, level: str = "clear_concern") -> Case:
-    services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=supervisor, level=level, instrument="CSE-IT", instrument_version="2.0"
     )
-    referral = services.referral_accept(referral=referral, actor=supervisor)
+    referral = referral_services.referral_accept(referral=referral, actor=supervisor)
     return referral.case
 
 

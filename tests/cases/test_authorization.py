@@ -23,7 +23,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from cases import services
+from cases.services import cases as case_services
+from cases.services import parts as part_services
+from cases.services import referrals as referral_services
+from cases.services import youth as youth_services
 
 from .factories import accept_referral, create_referral
 
@@ -247,19 +250,19 @@ PREFIXES = ("/api/v1/youth/", "/api/v1/referrals/", "/api/v1/cases/", "/api/v1/m
 @pytest.fixture
 def world(people):  # type: ignore[no-untyped-def]
     case = accept_referral(create_referral(people.sheriff_case_worker), people.dcfs_supervisor)
-    member = services.case_team_member_add(
+    member = case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
     )
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="mdt_18961_7"
     )
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dmh_case_worker, case_role="clinician"
     )
     pending = create_referral(people.dcfs_case_worker, youth_data={"first_name": "Jazmin"})
-    note = services.case_note_add(case=case, actor=people.dcfs_case_worker, body="Synthetic", visibility="team")
+    note = part_services.case_note_add(case=case, actor=people.dcfs_case_worker, body="Synthetic", visibility="team")
     now = timezone.now()
-    episode = services.missing_episode_create(
+    episode = part_services.missing_episode_create(
         case=case, actor=people.dcfs_case_worker, missing_since=now, learned_at=now
     )
     return SimpleNamespace(case=case, member=member, pending=pending, note=note, episode=episode)
@@ -267,11 +270,11 @@ def world(people):  # type: ignore[no-untyped-def]
 
 def _bring_to(state: str, world: Any, people: Any) -> None:
     if state == "screened":
-        services.referral_screen(
+        referral_services.referral_screen(
             referral=world.pending, actor=people.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
         )
     if state == "merged":
-        services.youth_merge(source=world.pending.youth, target=world.case.youth, actor=people.dcfs_supervisor)
+        youth_services.youth_merge(source=world.pending.youth, target=world.case.youth, actor=people.dcfs_supervisor)
 
 
 def _user(role: str, people: Any) -> Any:

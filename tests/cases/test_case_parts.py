@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from cases import services
+from cases.services import cases as case_services
+from cases.services import parts as part_services
 
 from .factories import open_case
 
@@ -20,19 +21,19 @@ def case(people):  # type: ignore[no-untyped-def]
     """DCFS leads; DCFS worker and a DMH clinician on the team; DMH participates (court_mdt); the
     referring Sheriff deputy's agency was shared the case explicitly (accepting shares nothing)."""
     case = open_case(people.sheriff_case_worker, people.dcfs_supervisor)
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.sheriff_case_worker.agency, legal_basis="mdt_18961_7"
     )
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.sheriff_case_worker, case_role="referring_worker"
     )
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
     )
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="mdt_18961_7"
     )
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dmh_case_worker, case_role="clinician"
     )
     return case
@@ -189,7 +190,7 @@ def test_renewal_needs_good_cause(people, as_user, case):
 
 
 def test_note_visibility(people, as_user, case):
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_worker2, case_role="social_worker"
     )
     dmh = as_user(people.dmh_case_worker)
@@ -388,21 +389,23 @@ def test_timeline_in_time_order_without_notes_the_reader_may_not_read(people, as
     as_user(people.dcfs_case_worker).post(
         f"/api/v1/cases/{case.pk}/notes/", {"body": "team", "visibility": "team"}, format="json"
     )
-    services.missing_episode_create(
+    part_services.missing_episode_create(
         case=case, actor=people.dcfs_case_worker, missing_since=timezone.now(), learned_at=timezone.now()
     )
-    services.safety_alert_create(
+    part_services.safety_alert_create(
         case=case, actor=people.dcfs_case_worker, kind="known_exploiter", summary="s", protected_detail="p"
     )
-    services.placement_create(
+    part_services.placement_create(
         case=case,
         actor=people.dcfs_case_worker,
         placement_type="shelter",
         start_date=timezone.localdate() + dt.timedelta(days=1),
         address="a",
     )
-    services.service_referral_create(case=case, actor=people.dcfs_case_worker, provider="p", referred_at=timezone.now())
-    services.court_hearing_create(
+    part_services.service_referral_create(
+        case=case, actor=people.dcfs_case_worker, provider="p", referred_at=timezone.now()
+    )
+    part_services.court_hearing_create(
         case=case, actor=people.dcfs_case_worker, starts_at=timezone.now() + dt.timedelta(days=3), hearing_type="review"
     )
     dcfs = results(as_user(people.dcfs_supervisor).get(f"/api/v1/cases/{case.pk}/timeline/"))

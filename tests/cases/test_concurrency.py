@@ -9,8 +9,9 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from cases import services
 from cases.models import Case, CaseNumberSequence, Referral
+from cases.services import cases as case_services
+from cases.services import referrals as referral_services
 
 from .factories import create_referral
 
@@ -42,7 +43,7 @@ def run_together(n, work):  # type: ignore[no-untyped-def]
 def test_two_concurrent_accepts_of_one_referral_give_exactly_one_success(people, make_client):
     # given: a screened referral and two supervisors' clients
     referral = create_referral(people.sheriff_case_worker)
-    services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=people.dcfs_supervisor, level="clear_concern", instrument="CSE-IT"
     )
     clients = [make_client(people.dcfs_supervisor), make_client(people.dcfs_supervisor)]
@@ -59,13 +60,13 @@ def test_case_numbers_are_unique_and_gap_free_under_concurrency(people):
     referrals = []
     for i in range(8):
         r = create_referral(people.sheriff_case_worker, youth_data={"first_name": f"Child{i}"})
-        services.referral_screen(
+        referral_services.referral_screen(
             referral=r, actor=people.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
         )
         referrals.append(r)
     # when: all accepted at once
     results = run_together(
-        8, lambda i: services.referral_accept(referral=referrals[i], actor=people.dcfs_supervisor).case.number
+        8, lambda i: referral_services.referral_accept(referral=referrals[i], actor=people.dcfs_supervisor).case.number
     )
     # then
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -77,10 +78,10 @@ def test_case_numbers_are_unique_and_gap_free_under_concurrency(people):
 
 def test_a_rolled_back_case_leaves_no_gap(people):
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.case_number_allocate(year=2031)
+        case_services.case_number_allocate(year=2031)
         raise RuntimeError("rolled back")
     with transaction.atomic():
-        assert services.case_number_allocate(year=2031) == "H-2031-000001"
+        assert case_services.case_number_allocate(year=2031) == "H-2031-000001"
     results = run_together(6, lambda i: _allocate(2031))
     assert sorted(results) == [f"H-2031-{n:06d}" for n in range(2, 8)]
     assert CaseNumberSequence.objects.get(year=2031).last == 7
@@ -88,4 +89,4 @@ def test_a_rolled_back_case_leaves_no_gap(people):
 
 def _allocate(year):  # type: ignore[no-untyped-def]
     with transaction.atomic():
-        return services.case_number_allocate(year=year)
+        return case_services.case_number_allocate(year=year)

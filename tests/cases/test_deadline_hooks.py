@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from cases import services
+from cases.services import cases as case_services
+from cases.services import parts as part_services
+from cases.services import referrals as referral_services
 
 from .factories import accept_referral, create_referral
 
@@ -27,7 +29,7 @@ def test_hotline_report_opens_the_36h_clock_and_the_written_report_meets_it(peop
     assert opened[2] == referral and opened[3]["starts_at"] == hotline
     # when
     written = timezone.now()
-    services.referral_update(
+    referral_services.referral_update(
         referral=referral, actor=people.dcfs_case_worker, data={"written_report_submitted_at": written}
     )
     # then
@@ -52,19 +54,19 @@ def test_a_timestamp_that_already_meets_its_clock_opens_then_meets(people, clock
 
 def test_clear_concern_opens_the_law_enforcement_report_clock(people, clock_calls):
     referral = create_referral(people.sheriff_case_worker)
-    screening = services.referral_screen(
+    screening = referral_services.referral_screen(
         referral=referral, actor=people.dcfs_supervisor, level="clear_concern", instrument="CSE-IT"
     )
     assert summary(clock_calls) == [("open", "law_enforcement_report_24h")]
     # the 24 hours run from the screening that found the clear concern
     assert clock_calls[0][2] == referral
     assert clock_calls[0][3]["starts_at"] == screening.screened_at
-    services.referral_update(
+    referral_services.referral_update(
         referral=referral, actor=people.sheriff_case_worker, data={"law_enforcement_notified_at": timezone.now()}
     )
     assert summary(clock_calls)[-1] == ("meet", "law_enforcement_report_24h")
     # screening again below clear concern closes it
-    services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=people.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
     )
     assert summary(clock_calls)[-1] == ("cancel", "law_enforcement_report_24h")
@@ -75,7 +77,7 @@ def test_a_service_or_health_exam_meets_the_72h_services_clock(people, clock_cal
     referral = create_referral(people.sheriff_case_worker, source="law_enforcement_recovery", recovered_at=recovered)
     case = accept_referral(referral, people.dcfs_supervisor, level="possible_concern")
     clock_calls.clear()
-    services.service_referral_create(
+    part_services.service_referral_create(
         case=case, actor=people.dcfs_supervisor, provider="Clinic", referred_at=timezone.now(), is_health_exam=True
     )
     assert [(v, r, t) for v, r, t, _ in clock_calls] == [("meet", "frp_services_72h", referral)]
@@ -87,7 +89,7 @@ def test_missing_episode_clocks(people, clock_calls):
     )
     clock_calls.clear()
     learned = timezone.now() - dt.timedelta(hours=4)  # fact times are never in the future (SPEC §2)
-    episode = services.missing_episode_create(
+    episode = part_services.missing_episode_create(
         case=case, actor=people.dcfs_supervisor, missing_since=learned - dt.timedelta(hours=3), learned_at=learned
     )
     assert summary(clock_calls) == [
@@ -98,7 +100,7 @@ def test_missing_episode_clocks(people, clock_calls):
     assert all(c[2] == episode and c[3]["starts_at"] == learned for c in clock_calls)
     clock_calls.clear()
     later = learned + dt.timedelta(hours=2)
-    services.missing_episode_update(
+    part_services.missing_episode_update(
         episode=episode,
         actor=people.dcfs_supervisor,
         data={
@@ -115,7 +117,7 @@ def test_missing_episode_clocks(people, clock_calls):
         ("meet", "missing_attorney_24h"),
     ]
     clock_calls.clear()
-    services.missing_episode_update(
+    part_services.missing_episode_update(
         episode=episode, actor=people.dcfs_supervisor, data={"return_debrief_at": later + dt.timedelta(hours=1)}
     )
     assert summary(clock_calls) == [("meet", "return_debrief_72h")]
@@ -124,7 +126,7 @@ def test_missing_episode_clocks(people, clock_calls):
 def test_mdt_sharing_opens_the_renewal_clock_and_renewal_meets_and_reopens(people, clock_calls):
     case = accept_referral(create_referral(people.dcfs_case_worker), people.dcfs_supervisor, level="possible_concern")
     clock_calls.clear()
-    participation = services.case_agency_grant(
+    participation = case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.probation_supervisor.agency, legal_basis="mdt_18961_7"
     )
     assert summary(clock_calls) == [("open", "sharing_renewal_30d")]
@@ -133,7 +135,7 @@ def test_mdt_sharing_opens_the_renewal_clock_and_renewal_meets_and_reopens(peopl
     # WIC 18961.7: 30 days after the report (the referral's received_at), not after the grant
     assert participation.expires_at == case.referrals.get().received_at + dt.timedelta(days=30)
     clock_calls.clear()
-    services.case_agency_renew(
+    case_services.case_agency_renew(
         participation=participation, actor=people.dcfs_supervisor, good_cause="Ongoing joint safety planning"
     )
     assert summary(clock_calls) == [("meet", "sharing_renewal_30d"), ("open", "sharing_renewal_30d")]

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
-from cases import crypto, matching, services
+from cases import crypto, matching
 from cases.models import Case, Referral, Youth
+from cases.services import youth as youth_services
 
 from .factories import create_referral, create_youth, open_case
 
@@ -131,7 +132,7 @@ def test_candidate_search_narrows_by_keys_before_decrypting(people, monkeypatch)
     real = crypto.decrypt
     monkeypatch.setattr(crypto, "decrypt", lambda token: calls.append(1) or real(token))
     # when
-    from cases.selectors import youth_possible_duplicates
+    from cases.selectors.duplicates import youth_possible_duplicates
 
     found = youth_possible_duplicates(
         user=people.dcfs_case_worker, person=matching.Person("Jasmine", "Carter", dt.date(2010, 3, 14))
@@ -259,7 +260,7 @@ def test_an_external_id_the_caller_may_see_in_use_still_answers_the_field_messag
 
 def test_an_external_id_a_hidden_record_holds_is_audited_as_its_match(people, as_user):
     # given: the Sheriff's record holds a DCFS number
-    held = services.youth_create(
+    held = youth_services.youth_create(
         actor=people.sheriff_case_worker,
         first_name="Maria",
         last_name="Lopez",

@@ -10,8 +10,9 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from cases import services
 from cases.models import Case, Referral, Youth, YouthExternalId
+from cases.services import cases as case_services
+from cases.services import youth as youth_services
 from core.errors import ApplicationError
 
 from .factories import create_referral, create_youth, open_case
@@ -23,7 +24,7 @@ CHILD = {"first_name": "Jasmine", "last_name": "Carter"}
 
 def _probation_case_shared_with_dcfs(people):  # type: ignore[no-untyped-def]
     case = open_case(people.probation_case_worker, people.probation_supervisor, youth_data=CHILD)
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=case,
         actor=people.probation_supervisor,
         agency=people.dcfs_supervisor.agency,
@@ -38,7 +39,7 @@ def test_the_merging_supervisor_undoes_a_merge_whose_source_they_no_longer_see(p
     case = _probation_case_shared_with_dcfs(people)
     source = case.youth
     target = create_youth(people.dcfs_supervisor, **CHILD)
-    services.youth_merge(source=source, target=target, actor=people.dcfs_supervisor)
+    youth_services.youth_merge(source=source, target=target, actor=people.dcfs_supervisor)
     assert Case.objects.get(pk=case.pk).youth_id == target.pk
     # the source now holds nothing DCFS sees
     assert as_user(people.dcfs_supervisor).get(f"/api/v1/youth/{source.pk}/").status_code == 404
@@ -70,7 +71,7 @@ def test_merge_moves_referrals_cases_and_external_ids_and_keeps_their_history(pe
     )
     referral = create_referral(people.dcfs_case_worker, youth=duplicate)
     # when
-    merge = services.youth_merge(source=duplicate, target=case.youth, actor=people.dcfs_supervisor)
+    merge = youth_services.youth_merge(source=duplicate, target=case.youth, actor=people.dcfs_supervisor)
     # then
     assert merge.moved["referrals"] == [referral.pk]
     assert Referral.objects.get(pk=referral.pk).youth_id == case.youth_id
@@ -90,9 +91,9 @@ def test_merge_service_rechecks_rights_itself(people):
     ).youth
     decoy = create_youth(people.dcfs_supervisor, **CHILD)
     with pytest.raises(ApplicationError) as refused:
-        services.youth_merge(source=other, target=decoy, actor=people.dcfs_supervisor)
+        youth_services.youth_merge(source=other, target=decoy, actor=people.dcfs_supervisor)
     assert refused.value.status_code == 403
     # and one it cannot see at all is a 404
     hidden = create_youth(people.sheriff_case_worker, first_name="Aria")
     with pytest.raises(Http404):
-        services.youth_merge(source=hidden, target=decoy, actor=people.dcfs_supervisor)
+        youth_services.youth_merge(source=hidden, target=decoy, actor=people.dcfs_supervisor)

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import services
+from cases.services import cases as case_services
+from cases.services import parts as part_services
 from tests.factories import AgencyFactory, UserFactory
 
 from .factories import create_referral, create_youth, open_case
@@ -44,14 +45,16 @@ def build_team(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n - 1):
         user = UserFactory(username=f"sw{i}", agency=people.dcfs_supervisor.agency, role="case_worker")
-        services.case_team_member_add(case=case, actor=people.dcfs_supervisor, user=user, case_role="social_worker")
+        case_services.case_team_member_add(
+            case=case, actor=people.dcfs_supervisor, user=user, case_role="social_worker"
+        )
     return f"/api/v1/cases/{case.pk}/team/"
 
 
 def build_agencies(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n - 1):
-        services.case_agency_grant(
+        case_services.case_agency_grant(
             case=case, actor=people.dcfs_supervisor, agency=AgencyFactory(code=f"AGX{i}"), legal_basis="mdt_18961_7"
         )
     return f"/api/v1/cases/{case.pk}/agencies/"
@@ -60,7 +63,7 @@ def build_agencies(people, n):  # type: ignore[no-untyped-def]
 def build_notes(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        services.case_note_add(case=case, actor=people.dcfs_supervisor, body=f"note {i}", visibility="team")
+        part_services.case_note_add(case=case, actor=people.dcfs_supervisor, body=f"note {i}", visibility="team")
     return f"/api/v1/cases/{case.pk}/notes/"
 
 
@@ -68,7 +71,7 @@ def build_episodes(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     now = timezone.now()
     for i in range(n):
-        services.missing_episode_create(
+        part_services.missing_episode_create(
             case=case,
             actor=people.dcfs_supervisor,
             missing_since=now - dt.timedelta(days=i + 1),
@@ -80,7 +83,7 @@ def build_episodes(people, n):  # type: ignore[no-untyped-def]
 def build_placements(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        services.placement_create(
+        part_services.placement_create(
             case=case,
             actor=people.dcfs_supervisor,
             placement_type="shelter",
@@ -93,7 +96,7 @@ def build_placements(people, n):  # type: ignore[no-untyped-def]
 def build_services(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        services.service_referral_create(
+        part_services.service_referral_create(
             case=case, actor=people.dcfs_supervisor, provider=f"P{i}", referred_at=timezone.now()
         )
     return f"/api/v1/cases/{case.pk}/services/"
@@ -102,7 +105,7 @@ def build_services(people, n):  # type: ignore[no-untyped-def]
 def build_hearings(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        services.court_hearing_create(
+        part_services.court_hearing_create(
             case=case,
             actor=people.dcfs_supervisor,
             starts_at=timezone.now() + dt.timedelta(days=i),
@@ -114,7 +117,7 @@ def build_hearings(people, n):  # type: ignore[no-untyped-def]
 def build_alerts(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        services.safety_alert_create(
+        part_services.safety_alert_create(
             case=case, actor=people.dcfs_supervisor, kind="safety_risk", summary=f"a{i}", protected_detail="x"
         )
     return f"/api/v1/cases/{case.pk}/alerts/"
@@ -126,15 +129,15 @@ def _full_case(people, n):  # type: ignore[no-untyped-def]
     now = timezone.now()
     sup = people.dcfs_supervisor
     for i in range(n):
-        services.case_note_add(case=case, actor=sup, body=f"note {i}", visibility="team")
-        services.missing_episode_create(
+        part_services.case_note_add(case=case, actor=sup, body=f"note {i}", visibility="team")
+        part_services.missing_episode_create(
             case=case,
             actor=sup,
             missing_since=now - dt.timedelta(days=i + 1),
             learned_at=now - dt.timedelta(days=i),
             returned_at=now,
         )
-        services.placement_create(
+        part_services.placement_create(
             case=case,
             actor=sup,
             placement_type="shelter",
@@ -142,13 +145,17 @@ def _full_case(people, n):  # type: ignore[no-untyped-def]
             start_date=dt.date(2026, 1, 1),
             end_date=dt.date(2026, 1, 2),
         )
-        services.service_referral_create(case=case, actor=sup, provider=f"P{i}", referred_at=now)
-        services.court_hearing_create(case=case, actor=sup, starts_at=now + dt.timedelta(days=i), hearing_type="review")
-        services.safety_alert_create(case=case, actor=sup, kind="safety_risk", summary=f"a{i}", protected_detail="x")
+        part_services.service_referral_create(case=case, actor=sup, provider=f"P{i}", referred_at=now)
+        part_services.court_hearing_create(
+            case=case, actor=sup, starts_at=now + dt.timedelta(days=i), hearing_type="review"
+        )
+        part_services.safety_alert_create(
+            case=case, actor=sup, kind="safety_risk", summary=f"a{i}", protected_detail="x"
+        )
         if i:
             user = UserFactory(username=f"tm{i}", agency=sup.agency, role="case_worker")
-            services.case_team_member_add(case=case, actor=sup, user=user, case_role="social_worker")
-            services.case_agency_grant(
+            case_services.case_team_member_add(case=case, actor=sup, user=user, case_role="social_worker")
+            case_services.case_agency_grant(
                 case=case, actor=sup, agency=AgencyFactory(code=f"AGT{i}"), legal_basis="mdt_18961_7"
             )
     return case

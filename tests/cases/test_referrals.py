@@ -235,12 +235,12 @@ def test_patch_with_stale_if_match_is_412_and_changes_nothing(people, as_user):
 def test_patch_by_someone_who_sees_but_may_not_edit_is_403(people, as_user):
     referral = create_referral(people.sheriff_case_worker)
     case = accept_referral(referral, people.dcfs_supervisor)
-    from cases import services
+    from cases.services import cases as case_services
 
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.probation_case_worker.agency, legal_basis="mdt_18961_7"
     )
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.probation_case_worker, case_role="probation_officer"
     )
     response = as_user(people.probation_case_worker).patch(

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases import services, sharing
 from cases.models import CaseAgency, CaseTeamMember, ShareRequest
+from cases.services import cases as case_services
+from cases.services import sharing
 from notifications.models import Notification
 from notifications.services import notification_send
 from tests.factories import UserFactory
@@ -88,7 +89,7 @@ def test_the_referring_worker_joins_the_team_only_when_their_agency_leads(people
 
 def test_an_agency_that_participates_raises_no_request(people, case):
     # given
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.sheriff_supervisor.agency, legal_basis="mdt_18961_7"
     )
     # when
@@ -235,7 +236,7 @@ def test_approving_keeps_the_rules_of_a_grant(people, as_user, request_, body, f
 
 def test_an_explicit_grant_settles_the_pending_request(people, request_):
     # when
-    participation = services.case_agency_grant(
+    participation = case_services.case_agency_grant(
         case=request_.case, actor=people.dcfs_supervisor, agency=request_.agency, legal_basis="mdt_18961_7"
     )
     # then
@@ -248,7 +249,7 @@ def test_an_explicit_grant_settles_the_pending_request(people, request_):
 
 
 def test_a_closed_case_is_not_shared(people, as_user, request_):
-    services.case_close(case=request_.case, actor=people.dcfs_supervisor, reason="Synthetic reason")
+    case_services.case_close(case=request_.case, actor=people.dcfs_supervisor, reason="Synthetic reason")
     response = as_user(people.dcfs_supervisor).post(
         f"/api/v1/share-requests/{request_.pk}/approve/", {"legal_basis": "mdt_18961_7"}, format="json"
     )
@@ -263,7 +264,7 @@ def test_an_expired_participation_is_renewed_only_with_a_good_cause(people, as_u
     import time_machine
 
     with time_machine.travel(timezone.now() - dt.timedelta(days=3)):
-        services.case_agency_grant(
+        case_services.case_agency_grant(
             case=case,
             actor=people.dcfs_supervisor,
             agency=people.dmh_supervisor.agency,
@@ -296,7 +297,7 @@ def test_an_18961_7_grant_counts_from_the_referral_that_opened_the_case(people, 
     accept_referral(later, people.dcfs_supervisor)
     # when
     report = sharing.case_report_at(case=case)
-    participation = services.case_agency_grant(
+    participation = case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.dmh_supervisor.agency, legal_basis="mdt_18961_7"
     )
     # then

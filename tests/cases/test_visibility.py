@@ -10,7 +10,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases import selectors, services
+from cases.selectors import visibility
+from cases.services import cases as case_services
+from cases.services import parts as part_services
 
 from .factories import create_referral, create_youth, open_case
 
@@ -35,7 +37,7 @@ CASE_PART_PATHS = [
 def dcfs_case(people):  # type: ignore[no-untyped-def]
     """A Sheriff referral accepted by DCFS, with dcfs_case_worker on the team."""
     case = open_case(people.sheriff_case_worker, people.dcfs_supervisor)
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
     )
     return case
@@ -61,7 +63,7 @@ def test_supervisors_see_every_case_their_agency_participates_in(people, as_user
     assert ids(as_user(people.probation_supervisor).get("/api/v1/cases/")) == []
     assert as_user(people.probation_supervisor).get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 404
     # … until the lead shares the case with it
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=dcfs_case, actor=people.dcfs_supervisor, agency=people.sheriff_supervisor.agency, legal_basis="mdt_18961_7"
     )
     assert ids(as_user(people.sheriff_supervisor).get("/api/v1/cases/")) == [dcfs_case.pk]
@@ -73,7 +75,7 @@ def test_participation_opens_and_expiry_closes_access_at_once(people, as_user, m
     probation_worker = as_user(people.probation_case_worker)
     assert probation_sup.get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 404
     # when
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=dcfs_case,
         actor=people.dcfs_supervisor,
         agency=people.probation_supervisor.agency,
@@ -82,7 +84,7 @@ def test_participation_opens_and_expiry_closes_access_at_once(people, as_user, m
     # then: the supervisor sees it; the worker only once on the team
     assert probation_sup.get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 200
     assert probation_worker.get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 404
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=dcfs_case,
         actor=people.probation_supervisor,
         user=people.probation_case_worker,
@@ -101,11 +103,11 @@ def test_participation_opens_and_expiry_closes_access_at_once(people, as_user, m
 
 
 def test_revoked_participation_is_404(people, as_user, dcfs_case):
-    participation = services.case_agency_grant(
+    participation = case_services.case_agency_grant(
         case=dcfs_case, actor=people.dcfs_supervisor, agency=people.dmh_supervisor.agency, legal_basis="mdt_18961_7"
     )
     assert as_user(people.dmh_supervisor).get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 200
-    services.case_agency_revoke(participation=participation, actor=people.dcfs_supervisor)
+    case_services.case_agency_revoke(participation=participation, actor=people.dcfs_supervisor)
     assert as_user(people.dmh_supervisor).get(f"/api/v1/cases/{dcfs_case.pk}/").status_code == 404
 
 
@@ -144,12 +146,12 @@ def test_system_admin_gets_nothing(people, as_user, dcfs_case):
 
 def test_selectors_give_no_case_data_to_non_case_roles(people, dcfs_case):
     for user in [people.system_admin, people.dcfs_agency_admin, people.dcfs_auditor, people.dcfs_mdt_member]:
-        assert not selectors.case_list_visible_to(user=user).exists()
-        assert not selectors.referral_list_visible_to(user=user).exists()
-        assert not selectors.youth_list_visible_to(user=user).exists()
+        assert not visibility.case_list_visible_to(user=user).exists()
+        assert not visibility.referral_list_visible_to(user=user).exists()
+        assert not visibility.youth_list_visible_to(user=user).exists()
         assert (
-            not selectors.case_list_visible_to(user=user)
-            .filter(id__in=selectors.case_ids_visible_to(user=user))
+            not visibility.case_list_visible_to(user=user)
+            .filter(id__in=visibility.case_ids_visible_to(user=user))
             .exists()
         )
 
@@ -204,7 +206,7 @@ def test_youth_filters_use_blind_indexes(people, as_user, dcfs_case):
 
 def test_hidden_case_parts_are_404_for_reads_and_writes(people, as_user, dcfs_case):
     client = as_user(people.probation_supervisor)
-    episode = services.missing_episode_create(
+    episode = part_services.missing_episode_create(
         case=dcfs_case, actor=people.dcfs_case_worker, missing_since=timezone.now(), learned_at=timezone.now()
     )
     assert client.get(f"/api/v1/missing-episodes/{episode.pk}/").status_code == 404
@@ -253,32 +255,36 @@ def test_every_form_of_the_visibility_rule_agrees(people, dcfs_case):
     # given more to tell apart: an unrelated case, an expired and a revoked 18961.7 share
     other = open_case(people.probation_case_worker, people.probation_supervisor)
     shared = open_case(people.dmh_case_worker, people.dmh_supervisor)
-    expired = services.case_agency_grant(
+    expired = case_services.case_agency_grant(
         case=shared, actor=people.dmh_supervisor, agency=people.dcfs_supervisor.agency, legal_basis="mdt_18961_7"
     )
     CaseAgency.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
-    revoked = services.case_agency_grant(
+    revoked = case_services.case_agency_grant(
         case=other,
         actor=people.probation_supervisor,
         agency=people.sheriff_supervisor.agency,
         legal_basis="consent",
         expires_at=timezone.now() + dt.timedelta(days=3),
     )
-    services.case_agency_revoke(participation=revoked, actor=people.probation_supervisor)
+    case_services.case_agency_revoke(participation=revoked, actor=people.probation_supervisor)
     create_youth(people.dcfs_worker2, first_name="Held")
     everyone = list(Youth.objects.values_list("id", flat=True))
 
     for user in vars(people).values():
-        listed = set(selectors.case_list_visible_to(user=user).values_list("id", flat=True))
-        by_ids = set(Case.objects.filter(id__in=selectors.case_ids_visible_to(user=user)).values_list("id", flat=True))
-        youth = set(Youth.objects.filter(id__in=selectors.youth_ids_visible_to(user=user)).values_list("id", flat=True))
+        listed = set(visibility.case_list_visible_to(user=user).values_list("id", flat=True))
+        by_ids = set(Case.objects.filter(id__in=visibility.case_ids_visible_to(user=user)).values_list("id", flat=True))
+        youth = set(
+            Youth.objects.filter(id__in=visibility.youth_ids_visible_to(user=user)).values_list("id", flat=True)
+        )
         # then the forms agree, for every role
         assert listed == by_ids, user.username
-        assert selectors.youth_ids_visible_among(user=user, ids=everyone) == youth, user.username
-    assert dcfs_case.pk in set(selectors.case_list_visible_to(user=people.dcfs_supervisor).values_list("id", flat=True))
+        assert visibility.youth_ids_visible_among(user=user, ids=everyone) == youth, user.username
+    assert dcfs_case.pk in set(
+        visibility.case_list_visible_to(user=people.dcfs_supervisor).values_list("id", flat=True)
+    )
     assert shared.pk not in set(
-        selectors.case_list_visible_to(user=people.dcfs_supervisor).values_list("id", flat=True)
+        visibility.case_list_visible_to(user=people.dcfs_supervisor).values_list("id", flat=True)
     )
     assert other.pk not in set(
-        selectors.case_list_visible_to(user=people.sheriff_supervisor).values_list("id", flat=True)
+        visibility.case_list_visible_to(user=people.sheriff_supervisor).values_list("id", flat=True)
     )

@@ -10,8 +10,10 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from cases import services as cases_services
 from cases.models import CaseAgency, Referral
+from cases.services import cases as case_services
+from cases.services import parts as part_services
+from cases.services import referrals as referral_services
 from notifications.models import Deadline, Notification
 from tests.notifications.factories import YOUTH_FIRST, YOUTH_LAST
 from tests.notifications.support import T0, H, all_email_text
@@ -106,7 +108,7 @@ def test_tried_as_a_new_user(cast, make_client, sweep, clock):
 
 
 def test_recording_the_report_in_time_means_no_reminder_at_all(cast, make_client, sweep, clock):
-    referral = cases_services.referral_create(
+    referral = referral_services.referral_create(
         actor=cast.dcfs_worker,
         youth_data={"first_name": "A", "last_name": "B"},
         received_at=T0,
@@ -125,7 +127,7 @@ def test_recording_the_report_in_time_means_no_reminder_at_all(cast, make_client
 
 
 def test_the_referral_clocks_are_opened_and_met_by_the_cases_services(cast):
-    referral = cases_services.referral_create(
+    referral = referral_services.referral_create(
         actor=cast.sheriff_worker,
         youth_data={"first_name": "A", "last_name": "B"},
         received_at=T0,
@@ -135,12 +137,14 @@ def test_the_referral_clocks_are_opened_and_met_by_the_cases_services(cast):
     assert _deadline("first_response_90m").due_at == T0 + 90 * dt.timedelta(minutes=1)
     assert _deadline("frp_services_72h").agency == cast.agencies["DCFS"]
 
-    cases_services.referral_update(referral=referral, actor=cast.sheriff_worker, data={"responder_arrived_at": T0 + H})
-    cases_services.referral_screen(
+    referral_services.referral_update(
+        referral=referral, actor=cast.sheriff_worker, data={"responder_arrived_at": T0 + H}
+    )
+    referral_services.referral_screen(
         referral=referral, actor=cast.dcfs_supervisor, level="clear_concern", instrument="CSE-IT"
     )
     le = _deadline("law_enforcement_report_24h")
-    cases_services.referral_update(
+    referral_services.referral_update(
         referral=referral, actor=cast.sheriff_worker, data={"law_enforcement_notified_at": T0 + 2 * H}
     )
 
@@ -150,18 +154,18 @@ def test_the_referral_clocks_are_opened_and_met_by_the_cases_services(cast):
 
 
 def test_missing_episode_clocks(cast, clock):
-    referral = cases_services.referral_create(
+    referral = referral_services.referral_create(
         actor=cast.dcfs_worker,
         youth_data={"first_name": "A", "last_name": "B"},
         received_at=T0,
         source="hotline",
     )
-    cases_services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
     )
-    case = cases_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
 
-    episode = cases_services.missing_episode_create(
+    episode = part_services.missing_episode_create(
         case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0
     )
     assert set(Deadline.objects.filter(case=case, status="open").values_list("rule__code", flat=True)) >= {
@@ -171,7 +175,7 @@ def test_missing_episode_clocks(cast, clock):
     }
 
     clock.move_to(T0 + 31 * H)  # facts are recorded once they happened (never in the future)
-    cases_services.missing_episode_update(
+    part_services.missing_episode_update(
         episode=episode,
         actor=cast.dcfs_worker,
         data={"reported_to_law_enforcement_at": T0 + H, "returned_at": T0 + 30 * H},
@@ -181,17 +185,17 @@ def test_missing_episode_clocks(cast, clock):
 
 
 def test_sharing_grants_open_and_renewals_meet_the_30_day_clock(cast, clock):
-    referral = cases_services.referral_create(
+    referral = referral_services.referral_create(
         actor=cast.dcfs_worker,
         youth_data={"first_name": "A", "last_name": "B"},
         received_at=T0,
         source="hotline",
     )
-    cases_services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
     )
-    case = cases_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
-    grant = cases_services.case_agency_grant(
+    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    grant = case_services.case_agency_grant(
         case=case,
         actor=cast.dcfs_supervisor,
         agency=cast.agencies["DMH"],
@@ -201,7 +205,7 @@ def test_sharing_grants_open_and_renewals_meet_the_30_day_clock(cast, clock):
     assert first.due_at == T0 + 30 * 24 * H
 
     clock.move_to(T0 + 25 * 24 * H)
-    cases_services.case_agency_renew(participation=grant, actor=cast.dcfs_supervisor, good_cause="Ongoing treatment")
+    case_services.case_agency_renew(participation=grant, actor=cast.dcfs_supervisor, good_cause="Ongoing treatment")
 
     first.refresh_from_db()
     assert first.status == "met"
@@ -220,18 +224,18 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
     team_member_add(team=star, user=cast.mdt_coordinator, is_coordinator=True, actor=cast.system_admin)
     team_member_add(team=star, user=cast.mdt_member, actor=cast.system_admin)
     team_member_add(team=star, user=cast.probation_worker, actor=cast.system_admin)
-    referral = cases_services.referral_create(
+    referral = referral_services.referral_create(
         actor=cast.dcfs_worker,
         youth_data={"first_name": YOUTH_FIRST, "last_name": YOUTH_LAST},
         received_at=T0,
         source="hotline",
         hotline_reported_at=T0,
     )
-    cases_services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
     )
-    case = cases_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
-    cases_services.case_update(case=case, actor=cast.dcfs_supervisor, data={"court": "STAR"})
+    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    case_services.case_update(case=case, actor=cast.dcfs_supervisor, data={"court": "STAR"})
 
     # scheduling a meeting opens the agenda deadline (due two days before it)
     meeting = meeting_schedule(
@@ -276,3 +280,37 @@ def test_the_mdt_services_open_meet_and_notify(cast, make_client, sweep, clock):
     action_item_update(item=item, data={"status": "done"}, actor=cast.probation_worker)
     item_deadline.refresh_from_db()
     assert item_deadline.status == "met"
+
+
+def test_deadline_visibility_is_the_cases_rule_a_revoked_share_hides_the_case(cast, clock):
+    """Who sees a case's deadlines is decided by cases.selectors.visibility (SPEC §1), not by
+    notifications' own reading of the models: a case worker on the team of a case whose agency's
+    share was revoked no longer sees the case, nor its deadlines."""
+    from notifications.selectors import deadline_list_visible_to
+
+    referral = referral_services.referral_create(
+        actor=cast.dcfs_worker,
+        youth_data={"first_name": "A", "last_name": "B"},
+        received_at=T0,
+        source="hotline",
+    )
+    referral_services.referral_screen(
+        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
+    )
+    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    share = case_services.case_agency_grant(
+        case=case,
+        actor=cast.dcfs_supervisor,
+        agency=cast.agencies["DMH"],
+        legal_basis=CaseAgency.LegalBasis.MDT_18961_7,
+    )
+    case_services.case_team_member_add(
+        case=case, actor=cast.dcfs_supervisor, user=cast.dmh_worker, case_role="clinician"
+    )
+    part_services.missing_episode_create(case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0)
+    episode_clocks = deadline_list_visible_to(user=cast.dmh_worker).filter(case=case, rule__code="missing_ncmec_24h")
+    assert episode_clocks.exists()
+
+    case_services.case_agency_revoke(participation=share, actor=cast.dcfs_supervisor)
+
+    assert not deadline_list_visible_to(user=cast.dmh_worker).filter(case=case).exists()

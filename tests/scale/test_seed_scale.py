@@ -14,7 +14,7 @@ from audit.services import audit_verify
 from cases.crypto import blind_index
 from cases.matching import Person
 from cases.models import Case, Referral, Youth, YouthSearchKey
-from cases.selectors import youth_possible_duplicates
+from cases.selectors.duplicates import youth_possible_duplicates
 from notifications.models import Deadline
 from scale.models import SeedStage
 from scale.seed import SIZES, STAGES

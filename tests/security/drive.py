@@ -13,8 +13,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
-from cases import services as cases
 from cases.models import CaseAgency, Referral, Youth
+from cases.services import referrals as referral_services
+from cases.services import youth as youth_services
 from mdt.models import AgendaItem
 from tests.factories import TEST_PASSWORD
 
@@ -192,7 +193,7 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
     if op.prep == "screened":
         referral = Referral.objects.select_related("receiving_agency").get(pk=names["accept_referral"])
         if referral.status == Referral.Status.RECEIVED:
-            cases.referral_screen(
+            referral_services.referral_screen(
                 referral=referral,
                 actor=_supervisor_of(world, referral.receiving_agency.code),
                 level="possible_concern",
@@ -201,7 +202,7 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
     elif op.prep == "merged" and scope == "pending":  # the only scope X's supervisor may merge
         source = Youth.objects.get(pk=names["merge_youth"])
         if source.merged_into_id is None:
-            cases.youth_merge(
+            youth_services.youth_merge(
                 source=source, target=Youth.objects.get(pk=names["own_youth"]), actor=_supervisor_of(world, role.home)
             )
     elif op.prep == "mfa_begun" and not role.anonymous:

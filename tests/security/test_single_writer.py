@@ -1,5 +1,5 @@
 """A protected table has one writer (CONTRIBUTING "Rules as invariants"; SPEC §1 "Sharing has one
-door"): participations (`CaseAgency` rows) are created and updated by cases/sharing.py only.
+door"): participations (`CaseAgency` rows) are created and updated by cases/services/sharing.py only.
 
 The scan parses every module of the source tree (not tests/, not migrations/) and flags the
 ways Django code writes a row — an instance built (`CaseAgency(…)`), a manager or queryset write
@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The one writer.
-WRITER = Path("cases/sharing.py")
+WRITER = Path("cases/services/sharing.py")
 #: Paths that may write participations without the sharing rules, and why.
 ALLOWED = {
     # Benchmark seeding (`make bench`) COPYs synthetic participations straight into the table at
@@ -132,7 +132,10 @@ def _allowed(rel: Path) -> bool:
 def test_only_the_sharing_module_writes_participations():  # type: ignore[no-untyped-def]
     # given
     modules = [m for m in source_modules() if not _allowed(m)]
-    assert Path("cases/services.py") in modules and Path("cases/apis.py") in modules  # the scan is real
+    # the scan is real: it reads the other services and the APIs
+    assert {Path("cases/services/cases.py"), Path("cases/services/referrals.py"), Path("cases/apis/sharing.py")} <= set(
+        modules
+    )
     # when
     offenders = [
         f"{rel}:{line}: {kind}: {text}"
@@ -141,7 +144,7 @@ def test_only_the_sharing_module_writes_participations():  # type: ignore[no-unt
     ]
     # then
     assert not offenders, (
-        "CaseAgency rows are written only by cases/sharing.py (SPEC §1 'Sharing has one door'); "
+        "CaseAgency rows are written only by cases/services/sharing.py (SPEC §1 'Sharing has one door'); "
         "call its services instead:\n" + "\n".join(offenders)
     )
 

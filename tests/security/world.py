@@ -43,8 +43,9 @@ from knox.models import AuthToken
 
 from accounts.models import Agency, User
 from accounts.services import agencies_bootstrap
-from cases import services as cases
 from cases.models import Case, CaseTeamMember, Note, Referral, ShareRequest
+from cases.services import cases as case_services
+from cases.services import parts as part_services
 from core.permissions import Role
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting
 from mdt.services.action_items import action_item_create
@@ -137,15 +138,17 @@ def build_world() -> World:
         case = accept_referral(referral, supervisor, level="possible_concern")
         world.case[code], world.case_referral[case.pk] = case, referral
         # court_mdt sharing exists only while the case has a court: the court comes first.
-        cases.case_update(case=case, actor=supervisor, data={"court": COURTS[code]})
-        cases.case_agency_grant(case=case, actor=supervisor, agency=agencies[ring(code)], legal_basis="court_mdt")
-        cases.case_team_member_add(
+        case_services.case_update(case=case, actor=supervisor, data={"court": COURTS[code]})
+        case_services.case_agency_grant(
+            case=case, actor=supervisor, agency=agencies[ring(code)], legal_basis="court_mdt"
+        )
+        case_services.case_team_member_add(
             case=case, actor=supervisor, user=u(f"{ring(code).lower()}_case_worker"), case_role="partner"
         )
         referral = create_referral(u(f"{low}_helper"), receiving_agency=agencies[code], youth_data=_person(f"L{i}"))
         case2 = accept_referral(referral, supervisor, level="possible_concern")
         world.case2[code], world.case_referral[case2.pk] = case2, referral
-        cases.case_agency_grant(
+        case_services.case_agency_grant(
             case=case2,
             actor=supervisor,
             agency=agencies[ring(code)],
@@ -164,14 +167,14 @@ def build_world() -> World:
     with time_machine.travel(now - dt.timedelta(days=10), tick=False):
         for code in RING:
             case, supervisor, expired = world.case[code], u(f"{code.lower()}_supervisor"), ring(code, 2)
-            cases.case_agency_grant(
+            case_services.case_agency_grant(
                 case=case,
                 actor=supervisor,
                 agency=agencies[expired],
                 legal_basis="consent",
                 expires_at=timezone.now() + dt.timedelta(days=1),
             )
-            cases.case_team_member_add(
+            case_services.case_team_member_add(
                 case=case, actor=supervisor, user=u(f"{expired.lower()}_case_worker"), case_role="partner"
             )
 
@@ -179,10 +182,10 @@ def build_world() -> World:
     for code in RING:
         low = code.lower()
         for case, author in ((world.case[code], u(f"{low}_case_worker")), (world.case2[code], u(f"{low}_helper"))):
-            world.team_note[case.pk] = cases.case_note_add(
+            world.team_note[case.pk] = part_services.case_note_add(
                 case=case, actor=author, body="Synthetic team note.", visibility=Note.Visibility.TEAM
             )
-            world.episode[case.pk] = cases.missing_episode_create(
+            world.episode[case.pk] = part_services.missing_episode_create(
                 case=case,
                 actor=author,
                 missing_since=now - dt.timedelta(hours=30),
@@ -190,13 +193,13 @@ def build_world() -> World:
             )
             world.deadline[case.pk] = Deadline.objects.filter(case_id=case.pk).order_by("id").first()
     dcfs_case, clinician = world.case["DCFS"], u("dmh_case_worker")
-    world.clinical_note = cases.case_note_add(
+    world.clinical_note = part_services.case_note_add(
         case=dcfs_case, actor=clinician, body="Synthetic clinical note.", visibility=Note.Visibility.CLINICAL
     )
-    world.agency_note = cases.case_note_add(
+    world.agency_note = part_services.case_note_add(
         case=dcfs_case, actor=clinician, body="Synthetic DMH note.", visibility=Note.Visibility.AGENCY
     )
-    cases.court_hearing_create(
+    part_services.court_hearing_create(
         case=world.case["SHERIFF"],
         actor=u("sheriff_supervisor"),
         starts_at=now + dt.timedelta(days=5),

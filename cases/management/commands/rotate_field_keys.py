@@ -73,7 +73,7 @@ def rotate_table(model: type, columns: list[str], *, batch_size: int, progress: 
 def reindex(*, batch_size: int) -> int:
     """Recompute blind indexes and search keys from the (decrypted) values."""
     from cases.models import Youth, YouthExternalId
-    from cases.services import youth_index, youth_search_keys_sync
+    from cases.services.youth import youth_index, youth_search_keys_sync
 
     count = 0
     last = 0

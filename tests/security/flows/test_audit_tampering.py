@@ -274,13 +274,13 @@ def test_audit_detail_never_carries_content_values(agencies):
     worker = UserFactory(username="detail_worker", agency=agencies["DCFS"], role=Role.CASE_WORKER)
     supervisor = UserFactory(username="detail_supervisor", agency=agencies["DCFS"], role=Role.SUPERVISOR)
     from cases import bootstrap
-    from cases import services as cases
+    from cases.services import referrals as referral_services
 
     bootstrap.run()
     referral = create_referral(worker, receiving_agency=agencies["DCFS"])
 
     # when
-    cases.referral_screen(referral=referral, actor=supervisor, level="high_concern", instrument="CSE-IT")
+    referral_services.referral_screen(referral=referral, actor=supervisor, level="high_concern", instrument="CSE-IT")
     # … and a writer is handed content outright (a status, a court, free text), once for one
     # event and once for a list page
     with transaction.atomic():

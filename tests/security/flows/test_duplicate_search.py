@@ -12,8 +12,10 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases import bootstrap, services
+from cases import bootstrap
 from cases.models import Case
+from cases.services import cases as case_services
+from cases.services import youth as youth_services
 from tests.cases.factories import create_referral, create_youth, open_case
 from tests.factories import UserFactory
 
@@ -119,7 +121,7 @@ def test_hidden_candidate_needs_name_and_birth_date_to_agree(users, make_client)
 
 def test_external_id_collision_answers_like_a_hidden_duplicate(users, make_client):  # type: ignore[no-untyped-def]
     # given: the Sheriff's record carries a DCFS hotline number
-    services.youth_create(
+    youth_services.youth_create(
         actor=users["sheriff_worker"],
         first_name="Maria",
         last_name="Lopez",
@@ -165,7 +167,9 @@ def test_the_agency_named_is_the_lead_of_the_open_case(users, make_client):  # t
     # then: the agency to ask is the lead of the open case, not the holder of the record
     assert matches(client, "Jasmine", "Carter", BIRTH).json() == {"possible_duplicates": [{"agency": "DCFS"}]}
     # and once the case is closed, the record's holder again
-    services.case_close(case=Case.objects.get(pk=case.pk), actor=users["dcfs_supervisor"], reason="Services completed.")
+    case_services.case_close(
+        case=Case.objects.get(pk=case.pk), actor=users["dcfs_supervisor"], reason="Services completed."
+    )
     assert matches(client, "Jasmine", "Carter", BIRTH).json() == {"possible_duplicates": [{"agency": "SHERIFF"}]}
     # and a record with no case at all names its holder
     create_youth(users["sheriff_worker"], first_name="Maria", last_name="Lopez", date_of_birth=BIRTH, aliases=[])
@@ -216,7 +220,7 @@ def test_patching_external_ids_is_no_unthrottled_number_oracle(users, make_clien
     # given: the Sheriff's record carries a DCFS hotline number; a Probation worker holds a
     # record of their own and the real budget of 20 searches an hour
     settings.HARBOR_DUPLICATE_SEARCH_RATES = ["20/hour", "100/day"]
-    services.youth_create(
+    youth_services.youth_create(
         actor=users["sheriff_worker"],
         first_name="Maria",
         last_name="Lopez",

@@ -15,7 +15,7 @@ import time_machine
 from django.utils import timezone
 
 from cases import bootstrap as cases_bootstrap
-from cases import services as cases
+from cases.services import parts as part_services
 from core.errors import ApplicationError
 from notifications import bootstrap as notifications_bootstrap
 from notifications.models import Deadline, Notification
@@ -122,7 +122,7 @@ def test_a_fact_before_its_clock_started_is_refused(dcfs, make_client):  # type:
     worker, supervisor = dcfs
     now = timezone.now()
     case = open_case(worker, supervisor)
-    episode = cases.missing_episode_create(
+    episode = part_services.missing_episode_create(
         case=case, actor=supervisor, missing_since=now - 5 * H, learned_at=now - 2 * H
     )
     client = make_client(supervisor)
@@ -166,7 +166,7 @@ def test_a_service_dated_in_the_future_does_not_meet_the_services_clock(agencies
 
     # when a service is recorded a day ahead
     with pytest.raises(ApplicationError) as refused:
-        cases.service_referral_create(
+        part_services.service_referral_create(
             case=case, actor=supervisor, provider="Example Services", referred_at=now + dt.timedelta(days=1)
         )
 

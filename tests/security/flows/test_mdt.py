@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from cases import services as cases
+from cases.services import cases as case_services
+from cases.services import parts as part_services
 from core.permissions import Role
 from mdt.models import MDTTeam
 from mdt.services.agenda import agenda_item_add
@@ -61,9 +62,9 @@ def court(agencies, system_admin, frozen):  # type: ignore[no-untyped-def]
     team_member_add(team=w.star, user=w.star_member, actor=system_admin)
     team_member_add(team=w.dream, user=w.dream_coordinator, is_coordinator=True, actor=system_admin)
     w.star_case = open_case(w.probation_worker, w.probation_supervisor)
-    cases.case_update(case=w.star_case, actor=w.probation_supervisor, data={"court": "STAR"})
+    case_services.case_update(case=w.star_case, actor=w.probation_supervisor, data={"court": "STAR"})
     w.dream_case = open_case(w.dcfs_worker, w.dcfs_supervisor)
-    cases.case_update(case=w.dream_case, actor=w.dcfs_supervisor, data={"court": "DREAM"})
+    case_services.case_update(case=w.dream_case, actor=w.dcfs_supervisor, data={"court": "DREAM"})
     return w
 
 
@@ -146,13 +147,13 @@ def test_suggestions_stay_within_the_teams_court(court, make_client):  # type: i
     meeting_at = T0 + dt.timedelta(days=21)
     meeting = _meeting(court.star, court.star_coordinator, meeting_at)
     for case, supervisor in ((court.star_case, court.probation_supervisor), (court.dream_case, court.dcfs_supervisor)):
-        cases.court_hearing_create(
+        part_services.court_hearing_create(
             case=case, actor=supervisor, starts_at=meeting_at + dt.timedelta(days=5), hearing_type="review"
         )
     # and a STAR case whose only hearing is soon, before the meeting
     early = open_case(court.probation_worker, court.probation_supervisor)
-    cases.case_update(case=early, actor=court.probation_supervisor, data={"court": "STAR"})
-    cases.court_hearing_create(
+    case_services.case_update(case=early, actor=court.probation_supervisor, data={"court": "STAR"})
+    part_services.court_hearing_create(
         case=early, actor=court.probation_supervisor, starts_at=T0 + dt.timedelta(days=3), hearing_type="review"
     )
     client = make_client(court.star_coordinator)

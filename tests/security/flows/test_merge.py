@@ -16,8 +16,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases import services
 from cases.models import Case, Referral, Youth, YouthMerge
+from cases.services import cases as case_services
 from tests.cases import conftest as cases_fixtures
 from tests.cases.factories import create_referral, create_youth, open_case
 
@@ -79,7 +79,7 @@ def test_merge_across_agencies_needs_a_share_first(people, as_user):
     assert _merge(sup, kept.youth_id, duplicate.pk) == 403
     _nothing_moved(duplicate, kept.youth)
     # when: Probation's supervisor shares the case with DCFS
-    participation = services.case_agency_grant(
+    participation = case_services.case_agency_grant(
         case=kept,
         actor=people.probation_supervisor,
         agency=people.dcfs_supervisor.agency,
@@ -99,7 +99,7 @@ def test_merge_across_agencies_needs_a_share_first(people, as_user):
     assert Referral.objects.get(pk=duplicate_referral.pk).youth_id == duplicate.pk
     # when: merged again, then the share is revoked
     assert _merge(sup, duplicate.pk, kept.youth_id) == 200
-    services.case_agency_revoke(participation=participation, actor=people.probation_supervisor)
+    case_services.case_agency_revoke(participation=participation, actor=people.probation_supervisor)
     # then: the right to undo went with the share
     assert sup.post(f"/api/v1/youth/{duplicate.pk}/unmerge/").status_code == 403
     assert Youth.objects.get(pk=duplicate.pk).merged_into_id == kept.youth_id

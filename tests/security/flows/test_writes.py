@@ -12,7 +12,9 @@ capability for that action.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -21,8 +23,11 @@ import pytest
 import time_machine
 from django.http import Http404
 
-from cases import services
+import cases.services
 from cases.models import CaseTeamMember, MissingEpisode, Note, Placement, SafetyAlert, Youth
+from cases.services import cases as case_services
+from cases.services import parts as part_services
+from cases.services import referrals as referral_services
 from core.errors import ApplicationError
 from tests.cases import conftest as cases_fixtures
 from tests.cases.factories import create_referral, create_youth, open_case
@@ -45,15 +50,17 @@ def _shared_case(people: Any) -> SimpleNamespace:
     and its supervisor working it; each part of the case exists once, to be changed."""
     lead = people.dcfs_supervisor
     case = open_case(people.dcfs_case_worker, lead)
-    participation = services.case_agency_grant(
+    participation = case_services.case_agency_grant(
         case=case,
         actor=lead,
         agency=people.dmh_case_worker.agency,
         legal_basis="consent",
         expires_at=T + dt.timedelta(days=1),
     )
-    clinician = services.case_team_member_add(case=case, actor=lead, user=people.dmh_case_worker, case_role="clinician")
-    episode = services.missing_episode_create(
+    clinician = case_services.case_team_member_add(
+        case=case, actor=lead, user=people.dmh_case_worker, case_role="clinician"
+    )
+    episode = part_services.missing_episode_create(
         case=case,
         actor=people.dmh_case_worker,
         missing_since=T - dt.timedelta(hours=3),
@@ -69,52 +76,52 @@ def _shared_case(people: Any) -> SimpleNamespace:
 CASE_PART_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any]]] = {
     "case_note_add": (
         "dmh_case_worker",
-        lambda w, p, actor: services.case_note_add(case=w.case, actor=actor, body="Synthetic", visibility="team"),
+        lambda w, p, actor: part_services.case_note_add(case=w.case, actor=actor, body="Synthetic", visibility="team"),
     ),
     "missing_episode_create": (
         "dmh_case_worker",
-        lambda w, p, actor: services.missing_episode_create(
+        lambda w, p, actor: part_services.missing_episode_create(
             case=w.case, actor=actor, missing_since=T - dt.timedelta(hours=1), learned_at=T - dt.timedelta(minutes=30)
         ),
     ),
     "missing_episode_update": (
         "dmh_case_worker",
-        lambda w, p, actor: services.missing_episode_update(
+        lambda w, p, actor: part_services.missing_episode_update(
             episode=w.episode, actor=actor, data={"ncic_number": "SYN-1"}
         ),
     ),
     "placement_create": (
         "dmh_case_worker",
-        lambda w, p, actor: services.placement_create(
+        lambda w, p, actor: part_services.placement_create(
             case=w.case, actor=actor, placement_type="shelter", start_date=T.date()
         ),
     ),
     "service_referral_create": (
         "dmh_case_worker",
-        lambda w, p, actor: services.service_referral_create(
+        lambda w, p, actor: part_services.service_referral_create(
             case=w.case, actor=actor, provider="Synthetic Clinic", referred_at=T - dt.timedelta(minutes=10)
         ),
     ),
     "court_hearing_create": (
         "dmh_case_worker",
-        lambda w, p, actor: services.court_hearing_create(
+        lambda w, p, actor: part_services.court_hearing_create(
             case=w.case, actor=actor, starts_at=T + dt.timedelta(days=9), hearing_type="review"
         ),
     ),
     "safety_alert_create": (
         "dmh_case_worker",
-        lambda w, p, actor: services.safety_alert_create(
+        lambda w, p, actor: part_services.safety_alert_create(
             case=w.case, actor=actor, kind="safety_risk", summary="Synthetic"
         ),
     ),
     # A participant's supervisor removes (and assigns again) their own agency's people.
     "case_team_member_remove": (
         "dmh_supervisor",
-        lambda w, p, actor: services.case_team_member_remove(member=w.clinician, actor=actor),
+        lambda w, p, actor: case_services.case_team_member_remove(member=w.clinician, actor=actor),
     ),
     "case_team_member_add": (
         "dmh_supervisor",
-        lambda w, p, actor: services.case_team_member_add(
+        lambda w, p, actor: case_services.case_team_member_add(
             case=w.case, actor=actor, user=p.dmh_case_worker, case_role="clinician"
         ),
     ),
@@ -124,22 +131,25 @@ CASE_PART_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any
 LEAD_ONLY_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any]]] = {
     "case_update": (
         "dmh_supervisor",
-        lambda w, p, actor: services.case_update(case=w.case, actor=actor, data={"csec_status": "identified"}),
+        lambda w, p, actor: case_services.case_update(case=w.case, actor=actor, data={"csec_status": "identified"}),
     ),
-    "case_close": ("dmh_supervisor", lambda w, p, actor: services.case_close(case=w.case, actor=actor, reason="x")),
+    "case_close": (
+        "dmh_supervisor",
+        lambda w, p, actor: case_services.case_close(case=w.case, actor=actor, reason="x"),
+    ),
     "case_agency_grant": (
         "dmh_supervisor",
-        lambda w, p, actor: services.case_agency_grant(
+        lambda w, p, actor: case_services.case_agency_grant(
             case=w.case, actor=actor, agency=p.sheriff_supervisor.agency, legal_basis="mdt_18961_7"
         ),
     ),
     "case_agency_renew": (
         "dmh_supervisor",
-        lambda w, p, actor: services.case_agency_renew(participation=w.participation, actor=actor, good_cause="x"),
+        lambda w, p, actor: case_services.case_agency_renew(participation=w.participation, actor=actor, good_cause="x"),
     ),
     "case_agency_revoke": (
         "dmh_supervisor",
-        lambda w, p, actor: services.case_agency_revoke(participation=w.participation, actor=actor),
+        lambda w, p, actor: case_services.case_agency_revoke(participation=w.participation, actor=actor),
     ),
 }
 #: Keyword parameters that make a service a writer of a case or one of its parts.
@@ -193,7 +203,7 @@ def test_revoked_participant_cannot_write(people, as_user):
     # given: the lead revokes DMH's share while its consent still runs
     with time_machine.travel(T, tick=False):
         world = _shared_case(people)
-        services.case_agency_revoke(participation=world.participation, actor=people.dcfs_supervisor)
+        case_services.case_agency_revoke(participation=world.participation, actor=people.dcfs_supervisor)
         # when / then
         _assert_writes_nothing(world, people, as_user)
 
@@ -206,16 +216,33 @@ def test_a_current_participant_still_writes_the_parts(people):
             assert write(world, people, getattr(people, who)) is not None, name
 
 
+def _case_services_modules() -> list[Any]:
+    """Every module of cases.services but `sharing` (participations: tests/security/flows/test_sharing.py)."""
+    return [
+        importlib.import_module(f"{cases.services.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(cases.services.__path__)
+        if info.name != "sharing"
+    ]
+
+
 def test_every_case_part_writer_is_in_the_table():
+    modules = _case_services_modules()
+    assert {m.__name__.rsplit(".", 1)[1] for m in modules} >= {
+        "youth",
+        "referrals",
+        "cases",
+        "parts",
+    }  # the scan is real
     writers = {
         name
-        for name, fn in inspect.getmembers(services, inspect.isfunction)
-        if fn.__module__ == services.__name__
+        for module in modules
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__
         and not name.startswith("_")
         and CASE_PART_PARAMS & set(inspect.signature(fn).parameters)
     }
     missing = writers - set(CASE_PART_WRITES) - set(LEAD_ONLY_WRITES) - NOT_CASE_PART_WRITES
-    assert not missing, f"add a row to CASE_PART_WRITES for {sorted(missing)} (and call services.case_for_write)"
+    assert not missing, f"add a row to CASE_PART_WRITES for {sorted(missing)} (and call case_services.case_for_write)"
 
 
 # --- youth identity ----------------------------------------------------------------------------------
@@ -226,13 +253,13 @@ def test_only_the_lead_case_team_edits_youth_identity(people, as_user):
     # clinician on the team too
     case = open_case(people.dcfs_case_worker, people.dcfs_supervisor)
     if not CaseTeamMember.objects.filter(case=case, user=people.dcfs_case_worker, removed_at__isnull=True).exists():
-        services.case_team_member_add(
+        case_services.case_team_member_add(
             case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
         )
-    services.case_agency_grant(
+    case_services.case_agency_grant(
         case=case, actor=people.dcfs_supervisor, agency=people.dmh_case_worker.agency, legal_basis="mdt_18961_7"
     )
-    services.case_team_member_add(
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dmh_case_worker, case_role="clinician"
     )
     url = f"/api/v1/youth/{case.youth_id}/"
@@ -282,11 +309,11 @@ def test_referral_is_edited_by_its_creator_until_decided_then_by_receiving_super
     assert patch(people.dcfs_supervisor) == 403  # sees it (its agency receives it)
     assert patch(people.dcfs_case_worker) == 404
     # when: DCFS accepts it and puts its worker on the case team
-    services.referral_screen(
+    referral_services.referral_screen(
         referral=referral, actor=people.dcfs_supervisor, level="clear_concern", instrument="CSE-IT"
     )
-    case = services.referral_accept(referral=referral, actor=people.dcfs_supervisor).case
-    services.case_team_member_add(
+    case = referral_services.referral_accept(referral=referral, actor=people.dcfs_supervisor).case
+    case_services.case_team_member_add(
         case=case, actor=people.dcfs_supervisor, user=people.dcfs_case_worker, case_role="social_worker"
     )
     # then: the receiving agency's supervisors edit it; its creator no longer does
@@ -295,7 +322,7 @@ def test_referral_is_edited_by_its_creator_until_decided_then_by_receiving_super
     assert patch(people.dcfs_supervisor) == 200
     # and a declined referral the same
     declined = create_referral(people.sheriff_case_worker, receiving_agency=people.dcfs_supervisor.agency)
-    services.referral_decline(referral=declined, actor=people.dcfs_supervisor, reason="Synthetic")
+    referral_services.referral_decline(referral=declined, actor=people.dcfs_supervisor, reason="Synthetic")
     declined_url = f"/api/v1/referrals/{declined.pk}/"
     body = {"narrative": "Synthetic edit."}
     assert as_user(people.sheriff_case_worker).patch(declined_url, body, format="json").status_code == 403
@@ -305,19 +332,19 @@ def test_referral_is_edited_by_its_creator_until_decided_then_by_receiving_super
 def test_referral_update_rechecks_the_creator_at_write_time(people):
     """The service itself refuses (not just the API): a decision in between counts."""
     referral = create_referral(people.sheriff_case_worker, receiving_agency=people.dcfs_supervisor.agency)
-    services.referral_decline(referral=referral, actor=people.dcfs_supervisor, reason="Synthetic")
+    referral_services.referral_decline(referral=referral, actor=people.dcfs_supervisor, reason="Synthetic")
     with pytest.raises(ApplicationError) as refused:
-        services.referral_update(referral=referral, actor=people.sheriff_case_worker, data={"narrative": "x"})
+        referral_services.referral_update(referral=referral, actor=people.sheriff_case_worker, data={"narrative": "x"})
     assert refused.value.status_code == 403
     with pytest.raises(Http404):
-        services.referral_update(referral=referral, actor=people.probation_supervisor, data={"narrative": "x"})
+        referral_services.referral_update(referral=referral, actor=people.probation_supervisor, data={"narrative": "x"})
 
 
 def test_participation_expiry_is_judged_at_write_time_not_at_load_time(people):
     """A page loaded while the share ran does not let a write through after it ended."""
     with time_machine.travel(T, tick=False):
         world = _shared_case(people)
-        loaded = services.case_for_write(case_id=world.case.pk, actor=people.dmh_case_worker)[0]
+        loaded = case_services.case_for_write(case_id=world.case.pk, actor=people.dmh_case_worker)[0]
     with time_machine.travel(T + dt.timedelta(days=1, seconds=1), tick=False):
         with pytest.raises(Http404):
-            services.case_note_add(case=loaded, actor=people.dmh_case_worker, body="Synthetic", visibility="team")
+            part_services.case_note_add(case=loaded, actor=people.dmh_case_worker, body="Synthetic", visibility="team")

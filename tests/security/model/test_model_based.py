@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, invariant, precondition, rule
 
 from accounts import services as accounts
-from cases import services as cases
 from cases.models import Youth as YouthRow
+from cases.services import referrals as referral_services
 
 from . import oracle
 from .harness import MAX_EXAMPLES, MAX_STEPS, SHARD, SHARDS, SHRINK, STATS, Api, People, build_people, feature, ids_of
@@ -184,7 +184,7 @@ class Visibility(RuleBasedStateMachine):
         receiving = self.receiving_for(uid, receiving)
         received_at = self.m.now - dt.timedelta(days=days_ago)
         self.api.wrote("service referral_create (known youth)")
-        referral = cases.referral_create(
+        referral = referral_services.referral_create(
             actor=self.api.people.users[uid],
             youth=YouthRow.objects.get(pk=yid),
             receiving_agency=self.people.agencies[receiving],

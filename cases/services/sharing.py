@@ -35,8 +35,8 @@ from core.permissions import Role
 from notifications import notices
 from notifications import services as deadlines
 
-from .models import Case, CaseAgency, Referral, ShareRequest
-from .selectors import case_access, participation_active_q
+from ..models import Case, CaseAgency, Referral, ShareRequest
+from ..selectors.visibility import case_access, participation_active_q
 
 Action = AuditEvent.Action
 LegalBasis = CaseAgency.LegalBasis

@@ -1,0 +1,180 @@
+"""Writes of a case (SPEC §2): its number, opening it (an accepted referral does), editing
+and closing it, its team — and the check every write on a case's parts makes
+(`case_for_write`). Its participating agencies are written by `sharing` only; the
+`case_agency_*` services here hand over to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Agency, User
+from core.errors import ApplicationError
+from core.etags import check_if_match
+from core.permissions import CASE_ROLES, role_of
+
+from ..models import Case, CaseAgency, CaseNumberSequence, CaseTeamMember, Youth
+from ..permissions import CaseAccess
+from ..selectors.visibility import agency_participates, case_access, case_get_visible
+from . import sharing
+from ._common import Action, _audit, _forbidden, _lock, _save
+
+
+def case_number_allocate(*, year: int | None = None) -> str:
+    """The next case number of the year, H-YYYY-NNNNNN: one counter row per year, incremented
+    under a row lock inside the caller's transaction, so numbers are unique and — since a
+    rolled-back case rolls its increment back too — without gaps."""
+    year = year or timezone.localdate().year
+    CaseNumberSequence.objects.bulk_create([CaseNumberSequence(year=year, last=0)], ignore_conflicts=True)
+    seq = CaseNumberSequence.objects.select_for_update().get(year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"H-{year}-{seq.last:06d}"
+
+
+def _case_open(*, youth: Youth, lead_agency: Agency, actor: User, now: dt.datetime) -> Case:
+    case = Case(youth=youth, number=case_number_allocate(), lead_agency=lead_agency)
+    _save(case, actor=actor)
+    # The one system event that writes a participation (SPEC §1): the new case's lead row.
+    sharing.participation_lead_create(case=case, actor=actor, now=now)
+    _audit(actor, Action.CREATE, "case", case, youth.pk, number=case.number, lead_agency=lead_agency.code)
+    return case
+
+
+def _team_add(*, case: Case, user: User, case_role: str, actor: User) -> CaseTeamMember:
+    member = CaseTeamMember(case=case, user=user, case_role=case_role, added_by=actor)
+    _save(member, actor=actor)
+    _audit(
+        actor,
+        Action.ACCESS_CHANGE,
+        "case_team_member",
+        member,
+        case.youth_id,
+        case=case.pk,
+        user=user.pk,
+        role=case_role,
+    )
+    return member
+
+
+def case_for_write(*, case_id: int, actor: Any) -> tuple[Case, CaseAccess]:
+    """The one check every write on a case's parts makes, inside its own transaction: the actor
+    still sees the case — through the same selector as the read, so a participation that
+    expired or was revoked since the page was loaded stops the write (404) — and what they may
+    do on it. A stale `CaseAccess` handed in by a caller is never trusted."""
+    case = case_get_visible(user=actor, pk=case_id)
+    return case, case_access(user=actor, case=case)
+
+
+CASE_EDITABLE = ("court", "csec_status")
+
+
+@transaction.atomic
+def case_update(*, case: Case, actor: User, data: Mapping[str, Any], if_match: str | None = None) -> Case:
+    access = case_access(user=actor, case=case)
+    if not access.can_edit_case:
+        raise _forbidden("Only the lead agency edits the case.")
+    case = _lock(Case, case.pk)
+    check_if_match(case, if_match)
+    changed = [n for n in CASE_EDITABLE if n in data and getattr(case, n) != data[n]]
+    for name in changed:
+        setattr(case, name, data[name])
+    if changed:
+        _save(case, actor=actor)
+    if "court" in changed:
+        sharing.participations_end_with_court(case=case, actor=actor, reason="court_changed")
+    _audit(actor, Action.UPDATE, "case", case, case.youth_id, fields=changed)
+    return case
+
+
+@transaction.atomic
+def case_close(*, case: Case, actor: User, reason: str) -> Case:
+    access = case_access(user=actor, case=case)
+    case = _lock(Case, case.pk)
+    if not access.can_close_case:
+        raise _forbidden("Only a supervisor of the lead agency closes the case.")
+    if case.status != Case.Status.OPEN:
+        raise ApplicationError("The case is already closed.", code="conflict")
+    case.status = Case.Status.CLOSED
+    case.close_reason = reason
+    case.closed_at = timezone.now()
+    sharing.participations_end_with_court(case=case, actor=actor, reason="case_closed")
+    _save(case, actor=actor)
+    _audit(actor, Action.TRANSITION, "case", case, case.youth_id, to="closed")
+    return case
+
+
+@transaction.atomic
+def case_team_member_add(*, case: Case, actor: User, user: User, case_role: str) -> CaseTeamMember:
+    case, access = case_for_write(case_id=case.pk, actor=actor)
+    if not access.can_add_team_member(user):
+        raise _forbidden("Only a supervisor of the lead agency (or of the member's own agency) assigns the team.")
+    if not user.is_active or role_of(user) not in CASE_ROLES:
+        raise ApplicationError(
+            "Only active case workers and supervisors join a case team.", fields={"user": ["Not eligible."]}
+        )
+    if not agency_participates(case=case, agency_id=user.agency_id):
+        raise ApplicationError(
+            "That person's agency does not participate in this case.", fields={"user": ["Agency not participating."]}
+        )
+    _lock(Case, case.pk)
+    if CaseTeamMember.objects.filter(case=case, user=user, removed_at__isnull=True).exists():
+        raise ApplicationError("Already on the case team.", code="conflict")
+    return _team_add(case=case, user=user, case_role=case_role, actor=actor)
+
+
+@transaction.atomic
+def case_team_member_remove(*, member: CaseTeamMember, actor: User) -> CaseTeamMember:
+    member = CaseTeamMember.objects.select_for_update().select_related("case", "user").get(pk=member.pk)
+    _, access = case_for_write(case_id=member.case_id, actor=actor)
+    if not access.can_add_team_member(member.user):
+        raise _forbidden("Only a supervisor of the lead agency (or of the member's own agency) changes the team.")
+    if member.removed_at is not None:
+        raise ApplicationError("Already removed.", code="conflict")
+    member.removed_at = timezone.now()
+    _save(member, actor=actor)
+    _audit(
+        actor,
+        Action.ACCESS_CHANGE,
+        "case_team_member",
+        member,
+        member.case.youth_id,
+        case=member.case_id,
+        user=member.user_id,
+        removed=True,
+    )
+    return member
+
+
+# Participations are written by cases/services/sharing.py only (SPEC §1 "Sharing has one door"); these
+# keep the services' names for the API and the tests.
+
+
+def case_agency_grant(
+    *,
+    case: Case,
+    actor: User,
+    agency: Agency,
+    legal_basis: str,
+    expires_at: dt.datetime | None = None,
+    good_cause: str = "",
+) -> CaseAgency:
+    return sharing.participation_grant(
+        case=case, actor=actor, agency=agency, legal_basis=legal_basis, expires_at=expires_at, good_cause=good_cause
+    )
+
+
+def case_agency_renew(
+    *, participation: CaseAgency, actor: User, good_cause: str = "", expires_at: dt.datetime | None = None
+) -> CaseAgency:
+    return sharing.participation_renew(
+        participation=participation, actor=actor, good_cause=good_cause, expires_at=expires_at
+    )
+
+
+def case_agency_revoke(*, participation: CaseAgency, actor: User) -> CaseAgency:
+    return sharing.participation_revoke(participation=participation, actor=actor)

@@ -1,0 +1,281 @@
+"""Writes of a case's parts (SPEC §2): notes (append-only; clinical ones by DMH staff),
+missing episodes (and their 24-hour and 72-hour clocks), placements, service referrals (which
+meet the First Responder Protocol's services clock), court hearings and safety alerts. Each
+starts with `case_for_write`: the actor still sees the case, and may do this on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.errors import ApplicationError
+from core.etags import check_if_match
+from notifications import services as deadlines
+
+from ..models import Case, CourtHearing, MissingEpisode, Note, Placement, Referral, SafetyAlert, ServiceReferral
+from ._common import FACT_TIME_LEEWAY, Action, _audit, _fact_time_errors, _forbidden, _save
+from .cases import case_for_write
+
+EPISODE_TIME_FIELDS = (
+    "missing_since",
+    "learned_at",
+    "reported_to_law_enforcement_at",
+    "reported_to_ncmec_at",
+    "attorney_notified_at",
+    "returned_at",
+    "return_debrief_at",
+)
+
+
+# --- notes -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_note_add(
+    *,
+    case: Case,
+    actor: User,
+    body: str,
+    visibility: str,
+    corrects: Note | None = None,
+) -> Note:
+    """Append a note. Clinical notes only by DMH users on the case (WIC 5328). A correction is a
+    new note referencing the original, with the same visibility."""
+    case, access = case_for_write(case_id=case.pk, actor=actor)
+    if visibility == Note.Visibility.CLINICAL and not access.can_write_clinical:
+        raise _forbidden("Only mental-health (DMH) staff on the case write clinical notes.")
+    if corrects is not None:
+        if corrects.case_id != case.pk:
+            raise ApplicationError("The corrected note is on another case.", fields={"corrects": ["Not on this case."]})
+        if corrects.visibility != visibility:
+            raise ApplicationError(
+                "A correction keeps the visibility of the original.",
+                fields={"visibility": [f"Must be {corrects.visibility}."]},
+            )
+    note = Note(
+        case=case, author=actor, author_agency_id=actor.agency_id, visibility=visibility, body=body, corrects=corrects
+    )
+    note.save()
+    _audit(
+        actor,
+        Action.CREATE,
+        "note",
+        note,
+        case.youth_id,
+        case=case.pk,
+        visibility=visibility,
+        corrects=corrects.pk if corrects else None,
+    )
+    return note
+
+
+# --- missing episodes ------------------------------------------------------------------------------
+
+_EPISODE_OPEN = {
+    "learned_at": ["missing_law_enforcement_24h", "missing_ncmec_24h", "missing_attorney_24h"],
+    "returned_at": ["return_debrief_72h"],
+}
+_EPISODE_MEET = {
+    "reported_to_law_enforcement_at": "missing_law_enforcement_24h",
+    "reported_to_ncmec_at": "missing_ncmec_24h",
+    "attorney_notified_at": "missing_attorney_24h",
+    "return_debrief_at": "return_debrief_72h",
+}
+
+
+_EPISODE_TIME_WORDS = {
+    "missing_since": "when the youth went missing",
+    "learned_at": "when the agency learned the youth was missing",
+    "reported_to_law_enforcement_at": "when the youth was reported to law enforcement",
+    "reported_to_ncmec_at": "when the youth was reported to NCMEC",
+    "attorney_notified_at": "when the youth's attorney was notified",
+    "returned_at": "when the youth returned",
+    "return_debrief_at": "when the return debrief was held",
+}
+#: Each report is due from `learned_at` (the 24-hour clocks), the debrief from `returned_at`.
+_EPISODE_NOT_BEFORE = {
+    "learned_at": ("missing_since",),
+    "reported_to_law_enforcement_at": ("learned_at",),
+    "reported_to_ncmec_at": ("learned_at",),
+    "attorney_notified_at": ("learned_at",),
+    "returned_at": ("missing_since",),
+    "return_debrief_at": ("returned_at",),
+}
+
+
+def _validate_episode(values: Mapping[str, Any]) -> None:
+    """An episode's times are facts (SPEC §2): none in the future, none before the event that
+    started its clock; a debrief needs the return first."""
+    errors = _fact_time_errors(values, words=_EPISODE_TIME_WORDS, not_before=_EPISODE_NOT_BEFORE)
+    if values.get("return_debrief_at") and not values.get("returned_at"):
+        errors["return_debrief_at"] = ["Send returned_at first (or with it): the debrief follows the return."]
+    if errors:
+        raise ApplicationError("Some times cannot be right; see each field.", fields=errors)
+
+
+def _episode_clocks(episode: MissingEpisode, *, before: Mapping[str, Any], actor: Any) -> None:
+    for start, rules in _EPISODE_OPEN.items():
+        value, old = getattr(episode, start), before.get(start)
+        if old is not None and value != old:
+            for rule in rules:
+                deadlines.deadline_cancel(rule_code=rule, target=episode, reason="clock start corrected", actor=actor)
+        if value is not None and value != old:
+            for rule in rules:
+                deadlines.deadline_open(rule_code=rule, target=episode, starts_at=value, actor=actor)
+    for field, rule in _EPISODE_MEET.items():
+        value = getattr(episode, field)
+        start = "returned_at" if rule == "return_debrief_72h" else "learned_at"
+        if value is not None and (before.get(field) is None or getattr(episode, start) != before.get(start)):
+            deadlines.deadline_meet(rule_code=rule, target=episode, met_at=value, actor=actor)
+
+
+@transaction.atomic
+def missing_episode_create(*, case: Case, actor: User, **values: Any) -> MissingEpisode:
+    case, _ = case_for_write(case_id=case.pk, actor=actor)
+    _validate_episode(values)
+    episode = MissingEpisode(case=case, created_by=actor, **values)
+    _save(episode, actor=actor)
+    _audit(actor, Action.CREATE, "missing_episode", episode, case.youth_id, case=case.pk)
+    _episode_clocks(episode, before={}, actor=actor)
+    return episode
+
+
+@transaction.atomic
+def missing_episode_update(
+    *, episode: MissingEpisode, actor: User, data: Mapping[str, Any], if_match: str | None = None
+) -> MissingEpisode:
+    case_for_write(case_id=episode.case_id, actor=actor)
+    episode = MissingEpisode.objects.select_for_update().select_related("case").get(pk=episode.pk)
+    check_if_match(episode, if_match)
+    before = {name: getattr(episode, name) for name in EPISODE_TIME_FIELDS}
+    changed = []
+    for name in (*EPISODE_TIME_FIELDS, "ncic_number"):
+        if name in data and getattr(episode, name) != data[name]:
+            if name in ("missing_since", "learned_at") and data[name] is None:
+                raise ApplicationError("Required.", fields={name: ["This field may not be null."]})
+            setattr(episode, name, data[name])
+            changed.append(name)
+    _validate_episode({n: getattr(episode, n) for n in EPISODE_TIME_FIELDS})
+    if changed:
+        _save(episode, actor=actor)
+    _audit(
+        actor, Action.UPDATE, "missing_episode", episode, episode.case.youth_id, case=episode.case_id, fields=changed
+    )
+    _episode_clocks(episode, before=before, actor=actor)
+    return episode
+
+
+# --- placements, services, hearings, alerts --------------------------------------------------------
+
+
+@transaction.atomic
+def placement_create(
+    *,
+    case: Case,
+    actor: User,
+    placement_type: str,
+    start_date: dt.date,
+    csec_specialized: bool = False,
+    address: str = "",
+    end_date: dt.date | None = None,
+) -> Placement:
+    case, access = case_for_write(case_id=case.pk, actor=actor)
+    if address and not access.can_see_protected:
+        raise _forbidden("Only the lead agency's case team records a placement address.")
+    if end_date and end_date < start_date:
+        raise ApplicationError("Ends before it starts.", fields={"end_date": ["Cannot be before start_date."]})
+    placement = Placement(
+        case=case,
+        placement_type=placement_type,
+        csec_specialized=csec_specialized,
+        address=address,
+        start_date=start_date,
+        end_date=end_date,
+        created_by=actor,
+    )
+    _save(placement, actor=actor)
+    _audit(actor, Action.CREATE, "placement", placement, case.youth_id, case=case.pk, placement_type=placement_type)
+    return placement
+
+
+@transaction.atomic
+def service_referral_create(
+    *,
+    case: Case,
+    actor: User,
+    provider: str,
+    referred_at: dt.datetime,
+    service_type: str = "",
+    evidence_based_practice: str = "",
+    is_health_exam: bool = False,
+    status: str = ServiceReferral.Status.REFERRED,
+    started_at: dt.datetime | None = None,
+    ended_at: dt.datetime | None = None,
+) -> ServiceReferral:
+    """Record a service referral (or health exam); it meets the First Responder Protocol's 72-hour
+    services clock of the case's recovered referrals."""
+    case, _ = case_for_write(case_id=case.pk, actor=actor)
+    if referred_at > timezone.now() + FACT_TIME_LEEWAY:
+        # It meets the services clock: a fact time, never in the future (SPEC §2).
+        raise ApplicationError(
+            "A service referral is recorded when it is made: send its time, not a future one.",
+            fields={"referred_at": ["Must not be in the future."]},
+        )
+    service = ServiceReferral(
+        case=case,
+        provider=provider,
+        referred_at=referred_at,
+        service_type=service_type,
+        evidence_based_practice=evidence_based_practice,
+        is_health_exam=is_health_exam,
+        status=status,
+        started_at=started_at,
+        ended_at=ended_at,
+        created_by=actor,
+    )
+    _save(service, actor=actor)
+    _audit(
+        actor, Action.CREATE, "service_referral", service, case.youth_id, case=case.pk, is_health_exam=is_health_exam
+    )
+    for referral in Referral.objects.filter(case_id=case.pk, recovered_at__isnull=False, recovered_at__lte=referred_at):
+        deadlines.deadline_meet(rule_code="frp_services_72h", target=referral, met_at=referred_at, actor=actor)
+    return service
+
+
+@transaction.atomic
+def court_hearing_create(
+    *, case: Case, actor: User, starts_at: dt.datetime, hearing_type: str, court: str = ""
+) -> CourtHearing:
+    case, _ = case_for_write(case_id=case.pk, actor=actor)
+    hearing = CourtHearing(
+        case=case, starts_at=starts_at, hearing_type=hearing_type, court=court or case.court, created_by=actor
+    )
+    _save(hearing, actor=actor)
+    _audit(actor, Action.CREATE, "court_hearing", hearing, case.youth_id, case=case.pk)
+    return hearing
+
+
+@transaction.atomic
+def safety_alert_create(
+    *,
+    case: Case,
+    actor: User,
+    kind: str,
+    summary: str,
+    protected_detail: str = "",
+    is_active: bool = True,
+) -> SafetyAlert:
+    case, access = case_for_write(case_id=case.pk, actor=actor)
+    if protected_detail and not access.can_see_protected:
+        raise _forbidden("Only the lead agency's case team records protected alert details.")
+    alert = SafetyAlert(
+        case=case, kind=kind, summary=summary, protected_detail=protected_detail, is_active=is_active, created_by=actor
+    )
+    _save(alert, actor=actor)
+    _audit(actor, Action.CREATE, "safety_alert", alert, case.youth_id, case=case.pk, kind=kind)
+    return alert
