@@ -49,7 +49,7 @@ from core.permissions import Role
 from mdt import services as mdt
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting
 from notifications.models import Deadline, Notification
-from notifications.services import deadlines_sweep
+from notifications.services.sweep import deadlines_sweep
 from tests.cases.factories import accept_referral, create_referral
 from tests.factories import UserFactory
 
