@@ -30,6 +30,7 @@ test: lint
 lint: $(STAMP)
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet . || { echo "ruff format: run 'make format'"; exit 1; }
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) $(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP)
 	$(PY) -m ruff format .

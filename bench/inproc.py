@@ -365,7 +365,7 @@ def sweep_timing(*, total_open: int, due: int, repeats: int = 5) -> dict[str, An
     """Time `deadlines_sweep` (the beat task's code) with `total_open` open deadlines of which
     `due` have a reminder that has come. Scratch data in a transaction rolled back; the sends it
     would enqueue on commit are timed separately (`enqueue_timing`)."""
-    from notifications.services import deadlines_sweep
+    from notifications.services.sweep import deadlines_sweep
 
     results = []
     for _ in range(repeats):
@@ -414,7 +414,7 @@ def enqueue_timing(n: int) -> dict[str, Any]:
     """What the sweep's on-commit step costs: `n` sends handed to Redis as the sweep hands them
     (`_enqueue_sends`: SEND_BATCH ids per message), then the queue is purged."""
     from config.celery import app
-    from notifications.services import _enqueue_sends
+    from notifications.services.delivery import _enqueue_sends
 
     app.control.purge()
     started = time.perf_counter()
@@ -529,7 +529,7 @@ def delivery_throughput(
     from accounts.models import User
     from config.celery import app
     from notifications.models import Notification, NotificationDelivery
-    from notifications.services import _enqueue_sends
+    from notifications.services.delivery import _enqueue_sends
 
     recipients = list(User.objects.filter(username__startswith="scale_dcfs_case_worker_").values_list("id", flat=True))
     app.control.purge()

@@ -19,8 +19,10 @@ from core.errors import ApplicationError
 from core.pagination import CursorPagination
 from core.times import BoundedIsoDateTimeFilter
 
-from . import selectors, services
+from . import selectors
 from .models import Deadline, Notification
+from .services.deadlines import deadline_waive
+from .services.inbox import notification_mark_read, notification_preferences_update
 
 
 class DeadlinePagination(CursorPagination):
@@ -155,7 +157,7 @@ class DeadlineWaiveApi(APIView):
             raise ApplicationError("Not found.", code="not_found")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        deadline = services.deadline_waive(deadline=deadline, reason=data.validated_data["reason"], actor=request.user)
+        deadline = deadline_waive(deadline=deadline, reason=data.validated_data["reason"], actor=request.user)
         return Response(DeadlineOutputSerializer(deadline).data)
 
 
@@ -249,7 +251,7 @@ class NotificationReadApi(APIView):
         notification = selectors.notification_get_for(user=request.user, pk=pk)
         if notification is None:
             raise ApplicationError("Not found.", code="not_found")
-        notification = services.notification_mark_read(notification=notification, actor=request.user)
+        notification = notification_mark_read(notification=notification, actor=request.user)
         return Response(NotificationOutputSerializer(notification).data)
 
 
@@ -289,5 +291,5 @@ class NotificationPreferencesApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = {row["rule"]: row["email"] for row in data.validated_data["rules"]}
-        services.notification_preferences_update(user=request.user, changes=changes, actor=request.user)
+        notification_preferences_update(user=request.user, changes=changes, actor=request.user)
         return Response(self._payload(request.user))

@@ -27,16 +27,6 @@ class TargetKind(models.TextChoices):
     ACTION_ITEM = "action_item", "MDT action item"
 
 
-#: The model behind each target kind (app_label.model_name), for content types and checks.
-TARGET_MODELS = {
-    TargetKind.REFERRAL: "cases.referral",
-    TargetKind.MISSING_EPISODE: "cases.missingepisode",
-    TargetKind.CASE_AGENCY: "cases.caseagency",
-    TargetKind.MEETING: "mdt.meeting",
-    TargetKind.ACTION_ITEM: "mdt.actionitem",
-}
-
-
 class Recipients(models.TextChoices):
     REFERRAL = "referral", "Referral creator and the responsible agency's case team"
     CASE_TEAM = "case_team", "The responsible agency's case team"

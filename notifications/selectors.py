@@ -1,10 +1,12 @@
 """Reads of deadlines and notifications (SPEC §3). INTERFACE CONTRACT for mdt/: keep the
 signature of `open_deadlines_for_cases`.
 
-Who sees a deadline is decided here, once: the deadlines of the referrals and cases the user
-may see (through cases.selectors), the agenda deadlines of the MDT teams the user coordinates,
-and the action-item deadlines assigned to the user. Admins and auditors see none.
-Who is *told* about a deadline is decided here too (`deadline_recipients`).
+Who sees a deadline: the deadlines assigned to the user, and those each app that registered
+its subjects (`notifications.subjects`) lets the user see through its own visibility selectors
+— cases/ the deadlines of the referrals and cases the user may see, mdt/ the agenda deadlines
+of the MDT teams the user coordinates. Admins and auditors see none.
+Who is *told* about a deadline is decided here too (`deadline_recipients`), with the people
+each app names as responsible.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
-from core.permissions import Role, is_case_role, is_mdt_member_role, role_of
+from core.permissions import Role, is_case_role, is_mdt_member_role
 
-from .models import Deadline, DeadlineRule, Notification, NotificationPreference, Recipients
+from . import subjects
+from .models import Deadline, DeadlineRule, Notification, NotificationPreference
 from .rules import DEFAULT_RULES_BY_CODE, NOTICE_KINDS
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,7 @@ def open_deadlines_for_cases(*, case_ids: Iterable[int]) -> dict[int, list[dict[
     result: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if not ids:
         return result
-    Referral = apps.get_model("cases", "Referral")
-    referral_case = dict(Referral.objects.filter(case_id__in=ids).values_list("id", "case_id"))
+    referral_case = subjects.referral_cases(case_ids=ids)
     rows = (
         Deadline.objects.filter(status__in=Deadline.ACTIVE)
         .filter(Q(case_id__in=ids) | Q(referral_id__in=list(referral_case) or [-1]))
@@ -67,91 +67,12 @@ def open_deadlines_for_cases(*, case_ids: Iterable[int]) -> dict[int, list[dict[
 # --- visibility ----------------------------------------------------------------------------------
 
 
-def _cases_selector(name: str) -> Any:
-    """A selector of cases/ if that app provides it (it decides case visibility)."""
-    try:
-        from cases import selectors as cases_selectors
-    except ImportError:
-        return None
-    return getattr(cases_selectors, name, None)
-
-
-def _mdt_selector(name: str) -> Any:
-    try:
-        from mdt import selectors as mdt_selectors
-    except ImportError:
-        return None
-    return getattr(mdt_selectors, name, None)
-
-
-def _visible_case_ids(user: Any) -> Any:
-    """Ids (a queryset of ids, or an iterable) of the cases the user may see."""
-    selector = _cases_selector("case_ids_visible_to")
-    if selector is not None:
-        return selector(user=user)
-    selector = _cases_selector("case_list_visible_to")
-    if selector is not None:
-        return selector(user=user).values("id")
-    return _fallback_case_ids_visible_to(user)
-
-
-def _visible_referral_ids(user: Any) -> Any:
-    selector = _cases_selector("referral_list_visible_to")
-    if selector is not None:
-        return selector(user=user).values("id")
-    return _fallback_referral_ids_visible_to(user)
-
-
-def _fallback_case_ids_visible_to(user: Any) -> QuerySet:
-    """SPEC §1 for case roles, read from the models (used only if cases/ has no selector)."""
-    Case = apps.get_model("cases", "Case")
-    role = role_of(user)
-    if role == Role.CASE_WORKER:
-        return Case.objects.filter(team__user=user, team__removed_at__isnull=True).values("id")
-    if role == Role.SUPERVISOR and user.agency_id:
-        now = timezone.now()
-        participating = Q(
-            participations__agency_id=user.agency_id,
-            participations__revoked_at__isnull=True,
-        ) & (Q(participations__expires_at__isnull=True) | Q(participations__expires_at__gt=now))
-        return Case.objects.filter(Q(lead_agency_id=user.agency_id) | participating).values("id")
-    return Case.objects.none().values("id")
-
-
-def _fallback_referral_ids_visible_to(user: Any) -> QuerySet:
-    Referral = apps.get_model("cases", "Referral")
-    role = role_of(user)
-    if role == Role.CASE_WORKER:
-        return Referral.objects.filter(Q(created_by=user) | Q(case_id__in=_fallback_case_ids_visible_to(user))).values(
-            "id"
-        )
-    if role == Role.SUPERVISOR and user.agency_id:
-        return Referral.objects.filter(
-            Q(referring_agency_id=user.agency_id)
-            | Q(receiving_agency_id=user.agency_id)
-            | Q(case_id__in=_fallback_case_ids_visible_to(user))
-        ).values("id")
-    return Referral.objects.none().values("id")
-
-
-def coordinated_team_ids(*, user: Any) -> Any:
-    """Ids of the MDT teams the user coordinates (mdt.selectors decides; none without mdt/)."""
-    selector = _mdt_selector("coordinator_team_ids")
-    if selector is not None:
-        return selector(user=user)
-    try:
-        membership = apps.get_model("mdt", "TeamMembership")
-    except LookupError:
-        return []
-    return membership.objects.filter(user=user, is_coordinator=True).values("team_id")
-
-
 def deadline_list_visible_to(*, user: Any) -> QuerySet[Deadline]:
     """The deadlines the user may see, with what the list shows joined in one query.
 
-    The visible ids are a UNION of indexed id sets (assigned to the user, of the teams they
-    coordinate, of their visible referrals, of their visible cases): ORed together the planner
-    walks every deadline and tests each against four subqueries. The referral's narrative and
+    The visible ids are a UNION of indexed id sets (assigned to the user, and each registered
+    app's: of the teams they coordinate, of their visible referrals, of their visible cases):
+    ORed together the planner walks every deadline and tests each against four subqueries. The referral's narrative and
     indicators are deferred: nothing on a deadline shows them, and each would be decrypted."""
     base = (
         Deadline.objects.select_related("rule", "agency", "case", "referral", "referral__case")
@@ -167,13 +88,8 @@ def deadline_list_visible_to(*, user: Any) -> QuerySet[Deadline]:
     if not user.is_active or not (is_case_role(user) or is_mdt_member_role(user)):
         return base.none()  # admins and auditors see no case data (separation of duties)
     plain = Deadline.objects.order_by()
-    parts = [
-        plain.filter(assignee_id=user.pk).values("id"),
-        plain.filter(team_id__in=coordinated_team_ids(user=user), rule__target="meeting").values("id"),
-    ]
-    if is_case_role(user):
-        parts.append(plain.filter(referral_id__in=_visible_referral_ids(user)).values("id"))
-        parts.append(plain.filter(referral__isnull=True, case_id__in=_visible_case_ids(user)).values("id"))
+    parts = [plain.filter(assignee_id=user.pk).values("id")]
+    parts += subjects.visible_deadline_ids(user=user, deadlines=plain)
     return base.filter(id__in=parts[0].union(*parts[1:]))
 
 
@@ -186,65 +102,35 @@ def deadline_get_visible(*, user: Any, pk: int) -> Deadline | None:
 
 class DeadlineRecipients:
     """Who is told about a batch of deadlines, read now (not when they were opened: a team
-    change or a deactivation in the meantime is reflected), in three queries whatever the
-    batch's size — the case teams of the batch's cases; the active people among them plus the
-    active supervisors of the responsible agencies; the coordinators of its MDT teams (by the
-    rule of mdt.selectors.team_coordinators).
+    change or a deactivation in the meantime is reflected), in a fixed number of queries
+    whatever the batch's size: each registered app's people responsible for its deadlines
+    (cases/: the case teams of the batch's cases; mdt/: the coordinators of its MDT teams, by
+    the rule of mdt's selectors), and the active supervisors of the responsible agencies.
 
     The deadlines must come with `referral` and `assignee` loaded (select_related), as the
     sweep's claim does; `recipients()` then runs no query (but for the rare fallback below)."""
 
     def __init__(self, deadlines: Iterable[Deadline]):
-        CaseTeamMember = apps.get_model("cases", "CaseTeamMember")
         deadlines = list(deadlines)
-        case_ids = {d.case_id for d in deadlines if d.case_id} | {
-            d.referral.case_id for d in deadlines if d.referral_id and d.referral.case_id
-        }
+        loaders = subjects.responsible_loaders()
+        prepared: dict[int, Any] = {}
+        for loader in loaders.values():
+            if id(loader) not in prepared:
+                prepared[id(loader)] = loader(deadlines)
+        self._responsible = {strategy: prepared[id(loader)] for strategy, loader in loaders.items()}
         agency_ids = {d.agency_id for d in deadlines if d.agency_id}
-        team_ids = {d.team_id for d in deadlines if d.team_id}
-        members = list(
-            CaseTeamMember.objects.filter(case_id__in=case_ids, removed_at__isnull=True)
-            .order_by("user_id")
-            .values_list("case_id", "user_id")
+        supervisors = (
+            User.objects.filter(is_active=True, agency_id__in=agency_ids, role=Role.SUPERVISOR)
+            .only("id", "email", "is_active", "agency_id", "role")
+            .order_by("id")
         )
-        # Every person the batch may need, read once with only what a reminder uses.
-        people = User.objects.filter(is_active=True).only("id", "email", "is_active", "agency_id", "role")
-        wanted = {user_id for _, user_id in members}
-        users = {u.pk: u for u in people.filter(Q(id__in=wanted) | Q(agency_id__in=agency_ids, role=Role.SUPERVISOR))}
-        self._team: dict[int, list[Any]] = defaultdict(list)
-        for case_id, user_id in members:
-            if user_id in users:
-                self._team[case_id].append(users[user_id])
         self._supervisors: dict[int, list[Any]] = defaultdict(list)
-        for user in sorted(users.values(), key=lambda u: u.pk):
-            if user.role == Role.SUPERVISOR and user.agency_id in agency_ids:
-                self._supervisors[user.agency_id].append(user)
-        # Coordinators by mdt's own rule (active, a role that may sit on a team, an agency).
-        coordinators = _mdt_selector("coordinators_by_team")
-        self._coordinators: dict[int, list[Any]] = coordinators(team_ids=team_ids) if team_ids else {}
-
-    def _case_team(self, case_id: int | None, agency_id: int | None) -> list[Any]:
-        """The active case team, limited to the responsible agency's people."""
-        return [u for u in self._team.get(case_id, []) if not agency_id or u.agency_id == agency_id]
+        for user in supervisors if agency_ids else ():
+            self._supervisors[user.agency_id].append(user)
 
     def responsible(self, deadline: Deadline) -> list[Any]:
-        strategy = deadline.recipients
-        if strategy == Recipients.REFERRAL:
-            # The referral's creator, and the responsible agency's people on its case team.
-            if not deadline.referral_id:
-                return []
-            referral = deadline.referral
-            people = [referral.created_by] if referral.created_by.is_active else []
-            people += self._case_team(referral.case_id, deadline.agency_id)
-            return sorted({u.pk: u for u in people}.values(), key=lambda u: u.pk)
-        if strategy == Recipients.CASE_TEAM:
-            case_id = deadline.case_id or (deadline.referral.case_id if deadline.referral_id else None)
-            return self._case_team(case_id, deadline.agency_id)
-        if strategy == Recipients.MEETING_COORDINATORS:
-            return list(self._coordinators.get(deadline.team_id, []))
-        if strategy == Recipients.ASSIGNEE:
-            return [deadline.assignee] if deadline.assignee_id else []
-        return []
+        responsible = self._responsible.get(deadline.recipients)
+        return responsible(deadline) if responsible is not None else []
 
     def recipients(self, deadline: Deadline, stage: str) -> list[tuple[Any, str]]:
         """(user, reason) for one reminder stage, deduplicated, active users only.
@@ -276,13 +162,8 @@ def deadline_recipients(*, deadline: Deadline, stage: str) -> list[tuple[Any, st
 
 
 def team_member_users(*, team_id: int) -> list[Any]:
-    """The active members of an MDT team (who an agenda notice goes to)."""
-    selector = _mdt_selector("team_members")
-    if selector is not None:
-        return list(selector(team_id=team_id))
-    membership = apps.get_model("mdt", "TeamMembership")
-    members = membership.objects.filter(team_id=team_id).values("user_id")
-    return list(User.objects.filter(pk__in=members, is_active=True).order_by("id"))
+    """The active members of an MDT team (who an agenda notice goes to; mdt/ decides)."""
+    return subjects.team_members(team_id=team_id)
 
 
 def _target_fallbacks(deadline: Deadline) -> list[Any]:

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core import mail
 from django.db import DatabaseError, connections
 
-from .services import deadlines_sweep, notification_send, retry_backoff
+from .services.delivery import notification_send, retry_backoff
+from .services.sweep import deadlines_sweep
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import time_machine
 from config.celery import app as celery_app
 from core.permissions import Role
 from notifications import bootstrap
-from notifications.services import SweepResult, deadlines_sweep
+from notifications.services.sweep import SweepResult, deadlines_sweep
 from tests.factories import AgencyFactory, UserFactory
 from tests.notifications.support import T0
 

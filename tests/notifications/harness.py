@@ -225,7 +225,7 @@ def due_notifications(*, deadlines: int, team_size: int) -> list[int]:
     with its upcoming reminder due now; sweeps nothing. Returns the deadline ids."""
     from accounts.models import Agency
     from cases.models import Case, CaseTeamMember, Referral, Youth
-    from notifications.services import deadline_open
+    from notifications.services.deadlines import deadline_open
     from tests.factories import UserFactory
 
     dcfs, _ = Agency.objects.get_or_create(code="DCFS", defaults={"name": "DCFS"})

@@ -10,7 +10,7 @@ from typing import Any
 from django.core import mail
 
 from notifications.models import Notification
-from notifications.services import deadline_open
+from notifications.services.deadlines import deadline_open
 from tests.notifications import factories as f
 
 #: Monday 6 April 2026, 10:00 in Los Angeles (PDT).

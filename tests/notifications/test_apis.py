@@ -6,7 +6,8 @@ import pytest
 
 from audit.models import AuditEvent
 from notifications.models import Notification
-from notifications.services import deadline_meet, deadline_open, deadlines_sweep
+from notifications.services.deadlines import deadline_meet, deadline_open
+from notifications.services.sweep import deadlines_sweep
 from tests.notifications import factories as f
 from tests.notifications.support import T0, H, build_world, open_rule
 
@@ -311,7 +312,9 @@ def test_anonymous_callers_get_401(api_client):
 
 def test_inbox_rows_match_the_serializer(world, cast, rules, make_client, clock):
     from notifications.apis import NotificationOutputSerializer, inbox_row
-    from notifications.services import meeting_members_notify, notification_mark_read, notification_send
+    from notifications.services.delivery import notification_send
+    from notifications.services.inbox import notification_mark_read
+    from notifications.services.notices import meeting_members_notify
 
     # given an inbox with deadline reminders (one sent by email, one read, one pending) and an
     # agenda notice (a meeting id, no deadline)

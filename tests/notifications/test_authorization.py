@@ -15,7 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
-from notifications.services import deadlines_sweep
+from notifications.services.sweep import deadlines_sweep
 from tests.notifications.support import T0, H, build_world, open_rule
 
 ROLES = {

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from notifications.models import Notification
-from notifications.services import deadline_open
+from notifications.services.deadlines import deadline_open
 from notifications.tasks import sweep_deadlines_task
 from tests.notifications import factories as f
 from tests.notifications.factories import YOUTH_FIRST

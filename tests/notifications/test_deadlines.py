@@ -14,7 +14,7 @@ from notifications.messages import pacific
 from notifications.models import Deadline, DeadlineRule
 from notifications.rules import DEFAULT_RULES
 from notifications.selectors import open_deadlines_for_cases
-from notifications.services import deadline_cancel, deadline_meet, deadline_open, deadline_waive
+from notifications.services.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_waive
 from tests.notifications import factories as f
 from tests.notifications.support import RULE_CASES, RULE_CASES_BY_CODE, T0, H, build_world, open_rule, target_for
 

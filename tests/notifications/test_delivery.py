@@ -12,15 +12,11 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 
-from notifications import services
 from notifications.models import Notification, NotificationDelivery
-from notifications.services import (
-    deadlines_sweep,
-    meeting_members_notify,
-    notification_send,
-    notifications_redeliver,
-    retry_backoff,
-)
+from notifications.services import delivery, inbox
+from notifications.services.delivery import notification_send, notifications_redeliver, retry_backoff
+from notifications.services.notices import meeting_members_notify
+from notifications.services.sweep import deadlines_sweep
 from notifications.tasks import notification_send_many_task, notification_send_task
 from tests.notifications.factories import YOUTH_FIRST, YOUTH_LAST
 from tests.notifications.support import T0, H, all_email_text, build_world, open_rule
@@ -130,7 +126,7 @@ def test_the_task_retries_when_the_database_is_unreachable(pending, eager_celery
     from django.db import OperationalError
 
     settings.HARBOR_NOTIFICATION_RETRY_BASE = 0.01
-    real = services.notification_send
+    real = delivery.notification_send
     calls = []
 
     def unreachable_once(**kwargs):  # type: ignore[no-untyped-def]
@@ -162,7 +158,7 @@ def four_pending(world, clock):  # type: ignore[no-untyped-def]
 
 
 def test_the_sweep_enqueues_its_sends_in_batches(world, clock, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(services, "SEND_BATCH", 3)
+    monkeypatch.setattr(delivery, "SEND_BATCH", 3)
     open_rule(world, "written_report_36h")
     open_rule(world, "missing_ncmec_24h")
     clock.move_to(T0 + 36 * H)
@@ -201,7 +197,7 @@ def test_a_batch_resumes_where_the_database_went_away(four_pending, eager_celery
     from django.db import OperationalError
 
     settings.HARBOR_NOTIFICATION_RETRY_BASE = 0.01
-    real = services.notification_send
+    real = delivery.notification_send
     calls: list[int] = []
 
     def unreachable_at_the_third(**kwargs):  # type: ignore[no-untyped-def]
@@ -220,7 +216,7 @@ def test_a_batch_resumes_where_the_database_went_away(four_pending, eager_celery
 
 
 def test_one_notification_that_raises_does_not_hold_up_its_batch(four_pending, eager_celery):
-    real = services.notification_send
+    real = delivery.notification_send
 
     def broken_second(**kwargs):  # type: ignore[no-untyped-def]
         if kwargs["notification_id"] == four_pending[1]:
@@ -326,7 +322,7 @@ def test_publishing_an_agenda_notifies_every_active_member(
 def test_an_agenda_change_notifies_again_and_respects_preferences(
     world, cast, eager_celery, django_capture_on_commit_callbacks
 ):
-    services.notification_preferences_update(user=cast.mdt_member, changes={"mdt_agenda": False}, actor=cast.mdt_member)
+    inbox.notification_preferences_update(user=cast.mdt_member, changes={"mdt_agenda": False}, actor=cast.mdt_member)
 
     with django_capture_on_commit_callbacks(execute=True):
         meeting_members_notify(meeting=world.meeting, event="published", actor=cast.mdt_coordinator)

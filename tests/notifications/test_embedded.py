@@ -22,7 +22,7 @@ import datetime as dt
 from django.utils import timezone
 from accounts.models import Agency, User
 from cases.models import Referral, Youth
-from notifications.services import deadline_open
+from notifications.services.deadlines import deadline_open
 dcfs = Agency.objects.create(code="DCFS", name="DCFS")
 worker = User.objects.create_user("worker", "worker@example.invalid", "x" * 16, agency=dcfs, role="case_worker")
 youth = Youth.objects.create(first_name="Zephyrinelle", last_name="Oakenshieldova", holding_agency=dcfs, created_by=worker)

@@ -15,7 +15,8 @@ import redis
 from django.db import connection, connections
 
 from notifications.models import Notification
-from notifications.services import SEND_BATCH, deadlines_sweep, notifications_redeliver
+from notifications.services.delivery import SEND_BATCH, notifications_redeliver
+from notifications.services.sweep import deadlines_sweep
 from tests.notifications.harness import (
     FlakyProxy,
     Harness,

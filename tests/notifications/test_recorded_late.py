@@ -7,7 +7,7 @@ import pytest
 
 from audit.models import AuditEvent
 from notifications.models import Deadline, Notification
-from notifications.services import deadline_meet
+from notifications.services.deadlines import deadline_meet
 from tests.notifications.support import T0, H, build_world, open_rule
 
 

@@ -9,7 +9,9 @@ from django.db import connection
 
 from accounts.services import user_deactivate
 from notifications.models import Deadline, Notification, NotificationPreference
-from notifications.services import deadline_meet, deadlines_sweep, notification_preferences_update
+from notifications.services.deadlines import deadline_meet
+from notifications.services.inbox import notification_preferences_update
+from notifications.services.sweep import deadlines_sweep
 from tests.notifications import factories as f
 from tests.notifications.factories import YOUTH_FIRST, YOUTH_LAST
 from tests.notifications.support import (
@@ -135,7 +137,7 @@ def test_a_deactivated_assignee_hands_over_to_the_agency_supervisors(world, cast
 
 def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, cast, sweep, clock):
     other = f.meeting(world.team, starts_at=T0 + 7 * 24 * H, creator=cast.dcfs_supervisor)
-    from notifications.services import deadline_open
+    from notifications.services.deadlines import deadline_open
 
     deadline = deadline_open(rule_code="agenda_publish_48h", target=other, starts_at=T0)
     user_deactivate(actor=cast.system_admin, user=cast.mdt_coordinator)
@@ -151,7 +153,7 @@ def test_a_coordinator_moved_to_a_role_off_the_team_is_no_longer_reminded(world,
     from core.permissions import Role
 
     other = f.meeting(world.team, starts_at=T0 + 7 * 24 * H, creator=cast.dcfs_supervisor)
-    from notifications.services import deadline_open
+    from notifications.services.deadlines import deadline_open
 
     deadline = deadline_open(rule_code="agenda_publish_48h", target=other, starts_at=T0)
     # the coordinator's account holds an auditor role (still active, still listed on the team).
@@ -175,7 +177,7 @@ def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(
     deadlines_sweep()  # created, but its send not run (the commit hooks are not executed here)
     user_deactivate(actor=cast.system_admin, user=cast.sheriff_worker)
 
-    from notifications.services import notification_send
+    from notifications.services.delivery import notification_send
 
     notification = Notification.objects.get(deadline=deadline)
     assert notification_send(notification_id=notification.pk).outcome == "skipped"
@@ -265,7 +267,7 @@ def test_the_sweep_counts_what_it_did(world, clock):
 def test_the_sweep_works_in_batches(world, cast, clock):
     for _ in range(7):
         referral = f.ReferralFactory(created_by=cast.dcfs_worker)
-        from notifications.services import deadline_open
+        from notifications.services.deadlines import deadline_open
 
         deadline_open(rule_code="written_report_36h", target=referral, starts_at=T0)
     clock.move_to(T0 + 24 * H)
@@ -276,7 +278,7 @@ def test_the_sweep_works_in_batches(world, cast, clock):
 
 
 def test_the_sweep_cost_grows_with_what_is_due_not_with_the_table(world, cast, clock):
-    from notifications.services import deadline_open
+    from notifications.services.deadlines import deadline_open
 
     def many(n: int) -> None:
         for _ in range(n):

@@ -54,7 +54,7 @@ from mdt.services.calendar_feeds import calendar_feed_rotate
 from mdt.services.meetings import meeting_hold, meeting_publish, meeting_schedule
 from mdt.services.teams import team_member_add
 from notifications.models import Deadline, Notification
-from notifications.services import deadlines_sweep
+from notifications.services.sweep import deadlines_sweep
 from tests.cases.factories import accept_referral, create_referral
 from tests.factories import UserFactory
 

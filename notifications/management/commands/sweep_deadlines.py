@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from notifications.services import deadlines_sweep, notification_send_pending
+from notifications.services.delivery import notification_send_pending
+from notifications.services.sweep import deadlines_sweep
 
 
 class Command(BaseCommand):

@@ -19,7 +19,7 @@ from cases.services import parts as part_services
 from core.errors import ApplicationError
 from notifications import bootstrap as notifications_bootstrap
 from notifications.models import Deadline, Notification
-from notifications.services import deadlines_sweep
+from notifications.services.sweep import deadlines_sweep
 from tests.cases.factories import accept_referral, create_referral, open_case
 from tests.factories import UserFactory
 

@@ -2,7 +2,10 @@
 the person turned that kind off, an email — delivered by the same machinery as the reminders
 (pending row, send task enqueued after commit, retries, redelivery). Nothing identifying by
 construction: the caller gives a notice kind, a few fixed words, a reference such as a case
-number and a link made of ids."""
+number and a link made of ids.
+
+INTERFACE CONTRACT (mdt/ and cases/ call these inside their own transactions; keep the
+signatures): `meeting_members_notify`, `users_notify`."""
 
 from __future__ import annotations
 
@@ -16,10 +19,59 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 
-from . import messages
-from .models import Notification
-from .selectors import email_opt_outs
-from .services import _email_wanted, _enqueue_sends, _new_notification
+from .. import messages
+from ..models import Notification
+from ..selectors import email_opt_outs, team_member_users
+from .delivery import _email_wanted, _enqueue_sends, _new_notification
+
+#: Notification kind for MDT agenda notices (not a deadline).
+AGENDA_NOTICE = "mdt_agenda"
+
+
+@transaction.atomic
+def meeting_members_notify(*, meeting: Any, event: str, actor: Any) -> int:
+    """Tell every member of the meeting's team that its agenda was `published` or `changed`
+    (in-app + email, no case details). Returns how many notifications were created."""
+    if event not in messages.NOTICE_WORDS:
+        raise ValueError(f"unknown agenda event {event!r}")
+    team = meeting.team
+    members = team_member_users(team_id=team.pk)
+    if not members:
+        return 0
+    now = timezone.now()
+    reference = f"{team.code} meeting M-{meeting.pk}"
+    opt_outs = email_opt_outs(user_ids=[u.pk for u in members])
+    rows = [
+        _new_notification(
+            user=user,
+            reason=Notification.Reason.MEMBER,
+            rule_code=AGENDA_NOTICE,
+            stage=Notification.Stage.NOTICE,
+            email=_email_wanted(user, AGENDA_NOTICE, Notification.Stage.NOTICE, opt_outs),
+            now=now,
+            subject=messages.notice_subject(event=event, reference=reference),
+            reference=reference,
+            due_at=meeting.starts_at,
+            link=messages.absolute_link(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/"),
+            meeting_id=meeting.pk,
+        )
+        for user in members
+    ]
+    created = Notification.objects.bulk_create(rows)
+    pending = [n.pk for n in created if n.delivery_status == Notification.Delivery.PENDING and n.pk]
+    if len(pending) < sum(1 for n in created if n.delivery_status == Notification.Delivery.PENDING):
+        # A backend that does not return ids on bulk insert: the redeliver step enqueues them.
+        pending = []
+    if pending:
+        transaction.on_commit(partial(_enqueue_sends, pending), robust=True)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        object_type="meeting_notice",
+        object_id=meeting.pk,
+        detail={"event": event, "recipients": len(rows)},
+    )
+    return len(rows)
 
 
 @transaction.atomic
