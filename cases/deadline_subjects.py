@@ -14,8 +14,8 @@ from core.permissions import is_case_role
 from notifications import subjects
 from notifications.models import Recipients, TargetKind
 
-from . import selectors
 from .models import CaseTeamMember, Referral
+from .selectors import visibility as selectors
 
 
 def _empty() -> dict[str, Any]:

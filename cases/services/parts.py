@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.errors import ApplicationError
 from core.etags import check_if_match
-from notifications import services as deadlines
+from notifications.services import deadlines
 
 from ..models import Case, CourtHearing, MissingEpisode, Note, Placement, Referral, SafetyAlert, ServiceReferral
 from ._common import FACT_TIME_LEEWAY, Action, _audit, _fact_time_errors, _forbidden, _save

@@ -17,7 +17,7 @@ from accounts.models import Agency, User
 from core.errors import ApplicationError
 from core.etags import check_if_match
 from core.permissions import CASE_ROLES, role_of
-from notifications import services as deadlines
+from notifications.services import deadlines
 
 from ..models import Case, CaseTeamMember, Referral, Screening, ServiceReferral, Youth
 from ..permissions import can_decide_referral, is_case_supervisor

@@ -32,8 +32,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import ApplicationError
 from core.permissions import Role
-from notifications import notices
-from notifications import services as deadlines
+from notifications.services import deadlines, notices
 
 from ..models import Case, CaseAgency, Referral, ShareRequest
 from ..selectors.visibility import case_access, participation_active_q

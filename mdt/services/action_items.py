@@ -21,7 +21,7 @@ from mdt import selectors
 from mdt.models import ActionItem, Meeting, TeamMembership
 from mdt.permissions import may_sit_on_team
 from mdt.services.guards import conflict, lock_meeting, require_in_session
-from notifications import services as notify
+from notifications.services import deadlines as notify
 
 ACTION_ITEM_RULE = "action_item_due"
 

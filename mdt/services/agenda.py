@@ -25,14 +25,14 @@ from mdt.services.guards import (
     require_in_session,
     require_unlocked,
 )
-from notifications import services as notify
+from notifications.services import notices
 
 Action = AuditEvent.Action
 
 
 def _agenda_changed(meeting: Meeting, actor: Any) -> None:
     if meeting.status == Meeting.Status.PUBLISHED:
-        notify.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
 
 
 def _require_agenda_editable(meeting: Meeting) -> None:

@@ -19,7 +19,8 @@ from core.etags import check_if_match
 from mdt import selectors
 from mdt.models import MDTTeam, Meeting
 from mdt.services.guards import conflict, forbid_unless_coordinator, lock_meeting, require_unlocked
-from notifications import services as notify
+from notifications.services import deadlines as notify
+from notifications.services import notices
 
 AGENDA_PUBLISH_RULE = "agenda_publish_48h"
 AGENDA_PUBLISH_LEAD = dt.timedelta(hours=48)
@@ -131,7 +132,7 @@ def meeting_update(*, meeting: Meeting, data: dict[str, Any], actor: Any) -> Mee
             due_at=meeting.starts_at - AGENDA_PUBLISH_LEAD,
         )
     if schedule_changed and meeting.status == Meeting.Status.PUBLISHED:
-        notify.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
     audit_record(
         actor=actor,
         action=Action.UPDATE,
@@ -170,7 +171,7 @@ def meeting_publish(*, meeting: Meeting, actor: Any) -> Meeting:
     meeting.published_at = now
     meeting.save()
     notify.deadline_meet(rule_code=AGENDA_PUBLISH_RULE, target=meeting, met_at=now, actor=actor)
-    notify.meeting_members_notify(meeting=meeting, event="published", actor=actor)
+    notices.meeting_members_notify(meeting=meeting, event="published", actor=actor)
     _audit_transition(actor, meeting, source)
     return meeting
 
@@ -217,7 +218,7 @@ def meeting_cancel(*, meeting: Meeting, reason: str = "", actor: Any) -> Meeting
     if source == Meeting.Status.SCHEDULED:
         notify.deadline_cancel(rule_code=AGENDA_PUBLISH_RULE, target=meeting, reason="meeting cancelled", actor=actor)
     else:
-        notify.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
     _audit_transition(actor, meeting, source)
     return meeting
 

@@ -27,7 +27,7 @@ def indicator_codes(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def clock_calls(monkeypatch):  # type: ignore[no-untyped-def]
     """Record the calls to the notifications interface: [(verb, rule_code, target, kwargs)]."""
-    from notifications import services as deadlines
+    from notifications.services import deadlines
 
     calls = []
 

@@ -17,7 +17,7 @@ from cases.models import CaseAgency, CaseTeamMember, ShareRequest
 from cases.services import cases as case_services
 from cases.services import sharing
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.services.delivery import notification_send
 from tests.factories import UserFactory
 
 from .factories import accept_referral, create_referral, open_case

@@ -80,16 +80,17 @@ class NotifyRecorder:
 
 @pytest.fixture
 def notify_calls(monkeypatch):  # type: ignore[no-untyped-def]
-    """Records every call mdt/ makes into notifications.services, then makes it for real."""
-    from notifications import services as notifications_services
+    """Records every call mdt/ makes into notifications' services, then makes it for real."""
+    from notifications.services import deadlines, notices
 
     recorder = NotifyRecorder()
     for name in ("deadline_open", "deadline_meet", "deadline_cancel", "meeting_members_notify"):
-        original = getattr(notifications_services, name)
+        module = notices if name == "meeting_members_notify" else deadlines
+        original = getattr(module, name)
 
         def wrapper(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
             recorder.calls.append((_name, kwargs))
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(notifications_services, name, wrapper)
+        monkeypatch.setattr(module, name, wrapper)
     return recorder
