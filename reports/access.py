@@ -46,7 +46,7 @@ USER_COLUMNS = (
     "open_tokens",
     "teams",
 )
-PARTICIPATION_COLUMNS = ("legal_basis", "active", "expiring_within_30_days", "expired", "revoked")
+BASIS_COUNT_COLUMNS = ("legal_basis", "active", "expiring_within_30_days", "expired", "revoked")
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,9 @@ class AccessReport:
             teams = "; ".join(f"{t['name']}{' (coordinator)' if t['is_coordinator'] else ''}" for t in row["teams"])
             writer.writerow([_csv_safe(row[c]) if c != "teams" else _csv_safe(teams) for c in USER_COLUMNS])
         writer.writerow([])
-        writer.writerow(PARTICIPATION_COLUMNS)
+        writer.writerow(BASIS_COUNT_COLUMNS)
         for row in self.participations:
-            writer.writerow([row[c] for c in PARTICIPATION_COLUMNS])
+            writer.writerow([row[c] for c in BASIS_COUNT_COLUMNS])
         return out.getvalue()
 
 
