@@ -19,7 +19,7 @@ class HarborOTPAdminAuthenticationForm(OTPAdminAuthenticationForm):
     code is checked against the user's own authenticator, anything else against their recovery
     codes. (Only the user's own confirmed devices are ever considered.)"""
 
-    def _chosen_device(self, user):  # type: ignore[no-untyped-def]
+    def _chosen_device(self, user):
         device = super()._chosen_device(user)
         if device is not None:
             return device
@@ -30,7 +30,7 @@ class HarborOTPAdminAuthenticationForm(OTPAdminAuthenticationForm):
         model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
         return model.objects.filter(user=user, confirmed=True).first()
 
-    def clean_otp(self, user):  # type: ignore[no-untyped-def]
+    def clean_otp(self, user):
         """A missing or wrong code is a failed login like a wrong password (SPEC §6): counted by
         axes toward the lockout and answered with the same message, never naming the part that
         was wrong. (AxesMiddleware turns a lockout reached here into its 429.)"""
@@ -57,7 +57,7 @@ class HarborAdminSite(admin.AdminSite):
         # django-otp's admin login page adds the one-time code field to Django's.
         return "otp/admin111/login.html" if settings.HARBOR_MFA_ENFORCED else None
 
-    def has_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request) -> bool:
         user = request.user
         if not (user.is_active and user.is_authenticated and is_admin(user)):
             return False

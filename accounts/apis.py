@@ -20,6 +20,7 @@ from core.pagination import PageNumberPagination
 from core.permissions import Role, has_role
 
 from . import mfa, services
+from .http import AuthedRequest
 from .models import Agency, User
 from .selectors import agency_list, user_list_visible_to
 
@@ -91,7 +92,7 @@ class PasswordResetApi(APIView):
 
 class LogoutApi(APIView):
     @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         services.token_logout(user=request.user, token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -115,7 +116,7 @@ class MeApi(APIView):
             return mfa.mfa_is_enrolled(obj)
 
     @extend_schema(responses={200: OutputSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return Response(self.OutputSerializer(request.user).data)
 
 
@@ -124,7 +125,7 @@ class MfaTotpBeginApi(APIView):
         otpauth_url = serializers.CharField()
 
     @extend_schema(request=None, responses={201: OutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         device = mfa.mfa_totp_begin(actor=request.user)
         return Response({"otpauth_url": device.config_url}, status=status.HTTP_201_CREATED)
 
@@ -137,7 +138,7 @@ class MfaTotpConfirmApi(APIView):
         recovery_codes = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         codes = mfa.mfa_totp_confirm(actor=request.user, otp=data.validated_data["otp"])
@@ -161,7 +162,7 @@ class UserListCreateApi(APIView):
     permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN, Role.SUPERVISOR)]
     throttle_scope = "invitation"
 
-    def get_throttles(self):  # type: ignore[no-untyped-def]
+    def get_throttles(self):
         # Creating users sends invitation emails: that, not listing, is rate-limited.
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
@@ -184,14 +185,14 @@ class UserListCreateApi(APIView):
         )
 
     @extend_schema(responses={200: UserOutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         qs = user_list_visible_to(user=request.user)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         if request.user.effective_role == Role.SUPERVISOR:
             raise ApplicationError("Only admins manage users.", code="forbidden")
         data = self.InputSerializer(data=request.data)
@@ -229,16 +230,16 @@ class UserDetailApi(APIView):
             help_text="Refused: send a set-password link instead (POST /api/v1/users/{id}/send-password-link/).",
         )
 
-    def _get(self, request: Request, pk: int) -> User:
+    def _get(self, request: AuthedRequest, pk: int) -> User:
         return get_object_or_404(user_list_visible_to(user=request.user), pk=pk)
 
     @extend_schema(responses={200: UserOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         user = self._get(request, pk)
         return Response(UserOutputSerializer(user).data, headers={"ETag": etag_for(user)})
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer})
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         user = self._get(request, pk)
         if request.user.effective_role == Role.SUPERVISOR:
             raise ApplicationError("Only admins manage users.", code="forbidden")
@@ -254,7 +255,7 @@ class UserDeactivateApi(APIView):
     permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN)]
 
     @extend_schema(request=None, responses={200: UserOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         user = get_object_or_404(user_list_visible_to(user=request.user), pk=pk)
         user = services.user_deactivate(actor=request.user, user=user)
         return Response(UserOutputSerializer(user).data)
@@ -269,7 +270,7 @@ class UserSendPasswordLinkApi(APIView):
     throttle_scope = "invitation"
 
     @extend_schema(request=None, responses={202: None})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         user = get_object_or_404(user_list_visible_to(user=request.user), pk=pk)
         services.user_send_password_link(actor=request.user, user=user)
         return Response(status=status.HTTP_202_ACCEPTED)
@@ -279,7 +280,7 @@ class UserMfaResetApi(APIView):
     permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN)]
 
     @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         user = get_object_or_404(user_list_visible_to(user=request.user), pk=pk)
         mfa.mfa_reset(actor=request.user, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -294,7 +295,7 @@ class AgencyListApi(APIView):
             fields = ["id", "code", "name", "kind", "is_active"]
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(agency_list(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

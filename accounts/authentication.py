@@ -21,7 +21,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     its own `permission_classes`: a user who must use MFA but has not enrolled reaches only the
     enrolment paths (403 elsewhere)."""
 
-    def authenticate(self, request):  # type: ignore[no-untyped-def]
+    def authenticate(self, request):
         result = super().authenticate(request)
         if result is None:
             return None
@@ -33,10 +33,10 @@ class ExpiringTokenAuthentication(TokenAuthentication):
             raise exceptions.PermissionDenied("Set up multi-factor authentication first (POST /api/v1/me/mfa/totp/).")
         return result
 
-    def authenticate_header(self, request):  # type: ignore[no-untyped-def]
+    def authenticate_header(self, request):
         return "Token"
 
-    def _cleanup_token(self, auth_token):  # type: ignore[no-untyped-def]
+    def _cleanup_token(self, auth_token):
         """Knox also loads every other token of the user on every request to delete the expired
         ones: a second query on every authenticated request, growing with the user's logins.
         Here only the presented token is judged (expired: deleted and refused, as knox does);

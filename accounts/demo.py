@@ -23,7 +23,7 @@ def demo_username(agency_code: str, role: str) -> str:
 @transaction.atomic
 def seed_demo_users() -> list[tuple[str, str, str]]:
     """Idempotent. Returns (username, agency, role) for the printed table."""
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for agency in Agency.objects.filter(code__in=["DMH", "PROBATION", "DCFS", "SHERIFF"]).order_by("code"):
         for role in DEMO_ROLES:
             username = demo_username(agency.code, role)

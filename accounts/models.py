@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
@@ -35,7 +37,7 @@ class Agency(models.Model):
 
 
 class HarborUserManager(UserManager):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def]
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.SYSTEM_ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 
@@ -47,7 +49,7 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.CASE_WORKER)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = HarborUserManager()
+    objects = HarborUserManager()  # type: ignore[misc]  # django-stubs declares AbstractUser.objects a ClassVar
 
     class Meta:
         ordering = ["id"]
@@ -60,7 +62,7 @@ class User(AbstractUser):
             ),
         ]
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Staff status (admin-site entry) follows the role; it is never set by hand.
         self.is_staff = self.is_superuser or self.role in ADMIN_ROLES
         if self.is_superuser:
@@ -73,4 +75,4 @@ class User(AbstractUser):
 
     @property
     def agency_code(self) -> str | None:
-        return self.agency.code if self.agency_id else None
+        return self.agency.code if self.agency is not None else None

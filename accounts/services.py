@@ -355,7 +355,7 @@ def tokens_purge_expired(*, now: Any = None) -> int:
     """Delete every expired token (of anyone); returns how many. Expired tokens are refused at
     authentication already: this is housekeeping, run hourly by beat."""
     deleted, _ = AuthToken.objects.filter(expiry__lt=now or timezone.now()).delete()
-    return deleted
+    return int(deleted)
 
 
 @transaction.atomic
@@ -375,7 +375,7 @@ def token_fingerprint(token: AuthToken) -> str:
     """How the audit log names a token: a prefix of its stored SHA-512 digest. The digest's primary
     key is 128 characters (too long for `object_id`), and the token's own `token_key` prefix is
     part of the secret, which has no place in a permanent log."""
-    return token.digest[:16]
+    return str(token.digest)[:16]
 
 
 # --- reference data -------------------------------------------------------------------------------

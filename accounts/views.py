@@ -16,7 +16,8 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
     success_url = "/accounts/set-password/done/"
 
-    def form_valid(self, form) -> HttpResponse:  # type: ignore[no-untyped-def]
+    def form_valid(self, form) -> HttpResponse:
+        assert self.user is not None  # Django's view sets it once the link's token checked out
         try:
             services.user_password_set(user=self.user, password=form.cleaned_data["new_password1"])
         except ApplicationError as exc:

@@ -31,7 +31,7 @@ def bound_cursor() -> Any:
     execute wrappers, query counting in tests and the debug query log see its statements."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    raw = psycopg.Cursor(connection.connection)
+    raw: Any = psycopg.Cursor(connection.connection)  # Django's wrappers take any DB-API cursor
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 

@@ -97,7 +97,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, exceptions.NotFound):
         response.data = {"detail": "Not found.", "code": "not_found"}
-    else:
+    elif isinstance(exc, exceptions.APIException):
         response.data = _one_shape(exc, response.data)
     if response.status_code in DENIED_STATUSES:
         _audit_denial(context, response.status_code)
@@ -145,10 +145,9 @@ def _one_shape(exc: exceptions.APIException, data: Any) -> dict[str, Any]:
         detail = f"Check these fields and send them again: {named}." if named else next(iter(errors.values()))[0]
         return {"code": "invalid", "detail": detail, "errors": errors}
     codes = exc.get_codes()
-    code = codes if isinstance(codes, str) else exc.default_code
-    detail = data.get("detail", exc.default_detail) if isinstance(data, dict) else exc.default_detail
-    body: dict[str, Any] = {"code": str(code), "detail": str(detail)}
-    return body
+    code = str(codes) if isinstance(codes, str) else str(exc.default_code)
+    message = data.get("detail", exc.default_detail) if isinstance(data, dict) else exc.default_detail
+    return {"code": code, "detail": str(message)}
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -179,7 +178,7 @@ def _audit_denial(context: dict, status_code: int) -> None:
     access_denied.send(
         sender=type(view),
         user=user,
-        method=request.method,
+        method=getattr(request, "method", ""),
         status_code=status_code,
         object_type=object_type,
         ids=ids,

@@ -4,15 +4,16 @@ object" — a wrong hint on paths whose 404 means exactly that (SPEC §1)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 
 from core.errors import ApplicationError
 
 
 class FormatNegotiation(DefaultContentNegotiation):
-    def filter_renderers(self, renderers: list[Any], format: str) -> list[Any]:  # noqa: A002 - DRF's name
+    def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:  # noqa: A002 - DRF's name
         matching = [renderer for renderer in renderers if renderer.format == format]
         if not matching:
             formats = ", ".join(sorted({renderer.format for renderer in renderers}))

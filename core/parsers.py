@@ -35,7 +35,7 @@ def _has_nul(value: Any) -> bool:
 class DepthLimitedJSONParser(parsers.JSONParser):
     """JSON parser that refuses bodies over the size limit (413) and absurdly deep nesting (413)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream, media_type=None, parser_context=None):
         from django.conf import settings
 
         try:

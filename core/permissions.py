@@ -76,7 +76,7 @@ def has_role(*roles: str) -> type[BasePermission]:
     allowed = frozenset(roles)
 
     class _HasRole(BasePermission):
-        def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        def has_permission(self, request, view) -> bool:
             return bool(request.user and request.user.is_authenticated) and role_of(request.user) in allowed
 
     _HasRole.__name__ = "HasRole_" + "_".join(sorted(allowed))

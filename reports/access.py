@@ -156,7 +156,7 @@ def access_report_build(*, actor: Any, agency: Agency) -> AccessReport:
             revoked=Count("id", filter=Q(revoked_at__isnull=False)),
         )
     )
-    by_basis = {row["legal_basis"]: row for row in counts}
+    by_basis: dict[str, dict[str, Any]] = {row["legal_basis"]: dict(row) for row in counts}
     participations = [
         {
             "legal_basis": basis,

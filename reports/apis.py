@@ -4,10 +4,10 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthedRequest
 from core.permissions import Role, has_role
 
 from . import access
@@ -32,7 +32,7 @@ class AgencyAccessReportApi(APIView):
             200: OpenApiResponse(description="The agency's access report (JSON, or CSV with ?format=csv)."),
         }
     )
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         agency = access.access_report_agency(actor=request.user, code=code)
         report = access.access_report_build(actor=request.user, agency=agency)
         as_csv = request.accepted_renderer.format == CSVRenderer.format

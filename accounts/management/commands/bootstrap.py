@@ -12,7 +12,7 @@ APPS_WITH_REFERENCE_DATA = ["cases", "mdt", "notifications"]
 class Command(BaseCommand):
     help = "Create the partner agencies, MDT teams, indicator codes and deadline rules (idempotent)."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         created = agencies_bootstrap()
         self.stdout.write(f"agencies: {created} created")
         for app in APPS_WITH_REFERENCE_DATA:

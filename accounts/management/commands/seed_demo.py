@@ -14,7 +14,7 @@ APPS_WITH_DEMO_DATA = ["cases", "mdt", "notifications"]
 class Command(BaseCommand):
     help = "Create synthetic demo users (one per role per partner agency) and demo cases."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         refuse_unless_non_production("seed_demo")
         call_command("bootstrap", stdout=self.stdout)
         rows = seed_demo_users()
