@@ -36,8 +36,16 @@ class NotificationPagination(CursorPagination):
 # --- deadlines -----------------------------------------------------------------------------------
 
 
+#: `status=outstanding`: open and missed, the deadlines still to be met (SPEC §3).
+OUTSTANDING = "outstanding"
+
+
 class DeadlineFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Deadline.Status.choices)
+    status = django_filters.ChoiceFilter(
+        choices=[*Deadline.Status.choices, (OUTSTANDING, "Outstanding (open or missed)")],
+        method="filter_status",
+        help_text="A status, or `outstanding` for open and missed deadlines (most urgent first).",
+    )
     rule = django_filters.CharFilter(field_name="rule__code")
     due_before = BoundedIsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
     due_after = BoundedIsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
@@ -48,6 +56,12 @@ class DeadlineFilter(django_filters.FilterSet):
     class Meta:
         model = Deadline
         fields = ["status", "rule", "due_before", "due_after", "agency", "case", "referral"]
+
+    def filter_status(self, queryset: Any, name: str, value: str) -> Any:
+        if value == OUTSTANDING:
+            # Soonest due first, as every list is: the longest overdue, then the next to fall due.
+            return queryset.filter(status__in=Deadline.ACTIVE)
+        return queryset.filter(status=value)
 
 
 class DeadlineOutputSerializer(serializers.ModelSerializer):
@@ -63,6 +77,13 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Met, recorded late: the fact happened by the due time (met_at) but was recorded after it "
         "(recorded_at). The reminders sent meanwhile stand.",
+    )
+    outstanding = serializers.SerializerMethodField(help_text="Open or missed: still to be met.")
+    superseded_stages = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Reminder stages a late sweep passed over (only the latest stage reached is sent): "
+        "each with its time (`at`) and when the sweep recorded it (`recorded_at`).",
     )
 
     class Meta:
@@ -95,8 +116,16 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
             "waived_at",
             "waive_reason",
             "cancelled_at",
+            "settled_at",
+            "settle_reason",
+            "superseded_by",
+            "superseded_stages",
+            "outstanding",
             "created_at",
         ]
+
+    def get_outstanding(self, obj: Deadline) -> bool:
+        return obj.status in Deadline.ACTIVE
 
     def _case(self, obj: Deadline) -> Any:
         if obj.case_id:

@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import db
+
 from .. import messages
 from ..models import Notification, NotificationDelivery
 
@@ -223,7 +225,7 @@ def notification_send(*, notification_id: int, mail_connection: Any = None) -> S
     try:
         with transaction.atomic():
             now = timezone.now()
-            message = _claim_for_email(notification_id, now) if connection.vendor == "postgresql" else None
+            message = _claim_for_email(notification_id, now) if db.fast_paths() else None
             if message is None:
                 outcome, message = _claim_orm(notification_id, now)
                 if message is None:

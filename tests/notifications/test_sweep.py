@@ -126,6 +126,8 @@ def test_a_deactivated_team_member_is_skipped_while_others_remain(world, cast, s
 
 
 def test_a_deactivated_assignee_hands_over_to_the_agency_supervisors(world, cast, sweep, clock):
+    # given Probation takes part in the case, so its supervisors may open the item
+    f.participation(world.case, cast.agencies["PROBATION"], granted_at=T0, by=cast.dcfs_supervisor)
     deadline = open_rule(world, "action_item_due")
     user_deactivate(actor=cast.system_admin, user=cast.probation_worker)
 
@@ -133,6 +135,50 @@ def test_a_deactivated_assignee_hands_over_to_the_agency_supervisors(world, cast
     sweep()
 
     assert usernames(stage_notifications(deadline, "upcoming")) == ["probation_supervisor"]
+
+
+def test_the_overdue_action_item_escalates_only_to_supervisors_who_may_open_it(world, cast, sweep, clock):
+    """The reported bug: the escalation went to every supervisor of the item's agency, who
+    usually cannot open it. Probation takes no part in this DCFS-led case."""
+    deadline = open_rule(world, "action_item_due")
+
+    # when it is overdue
+    clock.move_to(T0 + 7 * 24 * H)
+    sweep()
+
+    # then only the assignee hears of it: Probation's supervisor cannot see the case
+    assert usernames(stage_notifications(deadline, "overdue")) == ["probation_worker"]
+
+    # and once Probation takes part in the case, the next escalation reaches its supervisor
+    f.participation(world.case, cast.agencies["PROBATION"], granted_at=T0 + 7 * 24 * H, by=cast.dcfs_supervisor)
+    other = f.action_item(
+        world.case, world.team, assignee=cast.probation_worker, due_at=T0 + 8 * 24 * H, creator=cast.mdt_coordinator
+    )
+    from notifications.services.deadlines import deadline_open
+
+    later = deadline_open(rule_code="action_item_due", target=other, starts_at=T0 + 7 * 24 * H, due_at=other.due_at)
+    clock.move_to(T0 + 9 * 24 * H)
+    sweep()
+    overdue = stage_notifications(later, "overdue")
+    assert usernames(overdue) == ["probation_supervisor", "probation_worker"]
+    assert {n.reason for n in overdue if n.recipient == cast.probation_supervisor} == {"escalation"}
+
+
+def test_a_supervisor_who_may_not_see_the_referral_is_not_a_substitute(world, cast, sweep, clock):
+    # given a Sheriff referral received by DCFS, its creator gone, and no case yet
+    referral = f.ReferralFactory(
+        created_by=cast.sheriff_worker, receiving_agency=cast.agencies["DCFS"], hotline_reported_at=T0
+    )
+    from notifications.services.deadlines import deadline_open
+
+    deadline = deadline_open(rule_code="first_response_90m", target=referral, starts_at=T0)
+    user_deactivate(actor=cast.system_admin, user=cast.sheriff_worker)
+
+    clock.move_to(T0 + 60 * H / 60)
+    sweep()
+
+    # then DCFS's supervisors (the receiving agency sees the referral) stand in, nobody else
+    assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor", "dcfs_supervisor2"]
 
 
 def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, cast, sweep, clock):
@@ -145,6 +191,12 @@ def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, c
     clock.move_to(T0 + 80 * H)
     sweep()
 
+    # then the meeting's creator, who is not on the team and so may not see the meeting, is not
+    # told (SPEC §3: never a person who may not see the object); a coordinator of the team is
+    assert stage_notifications(deadline, "upcoming") == []
+    f.team_membership(world.team, cast.dcfs_supervisor, coordinator=True)
+    Deadline.objects.filter(pk=deadline.pk).update(next_stage="upcoming", next_reminder_at=T0 + 80 * H)
+    sweep()
     assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
 
 
@@ -165,8 +217,9 @@ def test_a_coordinator_moved_to_a_role_off_the_team_is_no_longer_reminded(world,
     clock.move_to(T0 + 80 * H)
     sweep()
 
-    # then they get no meeting reminder: the next in line (the meeting's creator) does
-    assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
+    # then they get no meeting reminder; nor does the next in line, the meeting's creator, who
+    # is not on the team and may not see the meeting
+    assert stage_notifications(deadline, "upcoming") == []
 
 
 def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(
