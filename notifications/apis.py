@@ -284,6 +284,73 @@ class NotificationReadApi(APIView):
         return Response(NotificationOutputSerializer(notification).data)
 
 
+# --- failed deliveries ---------------------------------------------------------------------------
+
+
+class NotificationFailurePagination(CursorPagination):
+    ordering = "-id"
+
+
+class NotificationFailureOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    rule = serializers.CharField()
+    stage = serializers.CharField()
+    reason = serializers.CharField()
+    recipient = serializers.IntegerField(source="recipient_id")
+    recipient_agency = serializers.CharField(source="recipient.agency.code", allow_null=True, default=None)
+    attempts = serializers.IntegerField()
+    error_class = serializers.CharField(allow_null=True, help_text="The error's class name only, never its message.")
+    failed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    deadline = serializers.IntegerField(
+        source="deadline_id",
+        allow_null=True,
+        help_text="Shown to a supervisor who may see the deadline; null otherwise.",
+    )
+    reference = serializers.CharField(allow_null=True, help_text="As `deadline`.")
+    due_at = serializers.DateTimeField(allow_null=True, help_text="As `deadline`.")
+    link = serializers.CharField(allow_null=True, help_text="As `deadline`.")
+
+
+_FAILURE_CONTENT = ("deadline", "reference", "due_at", "link")
+
+
+@extend_schema(tags=["notifications"])
+class NotificationFailureListApi(ListAPIView):
+    """Failed emails, so none fails silently (SPEC §3): a supervisor sees the failed escalations
+    sent to the other supervisors of their agency, with what the email named when they may see
+    the deadline; a system admin sees every failure, without its content. Anyone else: 403."""
+
+    serializer_class = NotificationFailureOutputSerializer
+    pagination_class = NotificationFailurePagination
+    filter_backends: list[Any] = []
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        failures = selectors.notification_failures_for(user=self.request.user)
+        if failures is None:
+            raise ApplicationError(
+                "Failed emails are shown to supervisors (their agency's escalations) and system admins.",
+                code="forbidden",
+            )
+        return failures
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        shown = selectors.deadline_ids_visible_among(
+            user=request.user, ids=[n.deadline_id for n in page if n.deadline_id]
+        )
+        rows = []
+        for notification in page:
+            row = dict(NotificationFailureOutputSerializer(notification).data)
+            row["deadline"] = notification.deadline_id
+            if notification.deadline_id not in shown:  # a system admin never sees case data
+                row.update(dict.fromkeys(_FAILURE_CONTENT))
+            rows.append(row)
+        return self.get_paginated_response(rows)
+
+
 # --- preferences ---------------------------------------------------------------------------------
 
 

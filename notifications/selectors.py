@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
-from core.permissions import Role, is_case_role, is_mdt_member_role
+from core.permissions import Role, is_case_role, is_mdt_member_role, is_supervisor, is_system_admin
 
 from . import subjects
-from .models import Deadline, DeadlineRule, Notification, NotificationPreference
+from .models import Deadline, DeadlineRule, Notification, NotificationDelivery, NotificationPreference
 from .rules import DEFAULT_RULES_BY_CODE, NOTICE_KINDS
 
 logger = logging.getLogger(__name__)
@@ -241,3 +241,38 @@ def email_opt_outs(*, user_ids: Iterable[int]) -> set[tuple[int, str]]:
     return set(
         NotificationPreference.objects.filter(user_id__in=list(user_ids), email=False).values_list("user_id", "rule")
     )
+
+
+# --- failed deliveries ---------------------------------------------------------------------------
+
+
+def notification_failures_for(*, user: Any) -> QuerySet[Notification] | None:
+    """The failed emails the user is shown (SPEC §3: never silent), newest first; None for a
+    user who is shown none (403):
+
+    - a supervisor: the failed escalations of their agency's deadlines sent to the agency's
+      *other* supervisors (their own are in their inbox);
+    - a system admin: every failure, without its content (the API leaves it out).
+    Each row carries its last attempt's time and error class."""
+    last = NotificationDelivery.objects.filter(notification_id=OuterRef("pk")).order_by("-id")
+    failed = (
+        Notification.objects.filter(delivery_status=Notification.Delivery.FAILED)
+        .select_related("recipient__agency")
+        .only(
+            *("id", "deadline_id", "rule", "stage", "reason", "reference", "due_at", "link", "attempts", "created_at"),
+            *("recipient__id", "recipient__agency__code"),
+        )
+        .annotate(failed_at=Max("deliveries__attempted_at"), error_class=Subquery(last.values("error_class")[:1]))
+        .order_by("-id")
+    )
+    if not user.is_active:
+        return None
+    if is_system_admin(user):
+        return failed
+    if is_supervisor(user) and user.agency_id:
+        return failed.filter(
+            reason=Notification.Reason.ESCALATION,
+            deadline__agency_id=user.agency_id,
+            recipient__agency_id=user.agency_id,
+        ).exclude(recipient_id=user.pk)
+    return None
