@@ -44,15 +44,17 @@ def _local_day(now: dt.datetime) -> tuple[dt.date, bool]:
 
 def digest_lines_for(*, user: Any) -> list[dict[str, str]]:
     """The outstanding deadlines of the user's agency the user may see, most urgent first."""
-    deadlines = (
-        deadline_list_visible_to(user=user)
-        .filter(agency_id=user.agency_id, status__in=Deadline.ACTIVE)
-        .only("rule__name", "reference", "due_at", "status")
-        .order_by("due_at", "id")[:DIGEST_MAX_LINES]
+    visible = deadline_list_visible_to(user=user).values("id")
+    rows = (
+        Deadline.objects.filter(id__in=visible, agency_id=user.agency_id, status__in=Deadline.ACTIVE)
+        .order_by("due_at", "id")
+        .values("rule__name", "reference", "due_at", "status")[:DIGEST_MAX_LINES]
     )
     return [
-        messages.digest_line(rule_name=d.rule.name, reference=d.reference, due_at=d.due_at, status=d.status)
-        for d in deadlines
+        messages.digest_line(
+            rule_name=r["rule__name"], reference=r["reference"], due_at=r["due_at"], status=r["status"]
+        )
+        for r in rows
     ]
 
 
