@@ -12,7 +12,7 @@ from accounts.models import Agency
 from notifications.models import Deadline, Notification
 from tests.notifications.support import T0, H
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths")]
 
 
 @pytest.fixture(autouse=True)

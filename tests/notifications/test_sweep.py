@@ -25,6 +25,9 @@ from tests.notifications.support import (
     usernames,
 )
 
+# Every sweep test runs with the PostgreSQL fast paths on and off (their ORM twins).
+pytestmark = pytest.mark.usefixtures("fast_paths")
+
 
 @pytest.fixture
 def world(cast):  # type: ignore[no-untyped-def]
@@ -74,7 +77,7 @@ def test_every_stage_of_every_rule(world, cast, sweep, clock, rc):
     assert YOUTH_FIRST not in all_email_text() and YOUTH_LAST not in all_email_text()
 
 
-def test_a_late_first_sweep_sends_only_the_latest_stage(world, sweep, clock):
+def test_a_late_first_sweep_sends_only_the_latest_stage_and_records_the_others(world, sweep, clock):
     deadline = open_rule(world, "written_report_36h")
 
     clock.move_to(T0 + 37 * H)
@@ -83,6 +86,21 @@ def test_a_late_first_sweep_sends_only_the_latest_stage(world, sweep, clock):
     assert set(Notification.objects.filter(deadline=deadline).values_list("stage", flat=True)) == {"overdue"}
     deadline.refresh_from_db()
     assert (deadline.status, deadline.missed_at) == ("missed", T0 + 36 * H)
+    # nothing skipped silently: the stages passed over are on the deadline, with their times
+    assert deadline.superseded_stages == [
+        {"stage": "upcoming", "at": (T0 + 24 * H).isoformat(), "recorded_at": (T0 + 37 * H).isoformat()},
+        {"stage": "due", "at": (T0 + 36 * H).isoformat(), "recorded_at": (T0 + 37 * H).isoformat()},
+    ]
+
+
+def test_a_sweep_in_time_supersedes_nothing(world, sweep, clock):
+    deadline = open_rule(world, "written_report_36h")
+    for at in (24, 36, 37):
+        clock.move_to(T0 + at * H)
+        sweep()
+    deadline.refresh_from_db()
+    assert deadline.superseded_stages == []
+    assert Notification.objects.filter(deadline=deadline).values("stage").distinct().count() == 3
 
 
 def test_meeting_the_deadline_stops_further_reminders(world, sweep, clock):
@@ -374,3 +392,17 @@ def test_the_sweep_reads_through_the_partial_index(world, clock):
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "deadline_next_reminder_idx" in plan
+
+
+@pytest.mark.postgres
+def test_the_fast_paths_setting_chooses_the_statements(world, clock, fast_paths):
+    from django.test.utils import CaptureQueriesContext
+
+    open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 37 * H)  # a late sweep: the superseded stages travel in the write-back too
+    with CaptureQueriesContext(connection) as queries:
+        deadlines_sweep(redeliver=False)
+    unnest = [q["sql"] for q in queries.captured_queries if "unnest(" in q["sql"]]
+    assert len(unnest) == (2 if fast_paths else 0)
+    deadline = Deadline.objects.get(rule__code="written_report_36h", referral=world.referral)
+    assert [s["stage"] for s in deadline.superseded_stages] == ["upcoming", "due"]
