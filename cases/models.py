@@ -160,6 +160,9 @@ class Referral(models.Model):
     indicators = models.JSONField(default=list, blank=True)
     narrative = EncryptedTextField(blank=True, default="")
     # The timestamps that start and stop the legal clocks (SPEC §2, §3).
+    #: When the reporter learned of the abuse: the 36-hour written report clock of PC 11166(a)
+    #: runs from it; null — not given — it runs from `hotline_reported_at`.
+    information_received_at = models.DateTimeField(null=True, blank=True)
     hotline_reported_at = models.DateTimeField(null=True, blank=True)
     written_report_submitted_at = models.DateTimeField(null=True, blank=True)
     recovered_at = models.DateTimeField(null=True, blank=True)

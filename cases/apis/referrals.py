@@ -115,6 +115,11 @@ class ReferralDetailSerializer(serializers.Serializer):
     source = serializers.CharField()
     indicators = serializers.ListField(child=serializers.CharField())
     narrative = serializers.CharField()
+    information_received_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the reporter learned of the abuse; the 36-hour written report clock runs from it "
+        "(null: from hotline_reported_at).",
+    )
     hotline_reported_at = serializers.DateTimeField(allow_null=True)
     written_report_submitted_at = serializers.DateTimeField(allow_null=True)
     recovered_at = serializers.DateTimeField(allow_null=True)
@@ -170,6 +175,7 @@ class ReferralListCreateApi(PaginatedApi):
             child=serializers.SlugField(max_length=64), max_length=30, required=False, default=list
         )
         narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+        information_received_at = _clock_field()
         hotline_reported_at = _clock_field()
         written_report_submitted_at = _clock_field()
         recovered_at = _clock_field()
@@ -231,6 +237,7 @@ class ReferralDetailApi(CaseDataApi):
         source = serializers.ChoiceField(choices=Referral.Source.choices, required=False)
         indicators = serializers.ListField(child=serializers.SlugField(max_length=64), max_length=30, required=False)
         narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+        information_received_at = _clock_field()
         hotline_reported_at = _clock_field()
         written_report_submitted_at = _clock_field()
         recovered_at = _clock_field()

@@ -305,6 +305,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # SPEC §5: a signed checkpoint at least every 10 minutes (every 5, so one missed run is not a gap).
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 300.0},
     "deadlines-sweep": {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0},
+    # SPEC §3: the supervisors' daily digest at 7:00 Pacific. Beat runs in UTC: the task runs every
+    # 10 minutes and makes a day's digests on its first run at or after 7:00 in Los Angeles (once).
+    "deadlines-daily-digest": {"task": "notifications.tasks.supervisor_digest_task", "schedule": 600.0},
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
 }
 

@@ -98,6 +98,11 @@ def test_a_deadline_row_shape(all_open, world, cast, make_client):
         "waived_at": None,
         "waive_reason": "",
         "cancelled_at": None,
+        "settled_at": None,
+        "settle_reason": "",
+        "superseded_by": None,
+        "superseded_stages": [],
+        "outstanding": True,
         "created_at": row["created_at"],
     }
 

@@ -306,6 +306,8 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/notifications/unread-count/", NONE),
     Op("post", "/api/v1/notifications/{id}/read/", NOTIFICATION_SCOPES,
        params={"id": "notification"}),
+    # Failed emails (SPEC §3): supervisors (their agency's escalations) and system admins.
+    Op("get", "/api/v1/notification-failures/", NONE),
     Op("get", "/api/v1/notification-preferences/", NONE),
     Op("put", "/api/v1/notification-preferences/", NONE,
        body={"rules": [{"rule": "missing_attorney_24h", "email": False}]}, audit={"update"}),
