@@ -50,3 +50,10 @@ def is_case_role(user: Any) -> bool:
     from core.permissions import is_case_role as _is_case_role
 
     return _is_case_role(user)
+
+
+@register.filter
+def words(value: Any) -> str:
+    """'referral_received' → 'Referral received'."""
+    text = str(value or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
