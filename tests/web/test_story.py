@@ -225,3 +225,40 @@ def test_case_close_is_for_the_lead_supervisor(people, web):
     closed = web(people.dcfs_supervisor).post(f"/app/cases/{case.pk}/close/", {"close-reason": "Goals met."})
     assert closed.status_code == 302
     assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
+
+
+def test_an_invited_worker_sets_a_password_and_lands_home(people, as_user, django_capture_on_commit_callbacks):
+    from django.core import mail
+    from django.test import Client
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = as_user(people.dcfs_agency_admin).post(
+            "/api/v1/users/", {"username": "new_worker", "email": "new@example.invalid", "role": "case_worker"}
+        )
+    assert created.status_code == 201
+    link = re.search(r"https?://[^/\s]+(/accounts/set-password/[^\s]+/)", mail.outbox[-1].body).group(1)
+    browser = Client()
+    form = browser.get(link, follow=True)
+    assert "Welcome to Safe Harbor" in form.content.decode()
+    assert "uswds" in form.content.decode()
+    password = "a-long-new-password-for-web-77"
+    done = browser.post(form.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}, follow=True)
+    assert done.redirect_chain[-1][0] == "/app/"
+    assert "My work" in done.content.decode()
+
+
+def test_an_emailed_deadline_link_opens_the_web_page_of_its_object(people, web):
+    from notifications.models import Deadline
+    from tests.cases.factories import open_case
+
+    case = open_case(people.dcfs_case_worker, people.dcfs_supervisor)
+    deadline = Deadline.objects.filter(referral__case=case).first() or Deadline.objects.filter(case=case).first()
+    assert deadline is not None
+    assert deadline.link_path.startswith("/app/")
+    from django.test import Client
+
+    stranger = Client()
+    asked = stranger.get(deadline.link_path.split("#")[0])
+    assert asked.status_code == 302 and asked["Location"].startswith("/app/sign-in/?next=")
+    assert web(people.dcfs_case_worker).get(deadline.link_path.split("#")[0]).status_code == 200
+    assert web(people.probation_case_worker).get(deadline.link_path.split("#")[0]).status_code == 404
