@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "mdt",
     "notifications",
     "reports",
+    # The staff's web app (SPEC §7): pages on the same services and selectors as the API.
+    "django_htmx",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +64,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Admin sessions: 30 minutes idle, 12 hours at most (after authentication, before any view).
     "accounts.middleware.SessionLimitsMiddleware",
+    # The web app (/app/): request.htmx, then sign-in, the MFA gate, its strict CSP and its own
+    # 404/403 pages (after the session limits, so an ended session is seen as signed out).
+    "django_htmx.middleware.HtmxMiddleware",
+    "web.middleware.WebPagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
