@@ -71,8 +71,8 @@ def test_a_tf_cbt_referral_is_invisible_to_the_sheriff_and_probation(people, as_
         assert listed.status_code == 200
         assert [s["id"] for s in listed.json()["results"]] == [exam.json()["id"]], outsider.username
         assert detail.status_code == 404 and patched.status_code == 404
-        timeline_ids = [i["object_id"] for i in timeline.json() if i["object_type"] == "service_referral"]
-        history_ids = [e["object_id"] for e in history.json() if e["object_type"] == "service_referral"]
+        timeline_ids = [i["object_id"] for i in timeline.json()["results"] if i["object_type"] == "service_referral"]
+        history_ids = [e["object_id"] for e in history.json()["results"] if e["object_type"] == "service_referral"]
         assert timeline_ids == [exam.json()["id"]] and set(history_ids) == {exam.json()["id"]}
         assert "TF-CBT" not in history.content.decode() and "TF-CBT" not in listed.content.decode()
 
@@ -83,8 +83,8 @@ def test_the_clinician_sees_the_tf_cbt_referral_everywhere(people, as_user, case
     client = as_user(people.dmh_case_worker)
     # when
     listed = client.get(f"/api/v1/cases/{case.pk}/services/").json()["results"]
-    timeline = client.get(f"/api/v1/cases/{case.pk}/timeline/").json()
-    history = client.get(f"/api/v1/cases/{case.pk}/history/").json()
+    timeline = client.get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
+    history = client.get(f"/api/v1/cases/{case.pk}/history/").json()["results"]
     # then
     assert [s["id"] for s in listed] == [service["id"]] and listed[0]["kind"] == "mental_health"
     assert client.get(f"/api/v1/services/{service['id']}/").status_code == 200
