@@ -47,6 +47,10 @@ class Youth(models.Model):
     gender_identity_detail = models.CharField(max_length=100, blank=True, default="")
     pronouns = models.CharField(max_length=50, blank=True, default="")
     preferred_language = models.CharField(max_length=50, blank=True, default="")
+    #: Phone numbers, social-media handles, who to call: a list of {"kind", "value", "label"}.
+    #: Encrypted, and shown only to the lead agency's case team, like placement addresses: never
+    #: in agendas, exports, emails or calendar feeds (SPEC §2).
+    contact_details = EncryptedJSONField(default=list, blank=True)
     # Blind indexes (HMAC of the normalised value): equality look-ups without decrypting.
     first_name_bidx = models.CharField(max_length=64, db_index=True, editable=False, default="")
     last_name_bidx = models.CharField(max_length=64, db_index=True, editable=False, default="")
@@ -397,33 +401,74 @@ class Placement(models.Model):
     address = EncryptedTextField(blank=True, default="")
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    #: Why it ended (SPEC §2: "ended with an end date and a reason"); NEW_PLACEMENT_REASON when a
+    #: new placement ended it.
+    end_reason = models.CharField(max_length=500, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 
+    NEW_PLACEMENT_REASON = "new placement"
+
     class Meta:
         ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="placement_ends_after_it_starts",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Placement {self.pk}"  # ids only, never identifying text
 
 
 class ServiceReferral(models.Model):
+    """A service the youth is referred to (SPEC §2). A `mental_health` service is clinical
+    information (WIC 5328): shown only where clinical notes are (cases/selectors/parts.py)."""
+
+    class Kind(models.TextChoices):
+        HEALTH_EXAM = "health_exam"
+        MENTAL_HEALTH = "mental_health"
+        MEDICAL = "medical"
+        SUBSTANCE_USE = "substance_use"
+        ADVOCACY = "advocacy"
+        HOUSING = "housing"
+        EDUCATION = "education"
+        LEGAL = "legal"
+        OTHER = "other"
+
     class Status(models.TextChoices):
         REFERRED = "referred"
-        ACTIVE = "active"
+        ACCEPTED = "accepted"
+        IN_PROGRESS = "in_progress"
         COMPLETED = "completed"
         DECLINED = "declined"
+        NOT_ENGAGED = "not_engaged"
+        CANCELLED = "cancelled"
+
+    #: referred → accepted → in_progress → completed, or declined / not_engaged / cancelled.
+    TRANSITIONS = {
+        Status.REFERRED: {Status.ACCEPTED, Status.DECLINED, Status.CANCELLED},
+        Status.ACCEPTED: {Status.IN_PROGRESS, Status.DECLINED, Status.NOT_ENGAGED, Status.CANCELLED},
+        Status.IN_PROGRESS: {Status.COMPLETED, Status.NOT_ENGAGED, Status.CANCELLED},
+    }
+    #: The statuses that end a service (its `ended_at`).
+    ENDED = frozenset({Status.COMPLETED, Status.DECLINED, Status.NOT_ENGAGED, Status.CANCELLED})
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="services")
     provider = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     service_type = models.CharField(max_length=50, blank=True, default="")  # e.g. health_exam, therapy
     evidence_based_practice = models.CharField(max_length=100, blank=True, default="")
     is_health_exam = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    #: Why it was declined, not engaged or cancelled.
+    status_reason = models.CharField(max_length=500, blank=True, default="")
     referred_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -433,16 +478,36 @@ class ServiceReferral(models.Model):
 
     class Meta:
         ordering = ["-referred_at"]
+        indexes = [models.Index(fields=["case", "kind"], name="service_case_kind_idx")]
 
     def __str__(self) -> str:
         return f"ServiceReferral {self.pk}"  # ids only, never identifying text
 
 
 class CourtHearing(models.Model):
+    """A court date (SPEC §2): `scheduled` → `held` | `rescheduled` | `cancelled`. A rescheduled
+    hearing has its new time and may be held, rescheduled again or cancelled; each change keeps
+    its reason, and the history keeps the earlier times."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        HELD = "held"
+        RESCHEDULED = "rescheduled"
+        CANCELLED = "cancelled"
+
+    #: The statuses a hearing can still move from.
+    PENDING = frozenset({Status.SCHEDULED, Status.RESCHEDULED})
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hearings")
     starts_at = models.DateTimeField()
     court = models.CharField(max_length=10, choices=Case.Court.choices, blank=True, default="")
     hearing_type = models.CharField(max_length=100)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    #: Why it was rescheduled or cancelled (the latest change; the history keeps each).
+    reason = models.CharField(max_length=500, blank=True, default="")
+    #: What the court decided (encrypted: it can carry the detail of a dependency or delinquency
+    #: matter).
+    outcome = EncryptedTextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -475,6 +540,12 @@ class SafetyAlert(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: Resolution (SPEC §2: who, when, why): the alert stops showing and stays in the history.
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_reason = models.CharField(max_length=500, blank=True, default="")
 
     history = HistoricalRecords()
 

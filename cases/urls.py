@@ -57,6 +57,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<int:pk>/services/", parts.CaseServicesApi.as_view(), name="case-services"),
     path("cases/<int:pk>/hearings/", parts.CaseHearingsApi.as_view(), name="case-hearings"),
     path("cases/<int:pk>/alerts/", parts.CaseAlertsApi.as_view(), name="case-alerts"),
+    path("placements/<int:pk>/", parts.PlacementDetailApi.as_view(), name="placement-detail"),
+    path("services/<int:pk>/", parts.ServiceReferralDetailApi.as_view(), name="service-detail"),
+    path("hearings/<int:pk>/", parts.CourtHearingDetailApi.as_view(), name="hearing-detail"),
+    path("alerts/<int:pk>/", parts.SafetyAlertDetailApi.as_view(), name="alert-detail"),
+    path("alerts/<int:pk>/resolve/", parts.SafetyAlertResolveApi.as_view(), name="alert-resolve"),
     path("cases/<int:pk>/timeline/", cases.CaseTimelineApi.as_view(), name="case-timeline"),
     path("cases/<int:pk>/history/", cases.CaseHistoryApi.as_view(), name="case-history"),
 ]

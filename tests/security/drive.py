@@ -19,7 +19,7 @@ from cases.services import youth as youth_services
 from mdt.models import AgendaItem
 from tests.factories import TEST_PASSWORD
 
-from .matrix import CASE_OF, FIXED_NOTE_SCOPES, OPERATIONS, ROLES_BY_KEY, Op, Role, Row
+from .matrix import CASE_OF, FIXED_NOTE_SCOPES, FIXED_SERVICE_SCOPES, OPERATIONS, ROLES_BY_KEY, Op, Role, Row
 from .world import RING, World, membership, notification_of, ring
 
 DENIED_BODY_KEYS = {"detail", "code"}
@@ -62,7 +62,7 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
     own_case = world.case[home]
     names["own_youth"] = own_case.youth_id
     relation = None
-    if scope in FIXED_NOTE_SCOPES:
+    if scope in FIXED_NOTE_SCOPES or scope in FIXED_SERVICE_SCOPES:
         relation = "fixed"
         case = world.case["DCFS"]
     elif scope in CASE_OF:
@@ -78,6 +78,10 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
             referral_youth=referral.youth_id,
             note=(note or world.team_note[case.pk]).pk,
             episode=world.episode[case.pk].pk,
+            placement=world.placement[case.pk].pk,
+            service=(world.clinical_service if scope in FIXED_SERVICE_SCOPES else world.service[case.pk]).pk,
+            hearing=world.hearing[case.pk].pk,
+            alert=world.alert[case.pk].pk,
             deadline=world.deadline[case.pk].pk,
             shared_agency=ring(case.lead_agency.code),
         )

@@ -77,6 +77,9 @@ CASE_OF = {
 }
 #: Notes on the DCFS-led case written by the DMH clinician (fixed objects, not relative).
 FIXED_NOTE_SCOPES = ("clinical_note", "agency_note")
+#: The mental-health service on the DCFS-led case, recorded by the DMH clinician (SPEC §2: shown
+#: only where clinical notes are).
+FIXED_SERVICE_SCOPES = ("clinical_service",)
 
 #: Pending referrals, relative to X: received by X and referred by X's worker (`pending`),
 #: referred by X's worker to the next agency (`sent`), referred to X by the previous agency's
@@ -266,6 +269,22 @@ OPERATIONS: list[Op] = [
     Op("post", "/api/v1/cases/{id}/alerts/", (*CASE_SCOPES, "own_with_address", "shared_with_address"),
        body={"kind": "known_exploiter", "summary": "Synthetic alert", "protected_detail": "{address}"},
        params=CASE, audit={"create"}, youth="youth"),
+    # Case parts by their own id (SPEC §6 "case parts"): end a placement, move a service on,
+    # reschedule / cancel / hold a hearing, resolve an alert.
+    Op("get", "/api/v1/placements/{id}/", CASE_SCOPES, params={"id": "placement"}, audit={"view"}, youth="youth"),
+    Op("patch", "/api/v1/placements/{id}/", CASE_SCOPES,
+       body={"end_date": "2026-02-01", "end_reason": "Synthetic reason"}, params={"id": "placement"},
+       audit={"update"}, youth="youth"),
+    Op("get", "/api/v1/services/{id}/", CASE_SCOPES + FIXED_SERVICE_SCOPES, params={"id": "service"},
+       audit={"view"}, youth="youth"),
+    Op("patch", "/api/v1/services/{id}/", CASE_SCOPES, body={"status": "accepted"}, params={"id": "service"},
+       audit={"transition", "update"}, youth="youth"),
+    Op("get", "/api/v1/hearings/{id}/", CASE_SCOPES, params={"id": "hearing"}, audit={"view"}, youth="youth"),
+    Op("patch", "/api/v1/hearings/{id}/", CASE_SCOPES, body={"starts_at": LATER, "reason": "Synthetic reason"},
+       params={"id": "hearing"}, audit={"transition", "update"}, youth="youth"),
+    Op("get", "/api/v1/alerts/{id}/", CASE_SCOPES, params={"id": "alert"}, audit={"view"}, youth="youth"),
+    Op("post", "/api/v1/alerts/{id}/resolve/", CASE_SCOPES, body={"reason": "Synthetic reason"},
+       params={"id": "alert"}, audit={"transition"}, youth="youth"),
     Op("get", "/api/v1/cases/{id}/timeline/", CASE_SCOPES, params=CASE, audit={"view"},
        youth="youth"),
     Op("get", "/api/v1/cases/{id}/history/", CASE_SCOPES, params=CASE, audit={"view"},
