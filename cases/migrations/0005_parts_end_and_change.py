@@ -43,7 +43,7 @@ def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_share_requests'),
+        ('cases', '0004_information_received_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
