@@ -20,6 +20,7 @@ from core.times import BoundedDateTimeField, BoundedIsoDateTimeFilter
 
 from .. import matching
 from ..models import Referral, Screening, Youth
+from ..permissions import can_decide_referral
 from ..selectors import visibility
 from ..services import referrals as referral_services
 from ..throttles import ALLOWED, duplicate_search_take, duplicate_search_take_once
@@ -350,6 +351,11 @@ class ReferralAcceptApi(ReferralActionApi):
         data = self.validated(self.InputSerializer)
         chosen = None
         if data.get("youth") is not None:
+            if not can_decide_referral(request.user, referral):
+                # who may not accept hears that first, before anything about the record chosen
+                raise ApplicationError(
+                    "Only a supervisor of the receiving agency decides on a referral.", code="forbidden"
+                )
             # A record the supervisor may not see answers as one that does not exist (SPEC §1).
             chosen = visibility.youth_list_visible_to(user=request.user).filter(pk=data["youth"]).first()
             if chosen is None:
