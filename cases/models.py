@@ -15,10 +15,14 @@ from .crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
 
 
 class IndicatorCode(models.Model):
-    """CSEC indicators from the county fact sheet; a system admin may add more."""
+    """CSEC indicators from the county fact sheet; a system admin adds more and deactivates
+    them in the admin (never deletes: referrals name them). A deactivated code stays readable
+    on the referrals that carry it and is refused on new ones."""
 
     code = models.SlugField(max_length=64, unique=True)
     label = models.CharField(max_length=200)
+    #: What the indicator covers, for the people who pick it (reference text, no case data).
+    description = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from .apis import cases, duplicates, parts, referrals, sharing, youth
+from .apis import cases, duplicates, indicator_codes, parts, referrals, sharing, youth
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # youth
@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("youth/<int:pk>/", youth.YouthDetailApi.as_view(), name="youth-detail"),
     path("youth/<int:pk>/merge/", youth.YouthMergeApi.as_view(), name="youth-merge"),
     path("youth/<int:pk>/unmerge/", youth.YouthUnmergeApi.as_view(), name="youth-unmerge"),
+    # reference data (SPEC §2 indicator codes)
+    path("indicator-codes/", indicator_codes.IndicatorCodeListApi.as_view(), name="indicator-code-list"),
     # referrals
     path("referrals/", referrals.ReferralListCreateApi.as_view(), name="referral-list"),
     path("referrals/<int:pk>/", referrals.ReferralDetailApi.as_view(), name="referral-detail"),

@@ -109,3 +109,9 @@ def case_referral_ids(*, case: Case) -> list[int]:
 
 def indicator_codes_active() -> set[str]:
     return set(IndicatorCode.objects.filter(is_active=True).values_list("code", flat=True))
+
+
+def indicator_code_list() -> QuerySet[IndicatorCode]:
+    """Every indicator code, active ones first, then by code: reference data, the same for every
+    signed-in user (the inactive ones still label the referrals that carry them)."""
+    return IndicatorCode.objects.order_by("-is_active", "code")

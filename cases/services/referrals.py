@@ -58,12 +58,18 @@ def suggested_level(*, indicators: Iterable[str], source: str) -> str:
     return Screening.Level.NO_CONCERN
 
 
-def _validate_indicators(indicators: Iterable[str]) -> list[str]:
+def _validate_indicators(indicators: Iterable[str], *, carried: Iterable[str] = ()) -> list[str]:
+    """The codes, each once; an unknown or deactivated code answers 400 naming the valid ones
+    (SPEC §2: the active codes of `GET /api/v1/indicator-codes/`). A code the referral already
+    `carried` stays allowed after it was deactivated: an edit need not drop what was recorded."""
     codes = list(dict.fromkeys(indicators))
-    unknown = sorted(set(codes) - indicator_codes_active())
+    active = indicator_codes_active()
+    unknown = sorted(set(codes) - active - set(carried))
     if unknown:
+        valid = ", ".join(sorted(active)) or "none (ask a system admin to add them)"
         raise ApplicationError(
-            "Unknown indicator codes.", fields={"indicators": [f"Unknown code: {c}" for c in unknown]}
+            f"Unknown indicator codes. Send codes from GET /api/v1/indicator-codes/: {valid}.",
+            fields={"indicators": [f"Unknown code: {c}. Valid codes: {valid}." for c in unknown]},
         )
     return codes
 
@@ -289,7 +295,9 @@ def referral_update(
     changed = []
     for name in REFERRAL_EDITABLE:
         if name in data:
-            value = _validate_indicators(data[name]) if name == "indicators" else data[name]
+            value = (
+                _validate_indicators(data[name], carried=referral.indicators) if name == "indicators" else data[name]
+            )
             if getattr(referral, name) != value:
                 setattr(referral, name, value)
                 changed.append(name)
@@ -346,16 +354,23 @@ def referral_screen(
 
 
 @transaction.atomic
-def referral_accept(*, referral: Referral, actor: User) -> Referral:
+def referral_accept(*, referral: Referral, actor: User, youth: Youth | None = None) -> Referral:
     """Accept: open the youth's case with the receiving agency as lead, or link the referral to
     the youth's open case. Accepting grants nothing (SPEC §1 "Sharing has one door"): linking to
     a case another agency leads raises a share request for the receiving agency, and the
     referring agency keeps sight of its own referral only. The referring worker joins the case
     team only when their agency leads the case. Under a row lock: of two concurrent accepts
-    exactly one wins."""
+    exactly one wins.
+
+    `youth` (already checked visible to the actor) is an existing record the supervisor chose
+    among the possible duplicates (SPEC §2): the referral is linked to it instead of the record
+    it was created with, which stays as it is (a merge, with its own rights, brings them
+    together)."""
     referral = _decision_lock(referral, actor)
     _transition(referral, "accept")
     now = timezone.now()
+    if youth is not None and youth.pk != referral.youth_id:
+        _relink_youth(referral, youth, actor=actor)
     Youth.objects.select_for_update().filter(pk=referral.youth_id).first()  # one open case per youth
     case = Case.objects.select_for_update().filter(youth_id=referral.youth_id, status=Case.Status.OPEN).first()
     opened = case is None
@@ -377,6 +392,20 @@ def referral_accept(*, referral: Referral, actor: User) -> Referral:
     if referral.recovered_at:
         _frp_services_meet_if_recorded(referral, actor=actor)
     return referral
+
+
+def _relink_youth(referral: Referral, youth: Youth, *, actor: User) -> None:
+    """Point the (locked) referral at the chosen youth record, audited for both children's
+    records (the one it leaves and the one it joins), ids only."""
+    chosen = Youth.objects.select_for_update().get(pk=youth.pk)
+    if chosen.merged_into_id:
+        raise ApplicationError(
+            "That youth record was merged into another.", fields={"youth": ["Use the merged record."]}
+        )
+    previous = referral.youth_id
+    referral.youth = chosen
+    _audit(actor, Action.UPDATE, "referral", referral, previous, fields=["youth"], youth_to=chosen.pk)
+    _audit(actor, Action.UPDATE, "referral", referral, chosen.pk, fields=["youth"], youth_from=previous)
 
 
 @transaction.atomic

@@ -209,6 +209,8 @@ OPERATIONS: list[Op] = [
     Op("post", "/api/v1/youth/{id}/unmerge/", MERGE_SCOPES,
        params={"id": "merge_youth"}, prep="merged", audit={"update"}, youth="merge_youth"),
     # --- referrals (SPEC §2) ---------------------------------------------------------------------
+    # Reference data like the agencies: every signed-in user reads the indicator codes.
+    Op("get", "/api/v1/indicator-codes/", NONE),
     Op("get", "/api/v1/referrals/", CASE_SCOPES + PENDING_SCOPES, audit={"list"},
        listed="referral"),
     Op("post", "/api/v1/referrals/", NONE, body=NEW_REFERRAL, audit={"create"}),
