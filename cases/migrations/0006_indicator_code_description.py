@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_share_requests'),
+        ('cases', '0005_parts_end_and_change'),
     ]
 
     operations = [
