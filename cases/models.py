@@ -214,9 +214,7 @@ class Screening(models.Model):
 
     #: The referral screened; none for a screening on return from a missing episode (WIC
     #: 16501.35), which its episode's `return_screening` points at.
-    referral = models.OneToOneField(
-        Referral, on_delete=models.CASCADE, related_name="screening", null=True, blank=True
-    )
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="screening", null=True, blank=True)
     level = models.CharField(max_length=20, choices=Level.choices)
     suggested_level = models.CharField(max_length=20, choices=Level.choices)
     instrument = models.CharField(max_length=100)
@@ -397,6 +395,9 @@ class MissingEpisode(models.Model):
     class Meta:
         ordering = ["-missing_since"]
 
+    def __str__(self) -> str:
+        return f"MissingEpisode {self.pk}"  # ids only, never identifying text
+
     @property
     def is_open(self) -> bool:
         """The youth is still missing."""
@@ -414,9 +415,6 @@ class MissingEpisode(models.Model):
             "return_screening": self.return_screening_id is not None,
         }
         return [name for name, done in parts.items() if not done]
-
-    def __str__(self) -> str:
-        return f"MissingEpisode {self.pk}"  # ids only, never identifying text
 
 
 class Placement(models.Model):

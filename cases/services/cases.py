@@ -111,9 +111,7 @@ def case_update(*, case: Case, actor: User, data: Mapping[str, Any], if_match: s
         # WIC 827/830: the court's MDT shares end, and the case leaves the old court's agendas
         # (mdt receives the signal in this transaction).
         sharing.participations_end_with_court(case=case, actor=actor, reason="court_changed")
-        signals.case_court_changed.send(
-            sender=Case, case=case, old_court=old_court, new_court=case.court, actor=actor
-        )
+        signals.case_court_changed.send(sender=Case, case=case, old_court=old_court, new_court=case.court, actor=actor)
     _audit(actor, Action.UPDATE, "case", case, case.youth_id, fields=changed)
     return case
 
@@ -186,7 +184,11 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     for participation in _renewal_participations(case):
         if sharing.is_active(participation, now=now) and participation.expires_at is not None:
             deadlines.deadline_open(
-                rule_code=RENEWAL_RULE, target=participation, starts_at=now, due_at=participation.expires_at, actor=actor
+                rule_code=RENEWAL_RULE,
+                target=participation,
+                starts_at=now,
+                due_at=participation.expires_at,
+                actor=actor,
             )
     _audit(actor, Action.TRANSITION, "case", case, case.youth_id, to="open")
     return case

@@ -192,9 +192,7 @@ def _validate_debriefer(*, case: Case, user: Any) -> None:
         ) from None
 
 
-def _return_screening_save(
-    episode: MissingEpisode, *, data: Mapping[str, Any], actor: Any
-) -> Screening:
+def _return_screening_save(episode: MissingEpisode, *, data: Mapping[str, Any], actor: Any) -> Screening:
     """Record (or correct) the screening on return: a Screening record of its own, by the
     actor, at the time sent (default now)."""
     screening = episode.return_screening or Screening()
