@@ -71,7 +71,7 @@ def case_closed_error() -> ApplicationError:
     return ApplicationError(CASE_CLOSED, code="conflict")
 
 
-def require_case_open(case: Case) -> None:
+def _require_case_open(case: Case) -> None:
     if case.status != Case.Status.OPEN:
         raise case_closed_error()
 
@@ -86,7 +86,7 @@ def case_for_write(*, case_id: int, actor: Any, closed_ok: bool = False) -> tupl
     the caller says `closed_ok` (notes; the facts that meet the law's clocks still open)."""
     case = case_get_visible(user=actor, pk=case_id)
     if not closed_ok:
-        require_case_open(case)
+        _require_case_open(case)
     return case, case_access(user=actor, case=case)
 
 
@@ -100,7 +100,7 @@ def case_update(*, case: Case, actor: User, data: Mapping[str, Any], if_match: s
         raise _forbidden("Only the lead agency edits the case.")
     case = _lock(Case, case.pk)
     check_if_match(case, if_match)
-    require_case_open(case)
+    _require_case_open(case)
     old_court = case.court
     changed = [n for n in CASE_EDITABLE if n in data and getattr(case, n) != data[n]]
     for name in changed:
