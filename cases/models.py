@@ -223,7 +223,9 @@ class Screening(models.Model):
         POSSIBLE_CONCERN = "possible_concern"
         CLEAR_CONCERN = "clear_concern"
 
-    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="screening")
+    #: The referral screened; none for a screening on return from a missing episode (WIC
+    #: 16501.35), which its episode's `return_screening` points at.
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="screening", null=True, blank=True)
     level = models.CharField(max_length=20, choices=Level.choices)
     suggested_level = models.CharField(max_length=20, choices=Level.choices)
     instrument = models.CharField(max_length=100)
@@ -269,6 +271,9 @@ class Case(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     close_reason = models.TextField(blank=True, default="")
     closed_at = models.DateTimeField(null=True, blank=True)
+    #: The last reopening (a supervisor's action with a reason); earlier ones are in the history.
+    reopen_reason = models.TextField(blank=True, default="")
+    reopened_at = models.DateTimeField(null=True, blank=True)
     court = models.CharField(max_length=10, choices=Court.choices, blank=True, default="")
     csec_status = models.CharField(max_length=20, choices=CsecStatus.choices, default=CsecStatus.AT_RISK)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -366,6 +371,11 @@ class Note(models.Model):
 
 
 class MissingEpisode(models.Model):
+    class Exploited(models.TextChoices):
+        YES = "yes"
+        NO = "no"
+        UNKNOWN = "unknown"
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="missing_episodes")
     missing_since = models.DateTimeField()
     learned_at = models.DateTimeField()
@@ -374,7 +384,19 @@ class MissingEpisode(models.Model):
     reported_to_ncmec_at = models.DateTimeField(null=True, blank=True)
     attorney_notified_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
+    # The return debrief of WIC 16501.35, recorded as a whole (SPEC §2): when, who, why the
+    # youth left, what happened while away (and whether they were exploited), and a screening on
+    # return. The narrative parts are encrypted; they are read as `team` notes are.
     return_debrief_at = models.DateTimeField(null=True, blank=True)
+    debriefed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    absence_factors = EncryptedTextField(blank=True, default="")
+    experiences_while_absent = EncryptedTextField(blank=True, default="")
+    exploited_while_absent = models.CharField(max_length=10, choices=Exploited.choices, blank=True, default="")
+    return_screening = models.OneToOneField(
+        "Screening", on_delete=models.PROTECT, null=True, blank=True, related_name="missing_episode"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -386,6 +408,24 @@ class MissingEpisode(models.Model):
 
     def __str__(self) -> str:
         return f"MissingEpisode {self.pk}"  # ids only, never identifying text
+
+    @property
+    def is_open(self) -> bool:
+        """The youth is still missing."""
+        return self.returned_at is None
+
+    @property
+    def debrief_missing(self) -> list[str]:
+        """The parts of the return debrief not recorded yet (empty: recorded as a whole)."""
+        parts = {
+            "return_debrief_at": self.return_debrief_at is not None,
+            "debriefed_by": self.debriefed_by_id is not None,
+            "absence_factors": bool((self.absence_factors or "").strip()),
+            "experiences_while_absent": bool((self.experiences_while_absent or "").strip()),
+            "exploited_while_absent": bool(self.exploited_while_absent),
+            "return_screening": self.return_screening_id is not None,
+        }
+        return [name for name, done in parts.items() if not done]
 
 
 class Placement(models.Model):

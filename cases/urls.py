@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/", cases.CaseListApi.as_view(), name="case-list"),
     path("cases/<int:pk>/", cases.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<int:pk>/close/", cases.CaseCloseApi.as_view(), name="case-close"),
+    path("cases/<int:pk>/reopen/", cases.CaseReopenApi.as_view(), name="case-reopen"),
     path("cases/<int:pk>/team/", cases.CaseTeamApi.as_view(), name="case-team"),
     path("cases/<int:pk>/team/<int:member_id>/", cases.CaseTeamMemberApi.as_view(), name="case-team-member"),
     path("cases/<int:pk>/agencies/", sharing.CaseAgenciesApi.as_view(), name="case-agencies"),

@@ -64,6 +64,9 @@ def agenda_pdf(*, meeting: Meeting, view: list[dict[str, Any]]) -> bytes:
 
     items = []
     for entry in view:
+        if entry["withdrawn"]:
+            items.append({**entry, "reason_label": _label(AgendaItem.Reason, entry["reason"])})
+            continue
         items.append(
             {
                 **entry,

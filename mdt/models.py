@@ -167,6 +167,10 @@ class AgendaItem(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: Set when the case left the team's court after the agenda was published (SPEC §4): the
+    #: item stays on the published agenda, shown as withdrawn, without its agenda view.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -236,6 +240,8 @@ class ActionItem(models.Model):
     status = FSMField(max_length=10, choices=Status.choices, default=Status.OPEN, protected=False)
     done_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    #: Why it was cancelled when the system cancelled it (e.g. "case closed"); empty otherwise.
+    cancel_reason = models.CharField(max_length=200, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

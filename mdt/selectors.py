@@ -178,8 +178,9 @@ def agenda_item_get_visible(*, user: Any, pk: int) -> AgendaItem:
 
 def agenda_case_ids_visible_to(*, user: Any) -> QuerySet:
     """Ids of the cases on the agendas the user may read (a subquery). For cases/: what an MDT
-    member may see of a case is its agenda view, and only for these cases."""
-    return agenda_item_list_visible_to(user=user).values("case_id")
+    member may see of a case is its agenda view, and only for these cases. A withdrawn item
+    (the case left the team's court) gives no sight of its case."""
+    return agenda_item_list_visible_to(user=user).filter(withdrawn_at__isnull=True).values("case_id")
 
 
 def meeting_items(*, meeting: Meeting) -> QuerySet[AgendaItem]:
@@ -237,6 +238,9 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
     open deadlines, every open action item carried forward, the last review outcome — and
     nothing else. A fixed number of queries whatever the number of items.
 
+    An item withdrawn from a published agenda (its case left the team's court, SPEC §4) keeps
+    its place and shows as withdrawn: its number and position, without its agenda view.
+
     The caller has checked `agenda_shared_with(user=, meeting=)`.
     """
     from notifications.selectors import open_deadlines_for_cases
@@ -255,8 +259,8 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
         )
         .order_by("position", "id")
     )
-    case_ids = [item.case_id for item in items]
-    if not case_ids:
+    case_ids = [item.case_id for item in items if item.withdrawn_at is None]
+    if not items:
         return []
 
     # Open action items of this team, from this meeting and the ones before it (or recorded
@@ -285,12 +289,15 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
     ):
         last_review.setdefault(reviewed.case_id, reviewed)
 
-    deadlines = open_deadlines_for_cases(case_ids=case_ids) or {}
+    deadlines = (open_deadlines_for_cases(case_ids=case_ids) or {}) if case_ids else {}
     on = meeting.starts_at.astimezone(PACIFIC).date()
 
     view = []
     for item in items:
         case: Case = item.case
+        if item.withdrawn_at is not None:
+            view.append(_withdrawn_entry(item))
+            continue
         youth = case.youth
         review = last_review.get(case.pk)
         view.append(
@@ -341,9 +348,35 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
                     if review
                     else None
                 ),
+                "withdrawn": False,
+                "withdrawn_at": None,
             }
         )
     return view
+
+
+def _withdrawn_entry(item: AgendaItem) -> dict[str, Any]:
+    """A withdrawn item: where it was on the agenda and which case number, nothing of the case."""
+    return {
+        "item": item.pk,
+        "position": item.position,
+        "reason": item.reason,
+        "presenting_agency": item.presenting_agency.code if item.presenting_agency_id else None,
+        "minutes_allotted": item.minutes_allotted,
+        "case": item.case_id,
+        "youth_id": None,  # no agenda view is shown, so none is audited
+        "case_number": item.case.number,
+        "youth_initials": "",
+        "youth_age": None,
+        "lead_agency": None,
+        "csec_status": None,
+        "safety_alerts": [],
+        "open_deadlines": [],
+        "open_action_items": [],
+        "last_review": None,
+        "withdrawn": True,
+        "withdrawn_at": item.withdrawn_at,
+    }
 
 
 # --- suggestions ----------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from core.etags import etag_for
 from core.times import BoundedDateField, BoundedDateTimeField
 
-from ..models import Case, CourtHearing, MissingEpisode, Note, Placement, SafetyAlert, ServiceReferral
+from ..models import Case, CourtHearing, MissingEpisode, Note, Placement, SafetyAlert, Screening, ServiceReferral
 from ..selectors import parts as part_selectors
 from ..selectors import visibility
 from ..services import parts as part_services
@@ -97,7 +98,20 @@ class CaseNoteDetailApi(CaseDataApi):
 # missing episodes
 
 
+class ReturnScreeningSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    level = serializers.CharField()
+    instrument = serializers.CharField()
+    instrument_version = serializers.CharField()
+    screened_by = serializers.IntegerField(source="screened_by_id")
+    screened_at = serializers.DateTimeField()
+
+
 class MissingEpisodeOutputSerializer(serializers.Serializer):
+    """The episode and its return debrief. Whoever may read the episode reads the debrief: the
+    narrative parts follow the `team` note rule (everyone who may see the case, never MDT
+    members, who reach no case part)."""
+
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
     missing_since = serializers.DateTimeField()
@@ -108,9 +122,25 @@ class MissingEpisodeOutputSerializer(serializers.Serializer):
     attorney_notified_at = serializers.DateTimeField(allow_null=True)
     returned_at = serializers.DateTimeField(allow_null=True)
     return_debrief_at = serializers.DateTimeField(allow_null=True)
+    debriefed_by = serializers.IntegerField(source="debriefed_by_id", allow_null=True)
+    absence_factors = serializers.CharField()
+    experiences_while_absent = serializers.CharField()
+    exploited_while_absent = serializers.CharField()
+    return_screening = ReturnScreeningSerializer(allow_null=True)
+    debrief_missing = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The parts of the return debrief still to record; empty once it is recorded as a whole.",
+    )
     created_by = serializers.IntegerField(source="created_by_id")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class ReturnScreeningInputSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=Screening.Level.choices)
+    instrument = serializers.CharField(max_length=100)
+    instrument_version = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    screened_at = BoundedDateTimeField(required=False)
 
 
 class MissingEpisodeInputSerializer(serializers.Serializer):
@@ -121,7 +151,30 @@ class MissingEpisodeInputSerializer(serializers.Serializer):
     reported_to_ncmec_at = _clock_field()
     attorney_notified_at = _clock_field()
     returned_at = _clock_field()
+    # The return debrief of WIC 16501.35 (SPEC §2): its clock is met once every part is in.
     return_debrief_at = _clock_field()
+    debriefed_by = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The user who held the debrief (default: who records it)."
+    )
+    absence_factors = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    experiences_while_absent = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    exploited_while_absent = serializers.ChoiceField(
+        choices=MissingEpisode.Exploited.choices, required=False, allow_blank=True
+    )
+    return_screening = ReturnScreeningInputSerializer(required=False)
+
+
+def _episode_input(data: dict[str, Any]) -> dict[str, Any]:
+    """The debriefer's id as a user: an unknown id answers as one who does not work the case."""
+    if data.get("debriefed_by") is not None:
+        user = User.objects.filter(pk=data["debriefed_by"]).first()
+        if user is None:
+            raise ApplicationError(
+                "Send the id of the person who held the debrief: someone who works this case.",
+                fields={"debriefed_by": ["Not a person who works this case."]},
+            )
+        data["debriefed_by"] = user
+    return data
 
 
 class CaseMissingEpisodesApi(CasePartListApi):
@@ -138,7 +191,7 @@ class CaseMissingEpisodesApi(CasePartListApi):
 
     @extend_schema(request=MissingEpisodeInputSerializer, responses={201: MissingEpisodeOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = self.validated(MissingEpisodeInputSerializer)
+        data = _episode_input(self.validated(MissingEpisodeInputSerializer))
         episode = part_services.missing_episode_create(case=self.case, actor=request.user, **data)
         return self.created(episode)
 
@@ -162,7 +215,7 @@ class MissingEpisodeDetailApi(CaseDataApi):
     )
     def patch(self, request: Request, pk: int) -> Response:
         episode = visibility.missing_episode_get_visible(user=request.user, pk=pk)
-        data = self.validated(self.InputSerializer, partial=True)
+        data = _episode_input(self.validated(self.InputSerializer, partial=True))
         episode = part_services.missing_episode_update(
             episode=episode, actor=request.user, data=data, if_match=request.headers.get("If-Match")
         )

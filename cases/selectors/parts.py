@@ -48,7 +48,11 @@ def case_agency_get(*, case: Case, agency_code: str) -> CaseAgency:
 
 
 def missing_episode_list(*, case: Case) -> QuerySet[MissingEpisode]:
-    return MissingEpisode.objects.filter(case_id=case.pk).order_by("-missing_since", "-id")
+    return (
+        MissingEpisode.objects.filter(case_id=case.pk)
+        .select_related("return_screening")
+        .order_by("-missing_since", "-id")
+    )
 
 
 def placement_list(*, case: Case) -> QuerySet[Placement]:

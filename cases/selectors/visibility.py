@@ -274,7 +274,9 @@ def share_request_get_visible(*, user: Any, pk: Any) -> ShareRequest:
 
 def missing_episode_get_visible(*, user: Any, pk: Any) -> MissingEpisode:
     try:
-        return MissingEpisode.objects.select_related("case").get(pk=pk, case_id__in=case_ids_visible_to(user=user))
+        return MissingEpisode.objects.select_related("case", "return_screening").get(
+            pk=pk, case_id__in=case_ids_visible_to(user=user)
+        )
     except (MissingEpisode.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 

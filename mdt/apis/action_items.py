@@ -53,6 +53,7 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
             "status",
             "done_at",
             "cancelled_at",
+            "cancel_reason",
             "created_at",
             "updated_at",
         ]

@@ -72,6 +72,7 @@ class AgendaItemOutputSerializer(serializers.ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_versions",
+            "withdrawn_at",
         ]
 
 
@@ -228,12 +229,17 @@ class AgendaCaseSerializer(serializers.Serializer):
     case_number = serializers.CharField()
     youth_initials = serializers.CharField()
     youth_age = serializers.IntegerField(allow_null=True)
-    lead_agency = serializers.CharField()
-    csec_status = serializers.CharField()
+    lead_agency = serializers.CharField(allow_null=True)
+    csec_status = serializers.CharField(allow_null=True)
     safety_alerts = AlertSerializer(many=True)
     open_deadlines = DeadlineSerializer(many=True)
     open_action_items = CarriedActionItemSerializer(many=True)
     last_review = LastReviewSerializer(allow_null=True)
+    withdrawn = serializers.BooleanField(
+        help_text="The case left the team's court after the agenda was published: only its number "
+        "and place are shown (no agenda view)."
+    )
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
 
 
 class AgendaOutputSerializer(serializers.Serializer):
@@ -284,6 +290,7 @@ class MeetingAgendaApi(ErrorsAsJsonMixin, APIView):
                         detail={"meeting": meeting.pk, "format": fmt},
                     )
                     for e in view
+                    if not e["withdrawn"]
                 ],
             ],
         )

@@ -68,7 +68,11 @@ def action_item_create(
         meeting = lock_meeting(meeting)
         if not selectors.is_team_member(user=actor, team=meeting.team):
             raise ApplicationError("Not a member of this meeting's team.", fields={"meeting": ["Not found."]})
-        on_agenda = visible_items.filter(meeting=meeting, case_id=case_id).select_related("case").first()
+        on_agenda = (
+            visible_items.filter(meeting=meeting, case_id=case_id, withdrawn_at__isnull=True)
+            .select_related("case")
+            .first()
+        )
         if on_agenda is None:
             raise ApplicationError(
                 "The case is not on this meeting's agenda.", fields={"case": ["Not on this agenda."]}
@@ -77,7 +81,7 @@ def action_item_create(
         team_id = meeting.team_id
     else:
         on_agenda = (
-            visible_items.filter(case_id=case_id)
+            visible_items.filter(case_id=case_id, withdrawn_at__isnull=True)
             .select_related("case", "meeting")
             .order_by("-meeting__starts_at")
             .first()
@@ -86,6 +90,8 @@ def action_item_create(
             raise ApplicationError(CASE_NOT_ON_AGENDA, fields={"case": [CASE_NOT_ON_AGENDA]})
         team_id = on_agenda.meeting.team_id
     case = on_agenda.case
+    if case.status != case.Status.OPEN:
+        raise conflict("The case is closed: it takes notes only. A supervisor of the lead agency can reopen it.")
     _validate_assignee(team_id=team_id, assignee=assignee, agency=agency)
     if timezone.is_naive(due_at):
         raise ApplicationError("Times need a UTC offset.", fields={"due_at": ["Give a UTC offset."]})
@@ -154,16 +160,36 @@ def _mark_done(*, item: ActionItem, actor: Any) -> ActionItem:
     return item
 
 
-def _cancel(*, item: ActionItem, actor: Any) -> ActionItem:
+def _cancel(*, item: ActionItem, actor: Any, reason: str = "") -> ActionItem:
     """open -> cancelled on the locked item: its deadline is cancelled."""
     if not can_proceed(item.cancel):
         raise conflict(STAYS_CLOSED)
     item.cancel()
     item.cancelled_at = timezone.now()
+    item.cancel_reason = reason
     item.save()
-    notify.deadline_cancel(rule_code=ACTION_ITEM_RULE, target=item, reason="action item cancelled", actor=actor)
+    notify.deadline_cancel(
+        rule_code=ACTION_ITEM_RULE, target=item, reason=reason or "action item cancelled", actor=actor
+    )
     _audit_transition(item=item, actor=actor)
     return item
+
+
+@transaction.atomic
+def action_items_cancel_for_case(*, case_id: int, actor: Any, reason: str) -> int:
+    """The system cancels every open action item of a case (SPEC §2: closing the case, reason
+    "case closed"), each through its own transition, with its deadline. Returns how many."""
+    items = (
+        ActionItem.objects.select_for_update(of=("self",))
+        .select_related("case", "agency", "assignee", "team")
+        .filter(case_id=case_id, status=ActionItem.Status.OPEN)
+        .order_by("id")
+    )
+    count = 0
+    for item in items:
+        _cancel(item=item, actor=actor, reason=reason)
+        count += 1
+    return count
 
 
 def _move_to(*, item: ActionItem, status: str, actor: Any) -> ActionItem:

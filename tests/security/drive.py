@@ -191,6 +191,25 @@ def _supervisor_of(world: World, agency_code: str) -> User:
     return world.user(f"{agency_code.lower()}_supervisor")
 
 
+def _case_returned_or_closed(world: World, case_id: int, *, close: bool) -> None:
+    """The case's youth is back (every open missing episode gets its return) and, with `close`,
+    the case is closed by its lead agency's supervisor (idempotent)."""
+    from django.utils import timezone
+
+    from cases.models import Case, MissingEpisode
+    from cases.services import cases as case_services
+    from cases.services import parts as part_services
+
+    case = Case.objects.select_related("lead_agency").get(pk=case_id)
+    supervisor = _supervisor_of(world, case.lead_agency.code)
+    for episode in MissingEpisode.objects.filter(case_id=case.pk, returned_at__isnull=True):
+        part_services.missing_episode_update(
+            episode=episode, actor=supervisor, data={"returned_at": timezone.now() - dt.timedelta(minutes=5)}
+        )
+    if close and case.status == Case.Status.OPEN:
+        case_services.case_close(case=case, actor=supervisor, reason="Synthetic reason")
+
+
 def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any]) -> None:
     """Bring the row's object to the state the operation needs (idempotent: rows may run in
     sequence on one world)."""
@@ -218,6 +237,8 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
         if not mfa_is_enrolled(user):
             device = mfa_totp_begin(actor=user)
             names["otp"] = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    elif op.prep in ("returned", "closed") and names.get("case"):
+        _case_returned_or_closed(world, names["case"], close=op.prep == "closed")
     elif op.prep == "verify_job" and "verify_job" not in names:
         from audit.services import audit_verify_job_create
 

@@ -311,7 +311,11 @@ OPERATIONS: list[Op] = [
     Op("post", "/api/v1/share-requests/{id}/decline/", SHARE_SCOPES,
        body={"reason": "Synthetic reason"}, params={"id": "share_request2"}, audit={"access_change"},
        youth="share_request2_youth"),
-    Op("post", "/api/v1/cases/{id}/close/", CASE_SCOPES,
+    # SPEC §2: a case closes once no missing episode is open ("returned" records the return);
+    # reopening needs a closed case ("closed" closes it through the service).
+    Op("post", "/api/v1/cases/{id}/close/", CASE_SCOPES, prep="returned",
+       body={"reason": "Synthetic reason"}, params=CASE, audit={"transition"}, youth="youth", late=True),
+    Op("post", "/api/v1/cases/{id}/reopen/", CASE_SCOPES, prep="closed",
        body={"reason": "Synthetic reason"}, params=CASE, audit={"transition"}, youth="youth", late=True),
     Op("delete", "/api/v1/cases/{id}/team/{member_id}/", CASE_SCOPES,
        params={"id": "case", "member_id": "member"}, audit={"access_change"}, youth="youth", late=True),

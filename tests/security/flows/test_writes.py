@@ -174,6 +174,10 @@ LEAD_ONLY_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any
         "dmh_supervisor",
         lambda w, p, actor: case_services.case_close(case=w.case, actor=actor, reason="x"),
     ),
+    "case_reopen": (
+        "dmh_supervisor",
+        lambda w, p, actor: case_services.case_reopen(case=w.case, actor=actor, reason="x"),
+    ),
     "case_agency_grant": (
         "dmh_supervisor",
         lambda w, p, actor: case_services.case_agency_grant(
