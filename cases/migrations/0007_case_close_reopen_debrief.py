@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_share_requests'),
+        ('cases', '0006_indicator_code_description'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
