@@ -316,6 +316,9 @@ OPERATIONS: list[Op] = [
        body={"user": "{new_member}"}, params={"id": "team"}, audit={"access_change"}, late=True),
     Op("delete", "/api/v1/mdt/teams/{id}/members/{user_id}/", ROSTER_SCOPES,
        params={"id": "team", "user_id": "roster_user"}, audit={"access_change"}, late=True),
+    # SPEC §4: coordinators find the cases of their court by number; the agenda view only.
+    Op("get", "/api/v1/mdt/teams/{id}/eligible-cases/", ROSTER_SCOPES, query="?number=2026",
+       params={"id": "team"}, audit={"list"}),
     Op("get", "/api/v1/mdt/meetings/", MDT_SCOPES, audit={"list"}, listed="meeting"),
     Op("post", "/api/v1/mdt/meetings/", ROSTER_SCOPES,
        body={"team": "{team}", "starts_at": "{in_20_days}", "ends_at": "{in_20_days_2h}"}, audit={"create"}),
