@@ -17,7 +17,8 @@ from audit.services import audit_record
 from core.errors import ApplicationError
 from core.etags import check_if_match
 from mdt import selectors
-from mdt.models import MDTTeam, Meeting
+from mdt.models import AgendaChange, MDTTeam, Meeting
+from mdt.services.change_notices import agenda_change_record
 from mdt.services.guards import conflict, forbid_unless_coordinator, lock_meeting, require_unlocked
 from notifications.services import deadlines as notify
 from notifications.services import notices
@@ -131,8 +132,11 @@ def meeting_update(*, meeting: Meeting, data: dict[str, Any], actor: Any) -> Mee
             actor=actor,
             due_at=meeting.starts_at - AGENDA_PUBLISH_LEAD,
         )
-    if schedule_changed and meeting.status == Meeting.Status.PUBLISHED:
-        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+    # After publishing, the members are told what changed (batched: services/change_notices.py).
+    if {"starts_at", "ends_at"} & set(changed):
+        agenda_change_record(meeting=meeting, kind=AgendaChange.Kind.TIME, actor=actor, old_starts_at=old_starts_at)
+    if "location" in changed:
+        agenda_change_record(meeting=meeting, kind=AgendaChange.Kind.PLACE, actor=actor)
     audit_record(
         actor=actor,
         action=Action.UPDATE,
@@ -218,7 +222,10 @@ def meeting_cancel(*, meeting: Meeting, reason: str = "", actor: Any) -> Meeting
     if source == Meeting.Status.SCHEDULED:
         notify.deadline_cancel(rule_code=AGENDA_PUBLISH_RULE, target=meeting, reason="meeting cancelled", actor=actor)
     else:
-        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+        # A cancellation is told at once, whatever was told in the last 15 minutes.
+        # ... and never to the person who cancelled it (SPEC §4).
+        others = [u for u in selectors.team_members(team_id=meeting.team_id) if u.pk != actor.pk]
+        notices.meeting_members_notify(meeting=meeting, event="cancelled", actor=actor, recipients=others)
     _audit_transition(actor, meeting, source)
     return meeting
 
