@@ -51,6 +51,15 @@ def _validate_times(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
         )
 
 
+PAST_MESSAGE = "A meeting cannot be scheduled in the past: send a start time from now on."
+
+
+def _refuse_past(starts_at: dt.datetime) -> None:
+    """SPEC §4: a meeting cannot be scheduled (or moved) into the past."""
+    if starts_at < timezone.now():
+        raise ApplicationError(PAST_MESSAGE, fields={"starts_at": [PAST_MESSAGE]})
+
+
 @transaction.atomic
 def meeting_schedule(
     *,
@@ -66,6 +75,7 @@ def meeting_schedule(
     Each opens its agenda_publish_48h deadline (agenda due to members two days ahead)."""
     forbid_unless_coordinator(actor=actor, team_id=team.pk)
     _validate_times(starts_at, ends_at)
+    _refuse_past(starts_at)
     count = count if repeat_weekly else 1
     if not 1 <= count <= MAX_SERIES:
         raise ApplicationError("A series has 1 to 52 meetings.", fields={"count": [f"Between 1 and {MAX_SERIES}."]})
@@ -119,6 +129,8 @@ def meeting_update(*, meeting: Meeting, data: dict[str, Any], actor: Any) -> Mee
     for name in changed:
         setattr(meeting, name, data[name])
     _validate_times(meeting.starts_at, meeting.ends_at)
+    if "starts_at" in changed:
+        _refuse_past(meeting.starts_at)
     if schedule_changed:
         meeting.sequence += 1
     meeting.save()
