@@ -300,8 +300,9 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/deadlines/", CASE_SCOPES, audit={"list"}, listed="deadline"),
     Op("post", "/api/v1/deadlines/{id}/waive/", CASE_SCOPES,
        body={"reason": "Synthetic reason"}, params={"id": "deadline"}, audit={"transition"}, youth="youth"),
-    # The inbox and preferences are the caller's own, not case data (SPEC §5): no read event.
-    Op("get", "/api/v1/notifications/", NOTIFICATION_SCOPES,
+    # SPEC §5: the inbox is audited like every other read (one `list` event per page); marking
+    # read and the preferences are the caller's own, not case data: no read event.
+    Op("get", "/api/v1/notifications/", NOTIFICATION_SCOPES, audit={"list"},
        listed="notification"),
     Op("get", "/api/v1/notifications/unread-count/", NONE),
     Op("post", "/api/v1/notifications/{id}/read/", NOTIFICATION_SCOPES,
