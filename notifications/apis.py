@@ -260,6 +260,14 @@ class NotificationListApi(ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # SPEC §5: audited like every other read — one `list` event for the page, with the ids
+        # shown (an empty page is recorded too: the read happened).
+        entries = [AuditEntry(AuditEvent.Action.LIST, "notification", n.pk) for n in page]
+        with transaction.atomic():
+            audit_record_many(
+                actor=request.user,
+                entries=entries or [AuditEntry(AuditEvent.Action.LIST, "notification", "", None, detail={"count": 0})],
+            )
         return self.get_paginated_response([inbox_row(n) for n in page])
 
 

@@ -16,7 +16,8 @@ from audit.services import audit_record
 from cases.models import Case
 from core.errors import ApplicationError
 from core.etags import check_if_match
-from mdt.models import AgendaItem, Meeting, ReviewVersion
+from mdt.models import AgendaChange, AgendaItem, Meeting, ReviewVersion
+from mdt.services.change_notices import agenda_change_record
 from mdt.services.guards import (
     conflict,
     forbid_unless_coordinator,
@@ -25,14 +26,13 @@ from mdt.services.guards import (
     require_in_session,
     require_unlocked,
 )
-from notifications.services import notices
 
 Action = AuditEvent.Action
 
 
 def _agenda_changed(meeting: Meeting, actor: Any) -> None:
-    if meeting.status == Meeting.Status.PUBLISHED:
-        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+    """After publishing, the members are told (batched: mdt/services/change_notices.py)."""
+    agenda_change_record(meeting=meeting, kind=AgendaChange.Kind.ITEMS, actor=actor)
 
 
 def _require_agenda_editable(meeting: Meeting) -> None:

@@ -325,8 +325,9 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/deadlines/", CASE_SCOPES, audit={"list"}, listed="deadline"),
     Op("post", "/api/v1/deadlines/{id}/waive/", CASE_SCOPES,
        body={"reason": "Synthetic reason"}, params={"id": "deadline"}, audit={"transition"}, youth="youth"),
-    # The inbox and preferences are the caller's own, not case data (SPEC §5): no read event.
-    Op("get", "/api/v1/notifications/", NOTIFICATION_SCOPES,
+    # SPEC §5: the inbox is audited like every other read (one `list` event per page); marking
+    # read and the preferences are the caller's own, not case data: no read event.
+    Op("get", "/api/v1/notifications/", NOTIFICATION_SCOPES, audit={"list"},
        listed="notification"),
     Op("get", "/api/v1/notifications/unread-count/", NONE),
     Op("post", "/api/v1/notifications/{id}/read/", NOTIFICATION_SCOPES,
@@ -343,6 +344,9 @@ OPERATIONS: list[Op] = [
        body={"user": "{new_member}"}, params={"id": "team"}, audit={"access_change"}, late=True),
     Op("delete", "/api/v1/mdt/teams/{id}/members/{user_id}/", ROSTER_SCOPES,
        params={"id": "team", "user_id": "roster_user"}, audit={"access_change"}, late=True),
+    # SPEC §4: coordinators find the cases of their court by number; the agenda view only.
+    Op("get", "/api/v1/mdt/teams/{id}/eligible-cases/", ROSTER_SCOPES, query="?number=2026",
+       params={"id": "team"}, audit={"list"}),
     Op("get", "/api/v1/mdt/meetings/", MDT_SCOPES, audit={"list"}, listed="meeting"),
     Op("post", "/api/v1/mdt/meetings/", ROSTER_SCOPES,
        body={"team": "{team}", "starts_at": "{in_20_days}", "ends_at": "{in_20_days_2h}"}, audit={"create"}),

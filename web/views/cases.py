@@ -82,7 +82,9 @@ def case_context(request: HttpRequest, case: Case, access: CaseAccess, **forms: 
     )
     episodes = _audit_parts(request, case, "missing_episode", list(part_selectors.missing_episode_list(case=case)))
     placements = _audit_parts(request, case, "placement", list(part_selectors.placement_list(case=case)))
-    services = _audit_parts(request, case, "service_referral", list(part_selectors.service_referral_list(user=request.user, case=case)))
+    services = _audit_parts(
+        request, case, "service_referral", list(part_selectors.service_referral_list(user=request.user, case=case))
+    )
     hearings = _audit_parts(request, case, "court_hearing", list(part_selectors.court_hearing_list(case=case)))
     timeline = history_selectors.case_timeline(user=request.user, case=case)
     _audit_read(request, Action.VIEW, "case_timeline", case.pk, case.youth_id)  # type: ignore[arg-type]
