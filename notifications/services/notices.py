@@ -52,7 +52,7 @@ def meeting_members_notify(*, meeting: Any, event: str, actor: Any) -> int:
             subject=messages.notice_subject(event=event, reference=reference),
             reference=reference,
             due_at=meeting.starts_at,
-            link=messages.absolute_link(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/"),
+            link=messages.absolute_link(f"/app/mdt/meetings/{meeting.pk}/"),
             meeting_id=meeting.pk,
         )
         for user in members
