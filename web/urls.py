@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import auth, cases, home, mdt, mdt_agenda, referrals, setup
+from .views import auth, cases, home, mdt, mdt_agenda, mdt_session, referrals, setup
 
 app_patterns = [
     path("", home.home, name="home"),
@@ -49,6 +49,14 @@ app_patterns = [
     ),
     path("mdt/meetings/<int:pk>/items/<int:item_id>/remove/", mdt_agenda.item_remove, name="mdt-item-remove"),
     path("mdt/meetings/<int:pk>/publish/", mdt_agenda.publish, name="mdt-publish"),
+    path("mdt/meetings/<int:pk>/session/", mdt_session.session, name="mdt-session"),
+    path("mdt/meetings/<int:pk>/attendance/", mdt_session.attendance, name="mdt-attendance"),
+    path("mdt/meetings/<int:pk>/items/<int:item_id>/review/", mdt_session.review, name="mdt-review"),
+    path("mdt/meetings/<int:pk>/items/<int:item_id>/action-items/", mdt_session.action_add, name="mdt-action-add"),
+    path("mdt/meetings/<int:pk>/minutes/", mdt_session.minutes, name="mdt-minutes"),
+    path("mdt/action-items/", mdt_session.my_action_items, name="mdt-action-items"),
+    path("mdt/action-items/<int:pk>/<slug:decision>/", mdt_session.action_close, name="mdt-action-close"),
+    path("mdt/calendar/", mdt_session.calendar, name="mdt-calendar"),
 ]
 
 urlpatterns = [

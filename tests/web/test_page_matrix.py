@@ -37,6 +37,9 @@ PAGES = {
     "mdt_meeting_ics": lambda s: f"/app/mdt/meetings/{s['meeting'].pk}/calendar.ics",
     "mdt_builder": lambda s: f"/app/mdt/meetings/{s['draft'].pk}/agenda/",
     "mdt_publish": lambda s: f"/app/mdt/meetings/{s['draft'].pk}/publish/",
+    "mdt_session": lambda s: f"/app/mdt/meetings/{s['meeting'].pk}/session/",
+    "mdt_action_items": lambda s: "/app/mdt/action-items/",
+    "mdt_calendar": lambda s: "/app/mdt/calendar/",
 }
 
 
