@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import auth, cases, home, referrals, setup
+from .views import auth, cases, home, mdt, mdt_agenda, mdt_session, referrals, setup
 
 app_patterns = [
     path("", home.home, name="home"),
@@ -33,6 +33,30 @@ app_patterns = [
     ),
     path("cases/<int:pk>/team/", cases.team_add, name="case-team-add"),
     path("cases/<int:pk>/close/", cases.case_close, name="case-close"),
+    # the MDT meeting workspace (issue 16)
+    path("mdt/", mdt.my_mdt, name="mdt"),
+    path("mdt/teams/<int:pk>/schedule/", mdt.schedule, name="mdt-schedule"),
+    path("mdt/meetings/<int:pk>/", mdt.meeting_detail, name="mdt-meeting"),
+    path("mdt/meetings/<int:pk>/agenda.pdf", mdt.agenda_pdf, name="mdt-agenda-pdf"),
+    path("mdt/meetings/<int:pk>/calendar.ics", mdt.meeting_ics, name="mdt-meeting-ics"),
+    path("mdt/meetings/<int:pk>/agenda/", mdt_agenda.builder, name="mdt-builder"),
+    path("mdt/meetings/<int:pk>/items/", mdt_agenda.item_add, name="mdt-item-add"),
+    path("mdt/meetings/<int:pk>/items/reorder/", mdt_agenda.items_reorder, name="mdt-items-reorder"),
+    path(
+        "mdt/meetings/<int:pk>/items/<int:item_id>/move/<slug:direction>/",
+        mdt_agenda.item_move,
+        name="mdt-item-move",
+    ),
+    path("mdt/meetings/<int:pk>/items/<int:item_id>/remove/", mdt_agenda.item_remove, name="mdt-item-remove"),
+    path("mdt/meetings/<int:pk>/publish/", mdt_agenda.publish, name="mdt-publish"),
+    path("mdt/meetings/<int:pk>/session/", mdt_session.session, name="mdt-session"),
+    path("mdt/meetings/<int:pk>/attendance/", mdt_session.attendance, name="mdt-attendance"),
+    path("mdt/meetings/<int:pk>/items/<int:item_id>/review/", mdt_session.review, name="mdt-review"),
+    path("mdt/meetings/<int:pk>/items/<int:item_id>/action-items/", mdt_session.action_add, name="mdt-action-add"),
+    path("mdt/meetings/<int:pk>/minutes/", mdt_session.minutes, name="mdt-minutes"),
+    path("mdt/action-items/", mdt_session.my_action_items, name="mdt-action-items"),
+    path("mdt/action-items/<int:pk>/<slug:decision>/", mdt_session.action_close, name="mdt-action-close"),
+    path("mdt/calendar/", mdt_session.calendar, name="mdt-calendar"),
 ]
 
 urlpatterns = [

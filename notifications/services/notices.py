@@ -75,7 +75,7 @@ def meeting_members_notify(
             subject=subject,
             reference=reference,
             due_at=meeting.starts_at,
-            link=messages.absolute_link(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/"),
+            link=messages.absolute_link(f"/app/mdt/meetings/{meeting.pk}/"),
             meeting_id=meeting.pk,
         )
         for user in members

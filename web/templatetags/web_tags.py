@@ -53,6 +53,13 @@ def is_case_role(user: Any) -> bool:
 
 
 @register.filter
+def may_sit_on_team(user: Any) -> bool:
+    from mdt.permissions import may_sit_on_team as _may_sit_on_team
+
+    return _may_sit_on_team(user)
+
+
+@register.filter
 def words(value: Any) -> str:
     """'referral_received' → 'Referral received'."""
     text = str(value or "").replace("_", " ").strip()

@@ -13,6 +13,7 @@ from cases.apis.base import _audit_rows
 from cases.models import Referral
 from cases.selectors import visibility
 from core.permissions import is_case_role, is_mdt_member_role, is_supervisor
+from mdt.permissions import may_sit_on_team
 from notifications.apis import _audit_shown
 from notifications.models import Deadline
 from notifications.selectors import deadline_list_visible_to, notification_get_for, notification_list_for
@@ -82,6 +83,10 @@ def home(request: HttpRequest) -> HttpResponse:
         context["deadlines"] = outstanding_deadlines(user)
     context["notifications"] = list(notification_list_for(user=user)[:INBOX_ROWS])
     context["unread"] = sum(1 for n in context["notifications"] if n.read_at is None)
+    if may_sit_on_team(user):
+        from .mdt_session import my_open_action_items
+
+        context["action_items"] = my_open_action_items(request, limit=HOME_ROWS, audit_empty=False)
     if is_case_role(user) and user.agency_id:
         context["cases"] = my_cases(request)
         if is_supervisor(user):
