@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.views import SetPasswordView
 
 from . import schema  # noqa: F401  (registers the token scheme with drf-spectacular)
-from .health import health
+from .health import health, ready
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -19,6 +19,7 @@ api_v1 = [
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("health/ready/", ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

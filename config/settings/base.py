@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "mdt",
     "notifications",
     "reports",
+    "ops",
 ]
 
 MIDDLEWARE = [
