@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery.signals import task_success
+from celery.signals import task_success, worker_ready
 
 from .heartbeats import TASK_HEARTBEATS, heartbeat_record
 
@@ -25,3 +25,13 @@ def heartbeat_on_success(sender: Any = None, **kwargs: Any) -> None:
         heartbeat_record(name)
     except Exception as exc:
         logger.warning("heartbeat %s not recorded (%s)", name, type(exc).__name__)
+
+
+@worker_ready.connect(dispatch_uid="ops.watchdog_on_worker_ready")
+def watchdog_on_worker_ready(**kwargs: Any) -> None:
+    from django.conf import settings
+
+    if getattr(settings, "HARBOR_WATCHDOG_INTERVAL", 60):
+        from .watchdog import watchdog_timer_start
+
+        watchdog_timer_start()

@@ -307,7 +307,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 300.0},
     "deadlines-sweep": {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0},
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
+    # ops/watchdog.py: alerts while beat runs (each worker also runs it on its own timer, for when beat stops).
+    "ops-watchdog": {"task": "ops.tasks.watchdog_task", "schedule": 60.0},
 }
+#: Seconds between two rounds of each worker's own watchdog timer (0: no timer).
+HARBOR_WATCHDOG_INTERVAL = env.int("HARBOR_WATCHDOG_INTERVAL", default=60)
 
 # Every line a request can put in a log passes through SecretPathFilter: the calendar-feed and
 # set-password tokens in a path become ***, and so does a query string (core/logging_filters.py).
