@@ -5,6 +5,9 @@ from pathlib import Path
 
 import environ
 
+from ops.logconfig import formatter as log_formatter
+from ops.logconfig import structlog_configure
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 #: Each settings module names its environment. Guards relax only for the names in
 #: core.environments.NON_PRODUCTION: anything else, this default included, counts as production.
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
+    "ops.middleware.RequestLogMiddleware",  # one structured line per request, with its ids
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
@@ -317,12 +321,16 @@ HARBOR_WATCHDOG_INTERVAL = env.int("HARBOR_WATCHDOG_INTERVAL", default=60)
 # set-password tokens in a path become ***, and so does a query string (core/logging_filters.py).
 # The filter sits on the loggers that write paths (so the records they propagate are already
 # masked) and on the handlers (so a record from anywhere else is masked before it is written).
+# Lines are structured (ops/logconfig.py): JSON by default, key=value lines with
+# HARBOR_LOG_FORMAT=console (`make run`); each carries the request or task ids.
+HARBOR_LOG_FORMAT = env("HARBOR_LOG_FORMAT", default="json")
+structlog_configure()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"secrets": {"()": "core.logging_filters.SecretPathFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "structured": log_formatter(HARBOR_LOG_FORMAT),
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -330,7 +338,7 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["secrets"]},
         # runserver's access log, as Django's default logging has it, plus the filter.
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["secrets"]},
     },
