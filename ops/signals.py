@@ -11,7 +11,15 @@ import logging
 from typing import Any
 
 import structlog
-from celery.signals import before_task_publish, task_postrun, task_prerun, task_success, worker_ready
+from celery.signals import (
+    before_task_publish,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    task_retry,
+    task_success,
+    worker_ready,
+)
 
 from .heartbeats import TASK_HEARTBEATS, heartbeat_record
 
@@ -75,3 +83,29 @@ def task_log_context(task_id: str | None = None, task: Any = None, **kwargs: Any
 @task_postrun.connect(dispatch_uid="ops.task_log_context_end")
 def task_log_context_end(**kwargs: Any) -> None:
     structlog.contextvars.clear_contextvars()
+
+
+# --- task outcomes (ops/metrics.py) ---------------------------------------------------------------
+
+
+def _count(sender: Any, outcome: str) -> None:
+    try:
+        from .metrics import count_task
+    except ImportError:
+        return
+    count_task(getattr(sender, "name", "") or "", outcome)
+
+
+@task_success.connect(dispatch_uid="ops.count_success")
+def count_success(sender: Any = None, **kwargs: Any) -> None:
+    _count(sender, "success")
+
+
+@task_failure.connect(dispatch_uid="ops.count_failure")
+def count_failure(sender: Any = None, **kwargs: Any) -> None:
+    _count(sender, "failure")
+
+
+@task_retry.connect(dispatch_uid="ops.count_retry")
+def count_retry(sender: Any = None, **kwargs: Any) -> None:
+    _count(sender, "retry")

@@ -49,9 +49,11 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "ops",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # outermost: times the whole request
     "core.middleware.RequestContextMiddleware",
     "ops.middleware.RequestLogMiddleware",  # one structured line per request, with its ids
     "django.middleware.security.SecurityMiddleware",
@@ -69,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -356,6 +359,10 @@ LOGIN_URL = "/admin/login/"
 # Lockout is per username (SPEC §8, CJIS 5.5.3). Per-address lockout would lock a whole agency
 # office behind one NAT address; per-address abuse is slowed by the token endpoint's throttle.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- operations (SPEC §7, docs/operations.md) ------------------------------------------------------
+#: The bearer token of GET /metrics/ (ops/metrics.py); unset (or shorter than 16): the path is a 404.
+HARBOR_METRICS_TOKEN = env("HARBOR_METRICS_TOKEN", default="")
 
 # Throttle counters (and any cache use) are shared between web processes through Redis when
 # there is one; the embedded default keeps them per process.
