@@ -363,6 +363,16 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # --- operations (SPEC §7, docs/operations.md) ------------------------------------------------------
 #: The bearer token of GET /metrics/ (ops/metrics.py); unset (or shorter than 16): the path is a 404.
 HARBOR_METRICS_TOKEN = env("HARBOR_METRICS_TOKEN", default="")
+#: Error reports (ops/sentry.py scrubs every event before it leaves): off unless SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=None),
+    )
 
 # Throttle counters (and any cache use) are shared between web processes through Redis when
 # there is one; the embedded default keeps them per process.
