@@ -53,8 +53,26 @@ def add_request_context(logger: Any, method: str, event_dict: dict[str, Any]) ->
     return event_dict
 
 
-def _drop_color_message(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _sanitize(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Extras become fields of the line: a string is masked like a path (tokens, query strings),
+    anything that is not a plain value is reduced to its type's name — `request` (which Django
+    attaches to its request log lines, and whose repr is the path with its token) is dropped."""
+    from core.logging_filters import mask_secrets
+
     event_dict.pop("color_message", None)
+    event_dict.pop("request", None)
+    for key, value in list(event_dict.items()):
+        if key.startswith("_") or key in ("exc_info", "stack_info"):
+            continue
+        if isinstance(value, str):
+            event_dict[key] = mask_secrets(value)
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, _PLAIN) for v in value):
+            event_dict[key] = [mask_secrets(v) if isinstance(v, str) else v for v in value]
+        elif not isinstance(value, _PLAIN):
+            event_dict[key] = f"<{type(value).__name__}>"
     return event_dict
 
 
@@ -66,8 +84,19 @@ SHARED_PROCESSORS: list[Any] = [
     structlog.stdlib.add_log_level,
     structlog.stdlib.ExtraAdder(),
     structlog.processors.TimeStamper(fmt="iso", utc=True),
-    _drop_color_message,
+    _sanitize,
 ]
+
+
+def _mask_exception(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A traceback is rendered afresh from the exception (not from the record's masked text):
+    an exception message can quote a path with its token."""
+    from core.logging_filters import mask_secrets
+
+    for key in ("exception", "stack"):
+        if isinstance(event_dict.get(key), str):
+            event_dict[key] = mask_secrets(event_dict[key])
+    return event_dict
 
 
 def formatter(kind: str) -> dict[str, Any]:
@@ -77,7 +106,7 @@ def formatter(kind: str) -> dict[str, Any]:
         if kind == "console"
         else structlog.processors.JSONRenderer(sort_keys=False, default=str)
     )
-    tail: list[Any] = [] if kind == "console" else [structlog.processors.format_exc_info]
+    tail: list[Any] = [structlog.processors.format_exc_info, _mask_exception]
     return {
         "()": structlog.stdlib.ProcessorFormatter,
         "foreign_pre_chain": SHARED_PROCESSORS,

@@ -15,8 +15,9 @@ A pytest plugin. Register it for the whole suite with one line in tests/conftest
   `secrets.token_urlsafe` hands out (calendar feeds) and every set-password link token;
 - it captures every log record any logger passes to its handlers (whatever the level
   configured, the propagate flag or the handlers), masked by core's SecretPathFilter as every
-  real handler masks it, rendered with its message, its arguments, its extra fields and its
-  traceback;
+  real handler masks it, rendered as production writes it (the JSON line) and also as its raw
+  message, arguments, extra fields and traceback (Django's `request` extra aside: no
+  formatter writes it, ops/logconfig.py drops it);
 - at the end of the test it fails the test (an error in teardown) if any of those values
   appears in any of those records, naming the logger and the value's kind. The session's
   summary lists every finding again.
@@ -63,11 +64,14 @@ class Scrubber:
         from core.logging_filters import SecretPathFilter
 
         SecretPathFilter().filter(record)
-        parts = [_safe(record.getMessage), repr(record.args)]
+        # The line exactly as production writes it (ops/logconfig.py's JSON formatter)...
+        parts = [_safe(lambda: _production_formatter().format(record))]
+        # ...and the raw parts any other formatter could use.
+        parts += [_safe(record.getMessage), repr(record.args)]
         if record.exc_info and not record.exc_text:
             parts.append(logging.Formatter().formatException(record.exc_info))
         parts += [record.exc_text or "", record.stack_info or ""]
-        parts += [repr(v) for k, v in record.__dict__.items() if k not in _STANDARD]
+        parts += [repr(v) for k, v in record.__dict__.items() if k not in _STANDARD and k != "request"]
         self.records.append((record.name, "\n".join(parts)))
 
     def check(self, where: str) -> list[str]:
@@ -83,6 +87,19 @@ class Scrubber:
     def reset(self) -> None:
         self.values.clear()
         self.records.clear()
+
+
+_formatter: logging.Formatter | None = None
+
+
+def _production_formatter() -> logging.Formatter:
+    global _formatter
+    if _formatter is None:
+        from ops.logconfig import formatter
+
+        entry = formatter("json")
+        _formatter = entry.pop("()")(**entry)
+    return _formatter
 
 
 def _safe(get: Any) -> str:

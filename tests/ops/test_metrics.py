@@ -70,8 +70,10 @@ def test_an_operator_scrapes_requests_by_route_and_queries(operator):
     assert "/api/v1/me/" not in text.replace('route="api/v1/me/"', "")  # routes, never paths
 
 
-def test_state_metrics_read_from_the_database(operator):
+def test_state_metrics_read_from_the_database(operator, settings, tmp_path):
     from audit.services import audit_checkpoint, audit_record, audit_seal
+
+    settings.HARBOR_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")  # not the suite's file
 
     now = timezone.now()
     heartbeat_record(SWEEP, at=now - dt.timedelta(seconds=90))

@@ -169,3 +169,29 @@ def test_make_run_settings_use_the_readable_backend_and_lines():
         check=True,
     )
     assert done.stdout.split() == ["ops.mail.ReadableFileBackend", "console"]
+
+
+def test_a_json_line_masks_tracebacks_and_drops_the_request_extra():
+    import sys
+
+    from django.test import RequestFactory
+
+    from core.logging_filters import SecretPathFilter
+
+    token = "feedtoken-abcdefghijklmnop"
+    try:
+        raise RuntimeError(f"while reading /api/v1/mdt/feeds/{token}.ics")
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", ("/x/",), exc_info
+    )
+    record.request = RequestFactory().get(f"/api/v1/mdt/feeds/{token}.ics")
+    record.status_code = 500
+    SecretPathFilter().filter(record)
+    entry = formatter("json")
+    line = entry.pop("()")(**entry).format(record)
+    assert token not in line
+    parsed = json.loads(line)
+    assert "request" not in parsed and parsed["status_code"] == 500
+    assert "/api/v1/mdt/feeds/***.ics" in parsed["exception"]
