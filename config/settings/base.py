@@ -208,7 +208,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets that share a field name ("kind", "status") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceKindEnum": "cases.models.ServiceReferral.Kind",
+        "ServiceStatusEnum": "cases.models.ServiceReferral.Status",
+        "HearingStatusEnum": "cases.models.CourtHearing.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_schema",

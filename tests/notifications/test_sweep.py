@@ -300,7 +300,7 @@ def test_the_email_carries_no_identifying_detail(world, cast, sweep, clock):
     (message,) = mail.outbox
     assert message.subject == f"[Safe Harbor] Upcoming: written report due — Referral R-{world.referral.pk}"
     assert "Tue Apr 7, 2026 10:00 PM PDT" in message.body  # due T0 + 36 h, shown in Pacific time
-    assert f"http://127.0.0.1:8000/api/v1/referrals/{world.referral.pk}/" in message.body
+    assert f"http://127.0.0.1:8000/app/referrals/{world.referral.pk}/" in message.body
     assert "11166(a)" in message.body
     html = message.alternatives[0][0]
     assert "Referral R-" in html and "Pacific time" in html

@@ -34,6 +34,12 @@ import pytest
 
 #: Shorter values (a three-letter name, a two-digit number) would match ordinary text.
 MIN_LENGTH = 4
+#: The words of the log lines' own structure (the JSON formatter's keys, level names): a seeded
+#: value equal to one of them (a fuzzed note body "level") matches every line, not a leak.
+FORMAT_WORDS = frozenset(
+    {"level", "event", "logger", "timestamp", "request_id", "user_id", "agency_id", "task_id", "task"}
+    | {"route", "method", "status", "duration_ms", "exception", "debug", "info", "warning", "error", "critical"}
+)
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -56,7 +62,7 @@ class Scrubber:
             return
         text = value.isoformat() if hasattr(value, "isoformat") else str(value)
         text = text.strip()
-        if len(text) < MIN_LENGTH or (text.isdigit() and len(text) < 8):
+        if len(text) < MIN_LENGTH or (text.isdigit() and len(text) < 8) or text.lower() in FORMAT_WORDS:
             return
         self.values.setdefault(text, kind)
 

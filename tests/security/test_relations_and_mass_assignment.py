@@ -47,7 +47,8 @@ def extra_names(world: World, role_key: str, scope: str = "own") -> dict[str, An
         other_agency_user=world.user(f"{other.lower()}_case_worker").pk,
         # of the agency that never shared the caller's own case
         outsider=world.user(f"{ring(home, -1).lower()}_case_worker").pk,
-        off_team_user=world.user("dcfs_case_worker").pk,
+        # on neither the STAR team nor the STAR case's team (SPEC §4: an assignee is one or the other)
+        off_team_user=world.user("dcfs_helper").pk,
         star_meeting=world.meetings["STAR"].pk,
         star_item=world.items["STAR"].pk,
         star_action=world.actions["STAR"].pk,
