@@ -46,7 +46,12 @@ def case_timeline(*, user: Any, case: Case) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
 
     def add(
-        at: Any, kind: str, object_type: str, object_id: int, actor: int | None = None, detail: dict[str, Any] | None = None
+        at: Any,
+        kind: str,
+        object_type: str,
+        object_id: int,
+        actor: int | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         if at is not None:
             items.append(

@@ -30,7 +30,6 @@ from core.permissions import CASE_ROLES, Role, role_of
 from ..models import Case, CaseAgency, CaseTeamMember, MissingEpisode, Note, Referral, ShareRequest, Youth
 from ..permissions import CaseAccess, is_clinical_user
 
-
 # A one-column values() queryset of ids (of any model), for `id__in=` / `case_id__in=`.
 IdSubquery: TypeAlias = QuerySet[Model, Mapping[str, object]]
 

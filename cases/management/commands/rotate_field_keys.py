@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
+from django.db.models import Model
 from tqdm import tqdm
 
 from audit.models import AuditEvent
@@ -25,7 +26,7 @@ from audit.services import audit_record
 from cases import crypto
 
 
-def encrypted_models() -> list[tuple[type, list[str]]]:
+def encrypted_models() -> list[tuple[type[Model], list[str]]]:
     found = []
     for model in apps.get_models():
         columns = crypto.encrypted_columns(model)
@@ -34,10 +35,12 @@ def encrypted_models() -> list[tuple[type, list[str]]]:
     return sorted(found, key=lambda item: item[0]._meta.db_table)
 
 
-def rotate_table(model: type, columns: list[str], *, batch_size: int, progress: Any = None) -> tuple[int, int]:
+def rotate_table(model: type[Model], columns: list[str], *, batch_size: int, progress: Any = None) -> tuple[int, int]:
     """Rotate one table. Returns (values rotated, rows touched)."""
     qn = connection.ops.quote_name
-    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    pk_column = model._meta.pk.column
+    assert pk_column is not None  # a concrete field (the primary key) always has its column
+    table, pk = qn(model._meta.db_table), qn(pk_column)
     cols = ", ".join(qn(c) for c in columns)
     assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
     select = f"SELECT {pk}, {cols} FROM {table} WHERE {pk} > %s ORDER BY {pk} LIMIT %s"  # noqa: S608 - names from the model
@@ -100,12 +103,12 @@ def reindex(*, batch_size: int) -> int:
 class Command(BaseCommand):
     help = "Re-encrypt every encrypted column under the newest HARBOR_FIELD_KEYS key (resumable)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--reindex", action="store_true", help="Also recompute blind indexes and search keys.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         crypto.reset_key_cache()
         batch_size = max(1, options["batch_size"])
         tables = encrypted_models()
