@@ -195,7 +195,7 @@ def is_current(token: str) -> bool:
 def encrypted_columns(model: type[models.Model]) -> list[str]:
     """The database columns of `model` that hold Fernet tokens."""
     columns = []
-    for f in model._meta.concrete_fields:
+    for f in model._meta.concrete_fields:  # noqa: SLF001 - Django's public Model._meta API
         if isinstance(f, EncryptedTextField):
             assert f.column is not None  # a concrete field always has its column
             columns.append(f.column)

@@ -122,7 +122,7 @@ class CasePartListApi(PaginatedApi):
 
     def get_queryset(self) -> Any:
         if self._fake():
-            return self.part_model._default_manager.none()  # `objects`: no cases model has another
+            return self.part_model._default_manager.none()  # noqa: SLF001 - Django's public API; it is `objects` (no cases model declares another)
         return self.part_queryset()
 
     def part_queryset(self) -> Any:  # pragma: no cover - overridden

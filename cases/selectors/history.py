@@ -206,7 +206,7 @@ def case_history(*, user: Any, case: Case) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for object_type, manager, q in sources:
         model = manager.model
-        names = [f.attname for f in model.instance_type._meta.concrete_fields if f.attname not in _HISTORY_SKIP]
+        names = [f.attname for f in model.instance_type._meta.concrete_fields if f.attname not in _HISTORY_SKIP]  # noqa: SLF001 - Django's public Model._meta API
         if not access.can_see_protected:
             names = [n for n in names if n not in _PROTECTED_FIELDS.get(object_type, set())]
         previous: dict[int, dict[str, Any]] = {}

@@ -28,7 +28,7 @@ def _forbidden(message: str) -> ApplicationError:
 
 def _save(obj: Any, *, actor: Any, **kwargs: Any) -> None:
     """Save, recording `actor` as the author of the history row (outside a request too)."""
-    obj._history_user = actor if getattr(actor, "pk", None) else None
+    obj._history_user = actor if getattr(actor, "pk", None) else None  # noqa: SLF001 - simple-history's (documented) history-author attribute
     obj.save(**kwargs)
 
 
@@ -40,7 +40,7 @@ def _audit(actor: Any, action: str, object_type: str, obj: Any, youth_id: int | 
 
 def _lock(model: type[_M], pk: int) -> _M:
     # The default manager is `objects` (no model here declares another).
-    return model._default_manager.select_for_update().get(pk=pk)
+    return model._default_manager.select_for_update().get(pk=pk)  # noqa: SLF001 - Django's public Model._default_manager API
 
 
 def _require_case_role(actor: Any) -> None:

@@ -43,8 +43,8 @@ YOUTH_FIELDS = (
 
 def _clean_aliases(aliases: Iterable[str] | None) -> list[str]:
     out: list[str] = []
-    for alias in aliases or []:
-        alias = " ".join(str(alias).split())
+    for sent in aliases or []:
+        alias = " ".join(str(sent).split())
         if alias and alias not in out:
             out.append(alias)
     return out
@@ -88,7 +88,7 @@ def _external_ids_set(*, youth: Youth, external_ids: Iterable[Mapping[str, Any]]
         keep = {(a.pk, b) for a, _, _, b in wanted}
         for existing in YouthExternalId.objects.filter(youth=youth):
             if (existing.agency_id, existing.value_bidx) not in keep:
-                existing._history_user = actor
+                existing._history_user = actor  # noqa: SLF001 - simple-history's (documented) history-author attribute
                 existing.delete()
     for agency, kind, value, bidx in wanted:
         clash = YouthExternalId.objects.filter(agency=agency, value_bidx=bidx).first()
