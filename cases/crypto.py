@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models.expressions import Combinable
 
 from core.environments import is_non_production
 
@@ -148,6 +149,12 @@ class EncryptedTextField(models.TextField):
 
 
 class EncryptedDateField(EncryptedTextField):
+    # What the model attribute accepts and gives, for django-stubs' plugin (which adds None when
+    # null=True). The ignores: django-stubs' TextField stub pins these to str, and the typed
+    # alternative it documents (TextField[ST, GT]) needs django_stubs_ext's runtime monkeypatch.
+    _pyi_private_set_type: dt.date | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: dt.date  # type: ignore[assignment]
+
     def encode(self, value: Any) -> str:
         if isinstance(value, str):
             value = dt.date.fromisoformat(value)
@@ -163,6 +170,10 @@ class EncryptedDateField(EncryptedTextField):
 
 
 class EncryptedJSONField(EncryptedTextField):
+    # Any JSON value, as django-stubs types models.JSONField (see EncryptedDateField).
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def encode(self, value: Any) -> str:
         return json.dumps(value, separators=(",", ":"))
 
@@ -183,4 +194,9 @@ def is_current(token: str) -> bool:
 
 def encrypted_columns(model: type[models.Model]) -> list[str]:
     """The database columns of `model` that hold Fernet tokens."""
-    return [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+    columns = []
+    for f in model._meta.concrete_fields:  # noqa: SLF001 - Django's public Model._meta API
+        if isinstance(f, EncryptedTextField):
+            assert f.column is not None  # a concrete field always has its column
+            columns.append(f.column)
+    return columns

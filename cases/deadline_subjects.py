@@ -86,6 +86,8 @@ def responsible_loader(deadlines: list[Any]) -> Any:
 
     def case_team(case_id: int | None, agency_id: int | None) -> list[Any]:
         """The active case team, limited to the responsible agency's people."""
+        if case_id is None:
+            return []
         return [u for u in team.get(case_id, []) if not agency_id or u.agency_id == agency_id]
 
     def responsible(deadline: Any) -> list[Any]:

@@ -6,12 +6,17 @@ protected alert details) are encrypted at rest; equality look-ups go through bli
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from .crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class IndicatorCode(models.Model):
@@ -132,6 +137,8 @@ class YouthExternalId(models.Model):
     value_bidx = models.CharField(max_length=64, editable=False)
 
     history = HistoricalRecords()
+    #: Set before save() or delete(): simple-history names it as the history row's author.
+    _history_user: User | None
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "value_bidx"], name="external_id_unique_per_agency")]
@@ -337,6 +344,8 @@ class CaseAgency(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
+    #: Set before save() or delete(): simple-history names it as the history row's author.
+    _history_user: User | None
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "agency"], name="one_participation_per_agency")]
@@ -494,7 +503,8 @@ class ServiceReferral(models.Model):
         CANCELLED = "cancelled"
 
     #: referred → accepted → in_progress → completed, or declined / not_engaged / cancelled.
-    TRANSITIONS = {
+    #: status -> the statuses it may become (the terminal ones become nothing).
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.REFERRED: {Status.ACCEPTED, Status.DECLINED, Status.CANCELLED},
         Status.ACCEPTED: {Status.IN_PROGRESS, Status.DECLINED, Status.NOT_ENGAGED, Status.CANCELLED},
         Status.IN_PROGRESS: {Status.COMPLETED, Status.NOT_ENGAGED, Status.CANCELLED},
@@ -628,6 +638,8 @@ class ShareRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    #: Set before save() or delete(): simple-history names it as the history row's author.
+    _history_user: User | None
 
     class Meta:
         ordering = ["-id"]

@@ -13,8 +13,10 @@ from typing import Any
 from django.conf import settings
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from accounts.models import Agency
+from accounts.models import Agency, User
 from core.permissions import CASE_ROLES, Role, role_of
 
 
@@ -32,11 +34,13 @@ class CaseDataRole(BasePermission):
 
     message = "Your role has no access to case data."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        if bool(user and user.is_authenticated) and role_of(user) in CASE_ROLES and user.agency_id is not None:
+        if not (isinstance(user, User) and user.is_authenticated):
+            return False
+        if role_of(user) in CASE_ROLES and user.agency_id is not None:
             return True
-        if user and user.is_authenticated and view.kwargs:
+        if view.kwargs:
             raise NotFound()
         return False
 

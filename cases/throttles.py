@@ -14,6 +14,7 @@ whole window (up to one bucket — a minute of an hour — longer).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -66,10 +67,8 @@ def _incr(key: str, timeout: int) -> None:
 
 def _give_back(keys: list[str]) -> None:
     for key in keys:
-        try:
+        with contextlib.suppress(ValueError):  # already expired: nothing to give back
             cache.decr(key)
-        except ValueError:  # already expired: nothing to give back
-            pass
 
 
 def duplicate_search_take(*, user: Any, now: float | None = None) -> Budget:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.db.models import Model
 from rest_framework import generics, serializers, status
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -60,10 +62,10 @@ class CaseDataApi(generics.GenericAPIView):
     recorded in the audit log (as `audit_object_type`) by the shared exception handler."""
 
     permission_classes = [IsAuthenticatedWithMfa, CaseDataRole]
-    pagination_class = None
+    pagination_class: type[BasePagination] | None = None
     audit_object_type = ""
 
-    def get_serializer_class(self) -> type[serializers.Serializer]:
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         # Views without one list serializer (actions, details) still answer OPTIONS.
         return self.serializer_class or serializers.Serializer
 
@@ -91,6 +93,7 @@ class PaginatedApi(CaseDataApi):
 
     def list_response(self, queryset: Any, *, object_type: str, context: dict | None = None) -> Response:
         page = self.paginate_queryset(queryset)
+        assert page is not None  # a PaginatedApi always has its paginator
         _audit_rows(self.request, object_type, page, self.youth_of, empty=self.empty_audit_entry(object_type))
         data = self.get_serializer_class()(page, many=True, context={"request": self.request, **(context or {})}).data
         return self.get_paginated_response(data)
@@ -104,7 +107,7 @@ def _case_for(view: CaseDataApi) -> tuple[Case, CaseAccess]:
 class CasePartListApi(PaginatedApi):
     """GET (list) / POST (create) of one kind of part of a visible case."""
 
-    part_model: type = Case
+    part_model: type[Model] = Case
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -119,7 +122,7 @@ class CasePartListApi(PaginatedApi):
 
     def get_queryset(self) -> Any:
         if self._fake():
-            return self.part_model.objects.none()
+            return self.part_model._default_manager.none()  # noqa: SLF001 - Django's public API; it is `objects` (no cases model declares another)
         return self.part_queryset()
 
     def part_queryset(self) -> Any:  # pragma: no cover - overridden

@@ -10,9 +10,9 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthedRequest
 from accounts.models import User
 from audit.models import AuditEvent
 from core.etags import etag_for
@@ -65,7 +65,9 @@ class CaseDetailSerializer(serializers.Serializer):
 
     @extend_schema_field(AlertSummarySerializer(many=True))
     def get_alerts(self, obj: Case) -> list:
-        return AlertSummarySerializer(part_selectors.safety_alert_list(case=obj, active_only=True), many=True).data
+        alerts = AlertSummarySerializer(part_selectors.safety_alert_list(case=obj, active_only=True), many=True)
+        # many=True makes a ListSerializer, whose data is a list; drf-stubs types it as the Serializer.
+        return alerts.data  # type: ignore[return-value]
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_referrals(self, obj: Case) -> list[int]:
@@ -92,7 +94,7 @@ class CaseListApi(PaginatedApi):
         return visibility.case_list_visible_to(user=self.request.user)
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return self.list_response(self.filter_queryset(self.get_queryset()), object_type="case")
 
 
@@ -109,7 +111,7 @@ class CaseDetailApi(CaseDataApi):
             return value or ""  # null and "" both clear the court
 
     @extend_schema(responses={200: CaseDetailSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         case, _ = _case_for(self)
         _audit_read(request, Action.VIEW, "case", case.pk, case.youth_id)
         return Response(CaseDetailSerializer(case).data, headers={"ETag": etag_for(case)})
@@ -119,7 +121,7 @@ class CaseDetailApi(CaseDataApi):
         responses={200: CaseDetailSerializer},
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         case, _ = _case_for(self)
         data = self.validated(self.InputSerializer, partial=True)
         case_services.case_update(case=case, actor=request.user, data=data, if_match=request.headers.get("If-Match"))
@@ -134,7 +136,7 @@ class CaseCloseApi(CaseDataApi):
         reason = serializers.CharField(max_length=2000)
 
     @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         case, _ = _case_for(self)
         data = self.validated(self.InputSerializer)
         case_services.case_close(case=case, actor=request.user, reason=data["reason"])
@@ -149,7 +151,7 @@ class CaseReopenApi(CaseDataApi):
         reason = serializers.CharField(max_length=2000)
 
     @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         case, _ = _case_for(self)
         data = self.validated(self.InputSerializer)
         case_services.case_reopen(case=case, actor=request.user, reason=data["reason"])
@@ -187,11 +189,11 @@ class CaseTeamApi(CasePartListApi):
         return part_selectors.case_team_list(case=self.case)
 
     @extend_schema(responses={200: TeamMemberOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=InputSerializer, responses={201: TeamMemberOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
         member = case_services.case_team_member_add(
             case=self.case, actor=request.user, user=data["user"], case_role=data["role"]
@@ -203,7 +205,7 @@ class CaseTeamMemberApi(CaseDataApi):
     audit_object_type = "case_team_member"
 
     @extend_schema(request=None, responses={200: TeamMemberOutputSerializer})
-    def delete(self, request: Request, pk: int, member_id: int) -> Response:
+    def delete(self, request: AuthedRequest, pk: int, member_id: int) -> Response:
         case, _ = _case_for(self)
         member = part_selectors.case_team_list(case=case).filter(pk=member_id).first()
         if member is None:
@@ -230,7 +232,9 @@ class HistoryEntrySerializer(serializers.Serializer):
     object_type = serializers.CharField()
     object_id = serializers.IntegerField()
     change = serializers.ChoiceField(choices=["created", "changed", "deleted"])
-    fields = serializers.DictField()
+    # The API field, not Serializer.fields: SerializerMetaclass pops declared fields off the
+    # class, which drf-stubs cannot tell.
+    fields = serializers.DictField()  # type: ignore[assignment]
 
 
 class _CaseStreamApi(PaginatedApi):
@@ -255,7 +259,7 @@ class CaseTimelineApi(_CaseStreamApi):
     stream = staticmethod(history_selectors.case_timeline)
 
     @extend_schema(responses={200: TimelineItemSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.stream_response()
 
 
@@ -267,5 +271,5 @@ class CaseHistoryApi(_CaseStreamApi):
     stream = staticmethod(history_selectors.case_history)
 
     @extend_schema(responses={200: HistoryEntrySerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.stream_response()

@@ -5,13 +5,14 @@ their score, only the agency to ask about one they may not see — each search a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record, audit_record_many
 from core.times import BoundedDateField
@@ -144,9 +145,13 @@ def _youth_duplicates(
     )
 
 
+# The youth data as sent: a dict (a youth's create or edit), or maybe none (a referral's new youth).
+_YouthData = TypeVar("_YouthData", dict[str, Any], dict[str, Any] | None)
+
+
 def _external_ids_held_elsewhere(
-    request: Request, youth_data: dict[str, Any] | None, budget: Budget
-) -> tuple[dict[str, Any] | None, list[int]]:
+    request: Request, youth_data: _YouthData, budget: Budget
+) -> tuple[_YouthData, list[int]]:
     """SPEC §2: a create that sends an external id another youth record already holds answers,
     when the caller may not see that record, in the same shape as a hidden duplicate — its
     agency in `possible_duplicates`, the number left off the new record (the number stays the
@@ -205,7 +210,7 @@ class YouthMatchesApi(CaseDataApi):
         possible_duplicates = PossibleDuplicateSerializer(many=True)
 
     @extend_schema(parameters=[QuerySerializer], responses={200: OutputSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
@@ -213,7 +218,7 @@ class YouthMatchesApi(CaseDataApi):
         # The throttle already took this search from the budget.
         return Response({"possible_duplicates": _duplicates(request, person, via="matches", budget=ALLOWED)})
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         # A refused search is recorded too (the auditor's "bursts of duplicate searches", SPEC
         # §9), without its query: nothing of it was looked up.
         audit_record(

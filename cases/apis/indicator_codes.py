@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthedRequest
 from core.pagination import PageNumberPagination
 
 from ..models import IndicatorCode
@@ -31,7 +31,7 @@ class IndicatorCodeListApi(APIView):
             fields = ["id", "code", "label", "description", "is_active"]
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(indicator_code_list(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

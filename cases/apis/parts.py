@@ -12,9 +12,9 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthedRequest
 from accounts.models import User
 from audit.models import AuditEvent
 from core.errors import ApplicationError
@@ -61,11 +61,11 @@ class CaseNotesApi(CasePartListApi):
         return visibility.note_list_visible_to(user=self.request.user, case=self.case).select_related("author_agency")
 
     @extend_schema(responses={200: NoteOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=InputSerializer, responses={201: NoteOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
         corrects = None
         if data.get("corrects") is not None:
@@ -88,7 +88,7 @@ class CaseNoteDetailApi(CaseDataApi):
     audit_object_type = "note"
 
     @extend_schema(responses={200: NoteOutputSerializer})
-    def get(self, request: Request, pk: int, note_id: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int, note_id: int) -> Response:
         case, _ = _case_for(self)
         note = visibility.note_get_visible(user=request.user, case=case, pk=note_id)
         _audit_read(request, Action.VIEW, "note", note.pk, case.youth_id)
@@ -186,11 +186,11 @@ class CaseMissingEpisodesApi(CasePartListApi):
         return part_selectors.missing_episode_list(case=self.case)
 
     @extend_schema(responses={200: MissingEpisodeOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=MissingEpisodeInputSerializer, responses={201: MissingEpisodeOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = _episode_input(self.validated(MissingEpisodeInputSerializer))
         episode = part_services.missing_episode_create(case=self.case, actor=request.user, **data)
         return self.created(episode)
@@ -203,7 +203,7 @@ class MissingEpisodeDetailApi(CaseDataApi):
         pass
 
     @extend_schema(responses={200: MissingEpisodeOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         episode = visibility.missing_episode_get_visible(user=request.user, pk=pk)
         _audit_read(request, Action.VIEW, "missing_episode", episode.pk, episode.case.youth_id)
         return Response(MissingEpisodeOutputSerializer(episode).data, headers={"ETag": etag_for(episode)})
@@ -213,7 +213,7 @@ class MissingEpisodeDetailApi(CaseDataApi):
         responses={200: MissingEpisodeOutputSerializer},
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         episode = visibility.missing_episode_get_visible(user=request.user, pk=pk)
         data = _episode_input(self.validated(self.InputSerializer, partial=True))
         episode = part_services.missing_episode_update(
@@ -285,11 +285,11 @@ class CasePlacementsApi(CasePartListApi):
         return part_selectors.placement_list(case=self.case)
 
     @extend_schema(responses={200: PlacementOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=InputSerializer, responses={201: PlacementOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
         placement = part_services.placement_create(case=self.case, actor=request.user, **data)
         return self.created(placement)
@@ -307,11 +307,11 @@ class PlacementDetailApi(_PartDetailApi):
         return part_selectors.placement_get_visible(user=self.request.user, pk=pk)
 
     @extend_schema(responses={200: PlacementOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.read(pk)
 
     @extend_schema(request=InputSerializer, responses={200: PlacementOutputSerializer}, parameters=[_IF_MATCH])
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         placement = self.part_get(pk)
         data = self.validated(self.InputSerializer, partial=True)
         placement = part_services.placement_update(
@@ -372,11 +372,11 @@ class CaseServicesApi(CasePartListApi):
         return part_selectors.service_referral_list(user=self.request.user, case=self.case)
 
     @extend_schema(responses={200: ServiceReferralOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=InputSerializer, responses={201: ServiceReferralOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
         service = part_services.service_referral_create(case=self.case, actor=request.user, **data)
         return self.created(service)
@@ -397,11 +397,11 @@ class ServiceReferralDetailApi(_PartDetailApi):
         return part_selectors.service_referral_get_visible(user=self.request.user, pk=pk)
 
     @extend_schema(responses={200: ServiceReferralOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.read(pk)
 
     @extend_schema(request=InputSerializer, responses={200: ServiceReferralOutputSerializer}, parameters=[_IF_MATCH])
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         service = self.part_get(pk)
         data = self.validated(self.InputSerializer, partial=True)
         service = part_services.service_referral_update(
@@ -443,11 +443,11 @@ class CaseHearingsApi(CasePartListApi):
         return part_selectors.court_hearing_list(case=self.case)
 
     @extend_schema(responses={200: CourtHearingOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=InputSerializer, responses={201: CourtHearingOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
         hearing = part_services.court_hearing_create(case=self.case, actor=request.user, **data)
         return self.created(hearing)
@@ -472,11 +472,11 @@ class CourtHearingDetailApi(_PartDetailApi):
         return part_selectors.court_hearing_get_visible(user=self.request.user, pk=pk)
 
     @extend_schema(responses={200: CourtHearingOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.read(pk)
 
     @extend_schema(request=InputSerializer, responses={200: CourtHearingOutputSerializer}, parameters=[_IF_MATCH])
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         hearing = self.part_get(pk)
         data = self.validated(self.InputSerializer, partial=True)
         hearing = part_services.court_hearing_update(
@@ -526,11 +526,11 @@ class CaseAlertsApi(CasePartListApi):
         return part_selectors.safety_alert_list(case=self.case)
 
     @extend_schema(responses={200: SafetyAlertOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=InputSerializer, responses={201: SafetyAlertOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
         alert = part_services.safety_alert_create(case=self.case, actor=request.user, **data)
         return self.created(alert)
@@ -544,7 +544,7 @@ class SafetyAlertDetailApi(_PartDetailApi):
         return part_selectors.safety_alert_get_visible(user=self.request.user, pk=pk)
 
     @extend_schema(responses={200: SafetyAlertOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.read(pk)
 
 
@@ -559,7 +559,7 @@ class SafetyAlertResolveApi(_PartDetailApi):
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(request=InputSerializer, responses={200: SafetyAlertOutputSerializer}, parameters=[_IF_MATCH])
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         alert = self.part_get(pk)
         data = self.validated(self.InputSerializer)
         alert = part_services.safety_alert_resolve(

@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from core.etags import etag_for
@@ -121,7 +122,7 @@ class ReferralDetailSerializer(serializers.Serializer):
     receiving_agency = serializers.CharField(source="receiving_agency.code")
     created_by = serializers.IntegerField(source="created_by_id")
     received_at = serializers.DateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the API field, popped off the class by SerializerMetaclass: not Field.source
     indicators = serializers.ListField(child=serializers.CharField())
     narrative = serializers.CharField()
     information_received_at = serializers.DateTimeField(
@@ -179,7 +180,7 @@ class ReferralListCreateApi(PaginatedApi):
         youth = YouthRefField()
         receiving_agency = AgencyCodeField(required=False, allow_null=True)
         received_at = BoundedDateTimeField()
-        source = serializers.ChoiceField(choices=Referral.Source.choices)
+        source = serializers.ChoiceField(choices=Referral.Source.choices)  # type: ignore[assignment]  # the API field, popped off the class by SerializerMetaclass: not Field.source
         indicators = serializers.ListField(
             child=serializers.SlugField(max_length=64), max_length=30, required=False, default=list
         )
@@ -197,7 +198,7 @@ class ReferralListCreateApi(PaginatedApi):
         referring_agency = serializers.CharField(source="referring_agency.code")
         receiving_agency = serializers.CharField(source="receiving_agency.code")
         received_at = serializers.DateTimeField()
-        source = serializers.CharField()
+        source = serializers.CharField()  # type: ignore[assignment]  # the API field, popped off the class by SerializerMetaclass: not Field.source
         status = serializers.CharField()
         case = serializers.IntegerField(source="case_id", allow_null=True)
         created_at = serializers.DateTimeField()
@@ -211,11 +212,11 @@ class ReferralListCreateApi(PaginatedApi):
         return visibility.referral_list_visible_to(user=self.request.user)
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return self.list_response(self.filter_queryset(self.get_queryset()), object_type="referral")
 
     @extend_schema(request=InputSerializer, responses={201: CreateOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         data = self.validated(self.InputSerializer)
         ref = data.pop("youth")
         # One search of the budget for the create (its duplicate report and its external ids).
@@ -266,7 +267,7 @@ class ReferralDetailApi(CaseDataApi):
 
     class InputSerializer(serializers.Serializer):
         received_at = BoundedDateTimeField(required=False)
-        source = serializers.ChoiceField(choices=Referral.Source.choices, required=False)
+        source = serializers.ChoiceField(choices=Referral.Source.choices, required=False)  # type: ignore[assignment]  # the API field, popped off the class by SerializerMetaclass: not Field.source
         indicators = serializers.ListField(child=serializers.SlugField(max_length=64), max_length=30, required=False)
         narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True)
         information_received_at = _clock_field()
@@ -277,7 +278,7 @@ class ReferralDetailApi(CaseDataApi):
         law_enforcement_notified_at = _clock_field()
 
     @extend_schema(responses={200: ReferralReadSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         referral = visibility.referral_get_visible(user=request.user, pk=pk)
         _audit_read(request, Action.VIEW, "referral", referral.pk, referral.youth_id)
         body = dict(ReferralDetailSerializer(referral).data)
@@ -289,7 +290,7 @@ class ReferralDetailApi(CaseDataApi):
         responses={200: ReferralDetailSerializer},
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         referral = visibility.referral_get_visible(user=request.user, pk=pk)
         data = self.validated(self.InputSerializer, partial=True)
         referral_services.referral_update(
@@ -320,7 +321,7 @@ class ReferralScreenApi(ReferralActionApi):
         instrument_version = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses={200: ReferralDetailSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         referral = self.referral()
         data = self.validated(self.InputSerializer)
         referral_services.referral_screen(referral=referral, actor=request.user, **data)
@@ -353,7 +354,7 @@ class ReferralAcceptApi(ReferralActionApi):
         warnings = AcceptWarningSerializer(many=True)
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         referral = self.referral()
         data = self.validated(self.InputSerializer)
         chosen = None
@@ -390,7 +391,7 @@ class ReferralDeclineApi(ReferralActionApi):
         reason = serializers.CharField(max_length=2000)
 
     @extend_schema(request=InputSerializer, responses={200: ReferralDetailSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         referral = self.referral()
         data = self.validated(self.InputSerializer)
         referral_services.referral_decline(referral=referral, actor=request.user, reason=data["reason"])
@@ -402,7 +403,7 @@ class ReferralMarkDuplicateApi(ReferralActionApi):
         duplicate_of = serializers.IntegerField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses={200: ReferralDetailSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         referral = self.referral()
         data = self.validated(self.InputSerializer)
         original = None

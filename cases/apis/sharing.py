@@ -16,9 +16,9 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthedRequest
 from core.times import BoundedDateTimeField
 
 from ..models import CaseAgency, ShareRequest
@@ -62,11 +62,11 @@ class CaseAgenciesApi(CasePartListApi):
         return part_selectors.case_agency_list(case=self.case)
 
     @extend_schema(responses={200: CaseAgencyOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         return self.list_parts()
 
     @extend_schema(request=InputSerializer, responses={201: CaseAgencyOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
         participation = case_services.case_agency_grant(case=self.case, actor=request.user, **data)
         return self.created(participation)
@@ -82,7 +82,7 @@ class CaseAgencyRenewApi(CaseDataApi):
         expires_at = BoundedDateTimeField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses={200: CaseAgencyOutputSerializer})
-    def post(self, request: Request, pk: int, agency_code: str) -> Response:
+    def post(self, request: AuthedRequest, pk: int, agency_code: str) -> Response:
         case, _ = _case_for(self)
         participation = part_selectors.case_agency_get(case=case, agency_code=agency_code)
         data = self.validated(self.InputSerializer)
@@ -94,7 +94,7 @@ class CaseAgencyRevokeApi(CaseDataApi):
     audit_object_type = "case_agency"
 
     @extend_schema(request=None, responses={200: CaseAgencyOutputSerializer})
-    def post(self, request: Request, pk: int, agency_code: str) -> Response:
+    def post(self, request: AuthedRequest, pk: int, agency_code: str) -> Response:
         case, _ = _case_for(self)
         participation = part_selectors.case_agency_get(case=case, agency_code=agency_code)
         participation = case_services.case_agency_revoke(participation=participation, actor=request.user)
@@ -145,7 +145,7 @@ class ShareRequestListApi(PaginatedApi):
         responses={200: ShareRequestOutputSerializer(many=True)},
         tags=["sharing"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return self.list_response(self.get_queryset(), object_type="share_request")
 
 
@@ -181,7 +181,7 @@ class ShareRequestApproveApi(_ShareRequestActionApi):
         examples=[OpenApiExample("18961.7", value={"legal_basis": "mdt_18961_7"}, request_only=True)],
         tags=["sharing"],
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         share_request = self.share_request()
         data = self.validated(self.InputSerializer)
         approved = sharing.share_request_approve(share_request=share_request, actor=request.user, **data)
@@ -202,7 +202,7 @@ class ShareRequestDeclineApi(_ShareRequestActionApi):
         ],
         tags=["sharing"],
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         share_request = self.share_request()
         data = self.validated(self.InputSerializer)
         declined = sharing.share_request_decline(share_request=share_request, actor=request.user, **data)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from core.etags import etag_for
@@ -54,7 +54,9 @@ class ContactDetailSerializer(serializers.Serializer):
         ]
     )
     value = serializers.CharField(max_length=200)
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    # `label` is the API field: SerializerMetaclass pops declared fields off the class, so it does
+    # not replace Field.label, which drf-stubs cannot tell.
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")  # type: ignore[assignment]
 
 
 def _check_dob(value: Any) -> Any:
@@ -72,8 +74,9 @@ class YouthInputSerializer(serializers.Serializer):
     pronouns = serializers.CharField(max_length=50, required=False, allow_blank=True)
     preferred_language = serializers.CharField(max_length=50, required=False, allow_blank=True)
     aliases = serializers.ListField(child=serializers.CharField(max_length=100), max_length=20, required=False)
-    external_ids = ExternalIdSerializer(many=True, required=False, max_length=20)
-    contact_details = ContactDetailSerializer(
+    # many=True builds a ListSerializer, which takes max_length; drf-stubs' Serializer.__init__ lacks it.
+    external_ids = ExternalIdSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]
+    contact_details = ContactDetailSerializer(  # type: ignore[call-arg]
         many=True,
         required=False,
         max_length=20,
@@ -158,11 +161,11 @@ class YouthListCreateApi(PaginatedApi):
         return row.pk
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return self.list_response(self.filter_queryset(self.get_queryset()), object_type="youth")
 
     @extend_schema(request=YouthInputSerializer, responses={201: CreateOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         data = self.validated(YouthInputSerializer)
         # One search of the budget for the create (its duplicate report and its external ids).
         budget = duplicate_search_take(user=request.user)
@@ -183,7 +186,7 @@ class YouthDetailApi(CaseDataApi):
         pass
 
     @extend_schema(responses={200: YouthDetailSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         youth = visibility.youth_get_visible(user=request.user, pk=pk)
         _audit_read(request, Action.VIEW, "youth", youth.pk, youth.pk)
         return Response(
@@ -195,7 +198,7 @@ class YouthDetailApi(CaseDataApi):
         responses={200: YouthDetailSerializer},
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         youth = visibility.youth_get_visible(user=request.user, pk=pk)
         data = self.validated(self.InputSerializer, partial=True)
         # External ids sent on an edit are looked up like a create's (SPEC §2): one search of the
@@ -220,7 +223,7 @@ class YouthDetailApi(CaseDataApi):
 
 class YouthMergeOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    source = serializers.IntegerField(source="source_id")
+    source = serializers.IntegerField(source="source_id")  # type: ignore[assignment]  # the API field, not Field.source (see ContactDetailSerializer.label)
     target = serializers.IntegerField(source="target_id")
     merged_by = serializers.IntegerField(source="merged_by_id")
     merged_at = serializers.DateTimeField()
@@ -236,7 +239,7 @@ class YouthMergeApi(CaseDataApi):
         into = serializers.IntegerField()
 
     @extend_schema(request=InputSerializer, responses={200: YouthMergeOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         source = visibility.youth_get_visible(user=request.user, pk=pk)
         data = self.validated(self.InputSerializer)
         target = visibility.youth_list_visible_to(user=request.user).filter(pk=data["into"]).first()
@@ -250,7 +253,7 @@ class YouthUnmergeApi(CaseDataApi):
     audit_object_type = "youth"
 
     @extend_schema(request=None, responses={200: YouthMergeOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         # Not looked up here: a merged record may be reached through the record it was merged
         # into, and the service decides (404 / 403) with the same selectors.
         merge = youth_services.youth_unmerge(source=Youth(pk=pk), actor=request.user)

@@ -111,7 +111,7 @@ def youth_possible_duplicates(
         if score < matching.MATCH_THRESHOLD and not strong:
             continue
         # A record merged into another stands for the record it was merged into.
-        holder = youth.merged_into if youth.merged_into_id else youth
+        holder = youth.merged_into or youth  # loaded with the candidate (select_related)
         if holder.pk in exclude:
             continue
         was_score, was_strong = best.get(holder.pk, (0.0, False))

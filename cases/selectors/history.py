@@ -46,7 +46,12 @@ def case_timeline(*, user: Any, case: Case) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
 
     def add(
-        at: Any, kind: str, object_type: str, object_id: int, actor: int | None = None, detail: dict | None = None
+        at: Any,
+        kind: str,
+        object_type: str,
+        object_id: int,
+        actor: int | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         if at is not None:
             items.append(
@@ -201,7 +206,7 @@ def case_history(*, user: Any, case: Case) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for object_type, manager, q in sources:
         model = manager.model
-        names = [f.attname for f in model.instance_type._meta.concrete_fields if f.attname not in _HISTORY_SKIP]
+        names = [f.attname for f in model.instance_type._meta.concrete_fields if f.attname not in _HISTORY_SKIP]  # noqa: SLF001 - Django's public Model._meta API
         if not access.can_see_protected:
             names = [n for n in names if n not in _PROTECTED_FIELDS.get(object_type, set())]
         previous: dict[int, dict[str, Any]] = {}

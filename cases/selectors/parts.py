@@ -10,7 +10,7 @@ timeline and history (`service_visibility_q`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -29,6 +29,8 @@ from ..models import (
 )
 from ..permissions import is_clinical_user
 from .visibility import case_ids_visible_to
+
+_Part = TypeVar("_Part", Placement, ServiceReferral, CourtHearing, SafetyAlert)
 
 
 def case_team_list(*, case: Case, include_removed: bool = False) -> QuerySet[CaseTeamMember]:
@@ -83,7 +85,7 @@ def safety_alert_list(*, case: Case, active_only: bool = False) -> QuerySet[Safe
     return qs.filter(is_active=True) if active_only else qs
 
 
-def _part_get_visible(qs: QuerySet, *, user: Any, pk: Any) -> Any:
+def _part_get_visible(qs: QuerySet[_Part], *, user: Any, pk: Any) -> _Part:
     try:
         return qs.select_related("case").get(pk=pk, case_id__in=case_ids_visible_to(user=user))
     except (qs.model.DoesNotExist, ValueError, TypeError) as exc:

@@ -18,9 +18,10 @@ narrow a set of visible objects.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,6 +29,9 @@ from core.permissions import CASE_ROLES, Role, role_of
 
 from ..models import Case, CaseAgency, CaseTeamMember, MissingEpisode, Note, Referral, ShareRequest, Youth
 from ..permissions import CaseAccess, is_clinical_user
+
+# A one-column values() queryset of ids (of any model), for `id__in=` / `case_id__in=`.
+IdSubquery: TypeAlias = QuerySet[Model, Mapping[str, object]]
 
 
 def _case_role(user: Any) -> str | None:
@@ -49,7 +53,7 @@ def participation_active_q(*, now: dt.datetime | None = None, prefix: str = "") 
     )
 
 
-def _agency_case_ids(agency_id: int) -> QuerySet:
+def _agency_case_ids(agency_id: int) -> IdSubquery:
     """The ids of the cases an agency leads or participates in, as a UNION of two indexed id
     sets. `lead OR id IN (participations)` cannot use an index: PostgreSQL turns the OR across a
     subquery into a hashed SubPlan and reads every case (EXPLAIN: Seq Scan on cases_case)."""
@@ -60,7 +64,7 @@ def _agency_case_ids(agency_id: int) -> QuerySet:
     return led.union(participating)
 
 
-def case_ids_visible_to(*, user: Any) -> QuerySet:
+def case_ids_visible_to(*, user: Any) -> IdSubquery:
     """A subquery of the ids of the cases `user` may see (for `id__in=` / `case_id__in=`)."""
     role = _case_role(user)
     if role is None:
@@ -81,7 +85,9 @@ def case_ids_visible_to(*, user: Any) -> QuerySet:
 def _agency_case_q(agency_id: int) -> Q:
     """ "The agency leads the case or participates in it", as a filter on Case rows."""
     participates = CaseAgency.objects.filter(participation_active_q(), case_id=OuterRef("pk"), agency_id=agency_id)
-    return Q(lead_agency_id=agency_id) | Exists(participates)
+    # Q(Exists(...)): the same condition as a bare Exists (a one-child Q is squashed into the
+    # OR), typed as the Q it is — the stubs type `Q | Exists` as Combinable.
+    return Q(lead_agency_id=agency_id) | Q(Exists(participates))
 
 
 def case_list_visible_to(*, user: Any) -> QuerySet[Case]:
@@ -128,7 +134,7 @@ def agency_participates(*, case: Case, agency_id: int) -> bool:
 # --- referrals -----------------------------------------------------------------------------------
 
 
-def _referral_id_sets(user: Any, role: str) -> list[QuerySet]:
+def _referral_id_sets(user: Any, role: str) -> list[IdSubquery]:
     """The indexed id sets whose union is what `user` may see of referrals (see the module
     docstring). Kept apart, not ORed: an OR across them forces a scan of every referral."""
     plain = Referral.objects.order_by()
@@ -142,7 +148,7 @@ def _referral_id_sets(user: Any, role: str) -> list[QuerySet]:
     return [plain.filter(created_by_id=user.pk).values("id"), of_cases]
 
 
-def _referral_ids_visible_to(user: Any, role: str) -> QuerySet:
+def _referral_ids_visible_to(user: Any, role: str) -> IdSubquery:
     first, *rest = _referral_id_sets(user, role)
     return first.union(*rest)
 
@@ -168,7 +174,7 @@ def referral_get_visible(*, user: Any, pk: Any) -> Referral:
 # --- youth ---------------------------------------------------------------------------------------
 
 
-def youth_ids_visible_to(*, user: Any) -> QuerySet:
+def youth_ids_visible_to(*, user: Any) -> IdSubquery:
     """The youth of the visible referrals and cases, and the records the user (a supervisor:
     the agency) holds — a UNION of indexed id sets, for the same reason as the referrals."""
     role = _case_role(user)

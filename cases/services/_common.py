@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -18,6 +19,8 @@ from core.permissions import CASE_ROLES, role_of
 
 Action = AuditEvent.Action
 
+_M = TypeVar("_M", bound=Model)
+
 
 def _forbidden(message: str) -> ApplicationError:
     return ApplicationError(message, code="forbidden")
@@ -25,7 +28,7 @@ def _forbidden(message: str) -> ApplicationError:
 
 def _save(obj: Any, *, actor: Any, **kwargs: Any) -> None:
     """Save, recording `actor` as the author of the history row (outside a request too)."""
-    obj._history_user = actor if getattr(actor, "pk", None) else None
+    obj._history_user = actor if getattr(actor, "pk", None) else None  # noqa: SLF001 - simple-history's (documented) history-author attribute
     obj.save(**kwargs)
 
 
@@ -35,8 +38,9 @@ def _audit(actor: Any, action: str, object_type: str, obj: Any, youth_id: int | 
     )
 
 
-def _lock(model: type, pk: int) -> Any:
-    return model.objects.select_for_update().get(pk=pk)
+def _lock(model: type[_M], pk: int) -> _M:
+    # The default manager is `objects` (no model here declares another).
+    return model._default_manager.select_for_update().get(pk=pk)  # noqa: SLF001 - Django's public Model._default_manager API
 
 
 def _require_case_role(actor: Any) -> None:

@@ -203,7 +203,7 @@ def case_team_member_add(*, case: Case, actor: User, user: User, case_role: str)
         raise ApplicationError(
             "Only active case workers and supervisors join a case team.", fields={"user": ["Not eligible."]}
         )
-    if not agency_participates(case=case, agency_id=user.agency_id):
+    if user.agency_id is None or not agency_participates(case=case, agency_id=user.agency_id):
         raise ApplicationError(
             "That person's agency does not participate in this case.", fields={"user": ["Agency not participating."]}
         )

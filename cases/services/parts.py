@@ -72,6 +72,7 @@ def case_note_add(
                 "A correction keeps the visibility of the original.",
                 fields={"visibility": [f"Must be {corrects.visibility}."]},
             )
+    assert actor.agency_id is not None  # a user without an agency sees no case (case_for_write)
     note = Note(
         case=case, author=actor, author_agency_id=actor.agency_id, visibility=visibility, body=body, corrects=corrects
     )

@@ -168,8 +168,10 @@ def _settle_clocks(referral: Referral, *, actor: Any) -> None:
     reason = "referral declined" if declined else "referral marked a duplicate"
     original = None if declined else referral.duplicate_of
     for rule in REFERRAL_RULES:
-        carrier = deadlines.deadline_outstanding(rule_code=rule, target=original) if original is not None else None
-        if carrier is not None:
+        if (
+            original is not None
+            and (carrier := deadlines.deadline_outstanding(rule_code=rule, target=original)) is not None
+        ):
             deadlines.deadline_settle(
                 rule_code=rule,
                 target=referral,
@@ -187,6 +189,7 @@ def _settle_clocks(referral: Referral, *, actor: Any) -> None:
 def _frp_services_meet_if_recorded(referral: Referral, *, actor: Any) -> None:
     """Meet the 72-hour services clock with the first service referred since the recovery —
     one that has happened: a service dated in the future meets nothing yet."""
+    assert referral.case_id is not None  # both callers have the referral's case
     first = (
         ServiceReferral.objects.filter(
             case_id=referral.case_id,
@@ -220,6 +223,7 @@ def referral_create(
 ) -> Referral:
     """Log a referral for an existing youth (already checked visible) or an inline new youth."""
     _require_case_role(actor)
+    assert actor.agency_id is not None  # _require_case_role refused a user without an agency
     if (youth is None) == (youth_data is None):
         raise ApplicationError("Give a youth id or a youth.", fields={"youth": ["Required."]})
     if receiving_agency is None:
@@ -235,9 +239,11 @@ def referral_create(
         "law_enforcement_notified_at": law_enforcement_notified_at,
     }
     _validate_clocks(clocks)
-    if clocks["law_enforcement_notified_at"] is None and actor.agency.kind == Agency.Kind.LAW_ENFORCEMENT:
-        # SPEC §3: the report came from law enforcement; it was notified when the referral came in.
-        clocks["law_enforcement_notified_at"] = received_at
+    if clocks["law_enforcement_notified_at"] is None:
+        assert actor.agency is not None  # as its agency_id, above
+        if actor.agency.kind == Agency.Kind.LAW_ENFORCEMENT:
+            # SPEC §3: the report came from law enforcement; it was notified when the referral came in.
+            clocks["law_enforcement_notified_at"] = received_at
     codes = _validate_indicators(indicators)
     if youth is None:
         youth = youth_create(actor=actor, **dict(youth_data or {}))
@@ -268,7 +274,7 @@ REFERRAL_EDITABLE = ("received_at", "source", "indicators", "narrative", *REFERR
 REFERRAL_DECIDED = frozenset({Referral.Status.ACCEPTED, Referral.Status.DECLINED, Referral.Status.DUPLICATE})
 
 
-def referral_can_edit(*, user: Any, referral: Referral) -> bool:
+def referral_can_edit(*, user: User, referral: Referral) -> bool:
     """SPEC §1: a referral is edited by its creator until it is decided (while still of the
     referring agency), and by the receiving agency's supervisors after; by nobody else."""
     if role_of(user) not in CASE_ROLES or not user.agency_id:

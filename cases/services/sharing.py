@@ -61,7 +61,7 @@ def _conflict(message: str) -> ApplicationError:
 
 def _write(participation: CaseAgency, *, actor: Any) -> None:
     """The one place a participation row is saved (the history row names `actor`)."""
-    participation._history_user = actor if getattr(actor, "pk", None) else None
+    participation._history_user = actor if getattr(actor, "pk", None) else None  # noqa: SLF001 - simple-history's (documented) history-author attribute
     participation.save()
 
 
@@ -394,7 +394,7 @@ def share_request_raise(*, case: Case, referral: Referral, actor: Any) -> ShareR
     if pending is not None:
         return pending
     request = ShareRequest(case=case, agency_id=agency_id, referral=referral)
-    request._history_user = actor if getattr(actor, "pk", None) else None
+    request._history_user = actor if getattr(actor, "pk", None) else None  # noqa: SLF001 - simple-history's (documented) history-author attribute
     request.save()
     _audit(
         actor,
@@ -444,7 +444,7 @@ def _share_requests_settle(
         request.decided_by = actor
         request.decided_at = now
         request.participation = participation
-        request._history_user = actor
+        request._history_user = actor  # noqa: SLF001 - simple-history's (documented) history-author attribute
         request.save()
         _audit(
             actor,
@@ -493,7 +493,7 @@ def share_request_decline(*, share_request: ShareRequest, actor: User, reason: s
     request.decided_by = actor
     request.decided_at = timezone.now()
     request.decline_reason = reason
-    request._history_user = actor
+    request._history_user = actor  # noqa: SLF001 - simple-history's (documented) history-author attribute
     request.save()
     _audit(
         actor,

@@ -43,8 +43,8 @@ YOUTH_FIELDS = (
 
 def _clean_aliases(aliases: Iterable[str] | None) -> list[str]:
     out: list[str] = []
-    for alias in aliases or []:
-        alias = " ".join(str(alias).split())
+    for sent in aliases or []:
+        alias = " ".join(str(sent).split())
         if alias and alias not in out:
             out.append(alias)
     return out
@@ -88,7 +88,7 @@ def _external_ids_set(*, youth: Youth, external_ids: Iterable[Mapping[str, Any]]
         keep = {(a.pk, b) for a, _, _, b in wanted}
         for existing in YouthExternalId.objects.filter(youth=youth):
             if (existing.agency_id, existing.value_bidx) not in keep:
-                existing._history_user = actor
+                existing._history_user = actor  # noqa: SLF001 - simple-history's (documented) history-author attribute
                 existing.delete()
     for agency, kind, value, bidx in wanted:
         clash = YouthExternalId.objects.filter(agency=agency, value_bidx=bidx).first()
@@ -146,6 +146,7 @@ def youth_create(
     contact_details: Iterable[Mapping[str, Any]] = (),
 ) -> Youth:
     _require_case_role(actor)
+    assert actor.agency_id is not None  # _require_case_role refused a user without an agency
     youth = Youth(
         contact_details=_clean_contact_details(contact_details),
         first_name=first_name.strip(),
@@ -289,9 +290,10 @@ def youth_unmerge(*, source: Youth, actor: User) -> YouthMerge:
     enough to reach it — but one who sees neither, or sees only the target and may not undo the
     merge, learns nothing of the source (404). `source` is read here by id only."""
     source_visible = bool(youth_ids_visible_among(user=actor, ids=[source.pk]))
-    source = Youth.objects.select_for_update().filter(pk=source.pk).first()
-    if source is None:
+    locked = Youth.objects.select_for_update().filter(pk=source.pk).first()
+    if locked is None:
         raise Http404
+    source = locked
     merge = YouthMerge.objects.select_for_update().filter(source_id=source.pk, unmerged_at__isnull=True).first()
     target_visible = merge is not None and bool(youth_ids_visible_among(user=actor, ids=[merge.target_id]))
     if not source_visible and not target_visible:

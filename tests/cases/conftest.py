@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 import pytest
@@ -18,10 +19,8 @@ def indicator_codes(db):  # type: ignore[no-untyped-def]
     from cases import bootstrap
 
     bootstrap.run()
-    try:
+    with contextlib.suppress(ModuleNotFoundError):
         import_module("notifications.bootstrap").run()
-    except ModuleNotFoundError:
-        pass
 
 
 @pytest.fixture

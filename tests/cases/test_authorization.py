@@ -315,7 +315,7 @@ def _fill(value: Any, names: dict[str, Any]) -> Any:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("operation, role, expected", ROWS, ids=[f"{op}-{role}" for op, role, _ in ROWS])
+@pytest.mark.parametrize(("operation", "role", "expected"), ROWS, ids=[f"{op}-{role}" for op, role, _ in ROWS])
 def test_authorization_matrix(operation, role, expected, world, people, make_client):  # type: ignore[no-untyped-def]
     # given
     method, path, state, body, _ = OPERATIONS[operation]

@@ -36,7 +36,7 @@ def real_rates(settings):  # type: ignore[no-untyped-def]
 def _rates_of(module: str, **env: str) -> str:
     """The rates a settings module computes, in a fresh interpreter (each module reads its
     environment once, at import)."""
-    clean = {k: v for k, v in os.environ.items() if k != "HARBOR_DUPLICATE_SEARCH_RATES" and k != "DATABASE_URL"}
+    clean = {k: v for k, v in os.environ.items() if k not in {"HARBOR_DUPLICATE_SEARCH_RATES", "DATABASE_URL"}}
     clean.update(
         SECRET_KEY="s" * 50,
         HARBOR_FIELD_KEYS=Fernet.generate_key().decode(),

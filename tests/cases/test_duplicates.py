@@ -29,7 +29,7 @@ def referral_with(youth, **extra):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    "first, last, dob, reported",
+    ("first", "last", "dob", "reported"),
     [
         ("Jazmin", "Carter", "2010-03-14", True),  # misspelled
         ("Jasmine", "Karter", "2010-03-14", True),  # phonetic

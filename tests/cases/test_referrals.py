@@ -73,7 +73,7 @@ def test_create_with_existing_youth_id_only_if_visible(people, as_user):
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    ("body", "field"),
     [
         ({"youth": "nonsense"}, "youth"),
         ({"youth": {"first_name": "A"}}, "youth"),
@@ -138,7 +138,7 @@ def test_accept_links_to_the_youth_open_case(people):
 
 
 @pytest.mark.parametrize(
-    "action, body",
+    ("action", "body"),
     [
         ("accept", {}),
         ("decline", {"reason": "x"}),

@@ -158,7 +158,9 @@ def test_the_list_is_for_the_lead_supervisors_only(people, as_user, api_client, 
     assert api_client.get("/api/v1/share-requests/").status_code == 401
 
 
-@pytest.mark.parametrize("action, body", [("approve", {"legal_basis": "mdt_18961_7"}), ("decline", {"reason": "No."})])
+@pytest.mark.parametrize(
+    ("action", "body"), [("approve", {"legal_basis": "mdt_18961_7"}), ("decline", {"reason": "No."})]
+)
 def test_a_request_you_may_not_see_answers_404(people, as_user, request_, action, body):
     for user in (
         people.sheriff_supervisor,
@@ -215,7 +217,7 @@ def test_declining_needs_a_reason_and_twice_answers_409(people, as_user, request
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    ("body", "field"),
     [
         ({"legal_basis": "lead"}, "legal_basis"),
         ({}, "legal_basis"),

@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
+from django.db.models import Model
 from tqdm import tqdm
 
 from audit.models import AuditEvent
@@ -25,19 +26,21 @@ from audit.services import audit_record
 from cases import crypto
 
 
-def encrypted_models() -> list[tuple[type, list[str]]]:
+def encrypted_models() -> list[tuple[type[Model], list[str]]]:
     found = []
     for model in apps.get_models():
         columns = crypto.encrypted_columns(model)
-        if columns and not model._meta.proxy and model._meta.managed:
+        if columns and not model._meta.proxy and model._meta.managed:  # noqa: SLF001 - Django's public Model._meta API
             found.append((model, columns))
-    return sorted(found, key=lambda item: item[0]._meta.db_table)
+    return sorted(found, key=lambda item: item[0]._meta.db_table)  # noqa: SLF001 - Django's public Model._meta API
 
 
-def rotate_table(model: type, columns: list[str], *, batch_size: int, progress: Any = None) -> tuple[int, int]:
+def rotate_table(model: type[Model], columns: list[str], *, batch_size: int, progress: Any = None) -> tuple[int, int]:
     """Rotate one table. Returns (values rotated, rows touched)."""
     qn = connection.ops.quote_name
-    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    pk_column = model._meta.pk.column  # noqa: SLF001 - Django's public Model._meta API
+    assert pk_column is not None  # a concrete field (the primary key) always has its column
+    table, pk = qn(model._meta.db_table), qn(pk_column)  # noqa: SLF001 - Django's public Model._meta API
     cols = ", ".join(qn(c) for c in columns)
     assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
     select = f"SELECT {pk}, {cols} FROM {table} WHERE {pk} > %s ORDER BY {pk} LIMIT %s"  # noqa: S608 - names from the model
@@ -45,26 +48,25 @@ def rotate_table(model: type, columns: list[str], *, batch_size: int, progress: 
     last: Any = -1
     values_rotated = rows_touched = 0
     while True:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(select, [last, batch_size])
-                rows = cursor.fetchall()
-                if not rows:
-                    return values_rotated, rows_touched
-                changes = []
-                for row in rows:
-                    new = list(row[1:])
-                    changed = False
-                    for i, value in enumerate(new):
-                        if value and value.startswith(crypto.PREFIX) and not crypto.is_current(value):
-                            new[i] = crypto.rotate(value)
-                            changed = True
-                            values_rotated += 1
-                    if changed:
-                        changes.append([*new, row[0]])
-                if changes:
-                    cursor.executemany(update, changes)
-                    rows_touched += len(changes)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(select, [last, batch_size])
+            rows = cursor.fetchall()
+            if not rows:
+                return values_rotated, rows_touched
+            changes = []
+            for row in rows:
+                new = list(row[1:])
+                changed = False
+                for i, value in enumerate(new):
+                    if value and value.startswith(crypto.PREFIX) and not crypto.is_current(value):
+                        new[i] = crypto.rotate(value)
+                        changed = True
+                        values_rotated += 1
+                if changed:
+                    changes.append([*new, row[0]])
+            if changes:
+                cursor.executemany(update, changes)
+                rows_touched += len(changes)
         last = rows[-1][0]
         if progress is not None:
             progress.update(len(rows))
@@ -100,12 +102,12 @@ def reindex(*, batch_size: int) -> int:
 class Command(BaseCommand):
     help = "Re-encrypt every encrypted column under the newest HARBOR_FIELD_KEYS key (resumable)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--reindex", action="store_true", help="Also recompute blind indexes and search keys.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         crypto.reset_key_cache()
         batch_size = max(1, options["batch_size"])
         tables = encrypted_models()
@@ -113,7 +115,7 @@ class Command(BaseCommand):
         total = 0
         with connection.cursor() as cursor:
             for model, _ in tables:
-                cursor.execute(f"SELECT COUNT(*) FROM {qn(model._meta.db_table)}")  # noqa: S608
+                cursor.execute(f"SELECT COUNT(*) FROM {qn(model._meta.db_table)}")  # noqa: S608, SLF001 - names from the model; Django's public Model._meta API
                 total += cursor.fetchone()[0]
         rotated = touched = 0
         with tqdm(
