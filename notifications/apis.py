@@ -161,7 +161,7 @@ class DeadlineListApi(ListAPIView):
     filterset_class = DeadlineFilter
     pagination_class = DeadlinePagination
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Deadline.objects.none()
         return selectors.deadline_list_visible_to(user=self.request.user)
@@ -253,7 +253,7 @@ class NotificationListApi(ListAPIView):
     filterset_class = NotificationFilter
     pagination_class = NotificationPagination
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         return selectors.notification_list_for(user=self.request.user)
@@ -333,7 +333,7 @@ class NotificationFailureListApi(ListAPIView):
     pagination_class = NotificationFailurePagination
     filter_backends: list[Any] = []
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         failures = selectors.notification_failures_for(user=self.request.user)

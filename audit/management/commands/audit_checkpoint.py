@@ -6,6 +6,6 @@ from audit.services import audit_checkpoint
 class Command(BaseCommand):
     help = "Seal pending audit events and write a signed checkpoint of the chain's head now."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         checkpoint = audit_checkpoint()
         self.stdout.write(checkpoint.line())

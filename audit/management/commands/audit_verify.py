@@ -9,7 +9,7 @@ class Command(BaseCommand):
         "event and the kind of each tampering."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--seal", action="store_true", help="seal pending events first")
         parser.add_argument(
             "--checkpoint",
@@ -19,7 +19,7 @@ class Command(BaseCommand):
             help="a file of checkpoints (JSON lines, or log lines ending in one) to check against; repeatable",
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         if options["seal"]:
             audit_seal()
         try:

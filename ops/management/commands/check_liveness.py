@@ -19,11 +19,11 @@ from ops.watchdog import watchdog_check
 class Command(BaseCommand):
     help = "Exit non-zero when the sweep or the audit seal has stopped (and, with --worker, no worker answers)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--notify", action="store_true", help="email the system admins as the watchdog does")
         parser.add_argument("--worker", action="store_true", help="also check the broker and a worker's ping")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         checks = {"database": check_database()}
         checks["sweep"] = check_heartbeat(SWEEP) if checks["database"] == OK else "unknown"
         checks["audit_seal"] = check_heartbeat(AUDIT_SEAL) if checks["database"] == OK else "unknown"
