@@ -26,7 +26,7 @@ from .delivery import _email_wanted, _enqueue_sends, _notification_row, notifica
 
 logger = logging.getLogger(__name__)
 
-STAGE_ORDER = {Deadline.Stage.UPCOMING: 0, Deadline.Stage.DUE: 1, Deadline.Stage.OVERDUE: 2}
+STAGE_ORDER: dict[str, int] = {Deadline.Stage.UPCOMING: 0, Deadline.Stage.DUE: 1, Deadline.Stage.OVERDUE: 2}
 
 
 @dataclass
