@@ -102,7 +102,13 @@ def _filters_used(request: Request) -> dict[str, object]:
     for key, value in request.query_params.items():
         if key not in AuditEventFilter.Meta.fields:
             continue
-        if key in {"youth", "actor"} and value.isascii() and value.isdigit() and len(value) < 19:
+        if (
+            key in {"youth", "actor"}
+            and isinstance(value, str)
+            and value.isascii()
+            and value.isdigit()
+            and len(value) < 19
+        ):
             detail[key] = int(value)
         else:
             names.append(key)

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -338,7 +339,7 @@ HARBOR_WATCHDOG_INTERVAL = env.int("HARBOR_WATCHDOG_INTERVAL", default=60)
 # HARBOR_LOG_FORMAT=console (`make run`); each carries the request or task ids.
 HARBOR_LOG_FORMAT = env("HARBOR_LOG_FORMAT", default="json")
 structlog_configure()
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"secrets": {"()": "core.logging_filters.SecretPathFilter"}},
