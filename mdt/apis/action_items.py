@@ -59,7 +59,7 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_assignee_name(self, obj: ActionItem) -> str:
-        return obj.assignee.get_full_name() if obj.assignee_id else ""
+        return obj.assignee.get_full_name() if obj.assignee is not None else ""
 
 
 def _action_item_entries(action: str, items: list[ActionItem]) -> list[AuditEntry]:

@@ -193,7 +193,9 @@ class AlertSerializer(serializers.Serializer):
 
 class DeadlineSerializer(serializers.Serializer):
     rule = serializers.CharField()
-    label = serializers.CharField()
+    # DRF's SerializerMetaclass moves declared fields off the class; drf-stubs sees this one
+    # shadowing Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     due_at = serializers.DateTimeField()
     status = serializers.CharField(help_text="open, or missed once past due")
 
