@@ -452,8 +452,8 @@ def checkpoints_from_file(path: str | Path) -> tuple[list[Checkpoint], int]:
     many lines could not be read as one."""
     found: list[Checkpoint] = []
     unreadable = 0
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.strip()
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
         if not line:
             continue
         start = line.find("{")

@@ -149,7 +149,7 @@ class _NotEmailed(Exception):
 
 #: What a send reads: the notification, the recipient's address, the rule's name and source.
 _SEND_FIELDS = (
-    *(f.name for f in Notification._meta.concrete_fields),
+    *(f.name for f in Notification._meta.concrete_fields),  # noqa: SLF001 - Django's public Model._meta API
     "recipient__email",
     "recipient__is_active",
     "deadline__rule__name",
