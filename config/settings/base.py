@@ -209,7 +209,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets whose field names ("kind", "status") other choice sets share: named here, so
+    # the schema's enum names are stable instead of hash-suffixed.
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceKindEnum": "cases.models.ServiceReferral.Kind",
+        "ServiceReferralStatusEnum": "cases.models.ServiceReferral.Status",
+        "CourtHearingStatusEnum": "cases.models.CourtHearing.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_schema",
