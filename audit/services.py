@@ -79,7 +79,7 @@ _VOCABULARY: dict[str, frozenset[str]] = {
             "referral_accept",
         }
     ),
-    "step": frozenset({"begin", "confirm", "reset", "password_reset_requested", "password_link_sent"}),
+    "step": frozenset({"begin", "confirm", "reset", "password_reset_requested", "password_link_sent", "resolve"}),
     # Why a session ended (accounts.middleware) or which factor a login failed on (for auditors).
     "reason": frozenset({"idle", "absolute", "unstamped", "otp"}),
 }
