@@ -75,10 +75,10 @@ class AuditEventListApi(ListAPIView):
     filterset_class = AuditEventFilter
     pagination_class = CursorPagination
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return audit_event_list_visible_to(user=self.request.user)
 
-    def list(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def list(self, request, *args, **kwargs):
         from django.db import transaction
 
         from .services import audit_record
@@ -102,7 +102,13 @@ def _filters_used(request: Request) -> dict[str, object]:
     for key, value in request.query_params.items():
         if key not in AuditEventFilter.Meta.fields:
             continue
-        if key in {"youth", "actor"} and value.isascii() and value.isdigit() and len(value) < 19:
+        if (
+            key in {"youth", "actor"}
+            and isinstance(value, str)
+            and value.isascii()
+            and value.isdigit()
+            and len(value) < 19
+        ):
             detail[key] = int(value)
         else:
             names.append(key)
@@ -183,7 +189,7 @@ class AuditVerifyJobApi(APIView):
         return Response(_job_data(job))
 
 
-def _job_data(job) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _job_data(job) -> dict[str, object]:
     return VerifyJobSerializer(
         {
             "id": job.pk,

@@ -150,7 +150,8 @@ def clean_detail(detail: dict[str, Any] | None, *, object_type: str = "") -> dic
                 # The key and the object type only: the value is what must not be logged.
                 logger.warning("audit detail value dropped: object_type=%s key=%s", object_type, key)
     if dropped:
-        names = kept.get("fields") if isinstance(kept.get("fields"), list) else []
+        fields = kept.get("fields")
+        names = fields if isinstance(fields, list) else []
         kept["fields"] = sorted({*names, *(k for k in dropped if _FIELD_NAME.match(k))})
     return kept
 
@@ -355,8 +356,10 @@ def audit_seal(*, batch_size: int = 5000) -> int:
                 with connection.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
             last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").only("seq", "hash").first()
-            seq = last.seq if last else 0
-            prev = last.hash if last else GENESIS
+            seq, prev = 0, GENESIS
+            if last is not None:
+                assert last.seq is not None  # filtered on seq__isnull=False
+                seq, prev = last.seq, last.hash
             batch = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
             if not batch:
                 return sealed
@@ -422,6 +425,7 @@ def audit_checkpoint(*, now: Any = None) -> Checkpoint:
         head = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
         count = AuditEvent.objects.filter(seq__isnull=False).count()
         seq, digest = head if head else (0, GENESIS)
+        assert seq is not None  # filtered on seq__isnull=False
         when = (now or timezone.now()).astimezone(UTC).isoformat()
         checkpoint = Checkpoint(when, seq, digest, count).signed()
         AuditCheckpoint.objects.create(
@@ -448,13 +452,16 @@ def checkpoints_from_file(path: str | Path) -> tuple[list[Checkpoint], int]:
     many lines could not be read as one."""
     found: list[Checkpoint] = []
     unreadable = 0
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.strip()
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
         if not line:
             continue
         start = line.find("{")
+        if start < 0:
+            unreadable += 1
+            continue
         try:
-            data = json.loads(line[start:]) if start >= 0 else None
+            data = json.loads(line[start:])
             found.append(
                 Checkpoint(
                     str(data["created_at"]), int(data["seq"]), str(data["hash"]), int(data["count"]), str(data["mac"])
@@ -551,6 +558,7 @@ def audit_verify(
         if not rows:
             break
         for event in rows:
+            assert event.seq is not None  # filtered on seq__gt
             gap = event.seq != expected
             linked = event.prev_hash == prev_hash
             explained = False

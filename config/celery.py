@@ -18,7 +18,7 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def _django_logging(**kwargs):  # type: ignore[no-untyped-def]
+def _django_logging(**kwargs: object) -> None:
     """Workers and beat log through Django's LOGGING (structured, secrets masked) instead of
     Celery's own root-logger set-up."""
     import logging.config

@@ -16,19 +16,19 @@ from .models import MDTTeam, TeamMembership
 
 
 class SystemAdminOnlyMixin:
-    def has_module_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_module_permission(self, request) -> bool:
         return is_system_admin(request.user)
 
-    def has_view_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_view_permission(self, request, obj=None) -> bool:
         return is_system_admin(request.user)
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return is_system_admin(request.user)
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None) -> bool:
         return is_system_admin(request.user)
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None) -> bool:
         return is_system_admin(request.user)
 
 
@@ -46,10 +46,10 @@ class MDTTeamAdmin(SystemAdminOnlyMixin, admin.ModelAdmin):
     fields = ["code", "name", "court", "court_location"]
     inlines = [TeamMembershipInline]
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False  # meetings refer to the team; it is never deleted
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request, obj, form, change):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit_record(
@@ -60,7 +60,7 @@ class MDTTeamAdmin(SystemAdminOnlyMixin, admin.ModelAdmin):
                 detail={"fields": sorted(form.changed_data)},
             )
 
-    def save_formset(self, request, form, formset, change):  # type: ignore[no-untyped-def]
+    def save_formset(self, request, form, formset, change):
         # Every membership change is an access change: audited with who, which team, what.
         with transaction.atomic():
             instances = formset.save(commit=False)

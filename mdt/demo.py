@@ -46,10 +46,10 @@ def seed_demo() -> str:
     teams = {team.code: team for team in MDTTeam.objects.all()}
     users = {u.username: u for u in User.objects.filter(username__in=[m[1] for m in DEMO_MEMBERS])}
     added = 0
-    for code, username, coordinator in DEMO_MEMBERS:
+    for code, username, is_coordinator in DEMO_MEMBERS:
         if code in teams and username in users:
             _, created = TeamMembership.objects.get_or_create(
-                team=teams[code], user=users[username], defaults={"is_coordinator": coordinator}
+                team=teams[code], user=users[username], defaults={"is_coordinator": is_coordinator}
             )
             added += int(created)
 

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record_many
 from core.errors import ApplicationError
@@ -26,7 +27,9 @@ from .services.inbox import notification_mark_read, notification_preferences_upd
 
 
 class DeadlinePagination(CursorPagination):
-    ordering = ("due_at", "id")  # soonest first; unique with the id, as a cursor needs
+    # Soonest first; unique with the id, as a cursor needs. DRF (and drf-stubs) take a str, list
+    # or tuple here, but core.pagination.CursorPagination's `ordering = "-id"` narrows it to str.
+    ordering = ("due_at", "id")  # type: ignore[assignment]
 
 
 class NotificationPagination(CursorPagination):
@@ -130,7 +133,8 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
     def _case(self, obj: Deadline) -> Any:
         if obj.case_id:
             return obj.case
-        return obj.referral.case if obj.referral_id and obj.referral.case_id else None
+        referral = obj.referral
+        return referral.case if referral is not None and referral.case_id else None
 
     def get_case(self, obj: Deadline) -> int | None:
         case = self._case(obj)
@@ -161,7 +165,7 @@ class DeadlineListApi(ListAPIView):
     filterset_class = DeadlineFilter
     pagination_class = DeadlinePagination
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Deadline.objects.none()
         return selectors.deadline_list_visible_to(user=self.request.user)
@@ -169,6 +173,7 @@ class DeadlineListApi(ListAPIView):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
+        assert page is not None  # pagination_class is set
         _audit_shown(request.user, page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -180,7 +185,7 @@ class DeadlineWaiveApi(APIView):
         reason = serializers.CharField(max_length=2000)
 
     @extend_schema(tags=["deadlines"], request=InputSerializer, responses={200: DeadlineOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         deadline = selectors.deadline_get_visible(user=request.user, pk=pk)
         if deadline is None:
             raise ApplicationError("Not found.", code="not_found")
@@ -253,13 +258,14 @@ class NotificationListApi(ListAPIView):
     filterset_class = NotificationFilter
     pagination_class = NotificationPagination
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         return selectors.notification_list_for(user=self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # pagination_class is set
         # SPEC §5: audited like every other read — one `list` event for the page, with the ids
         # shown (an empty page is recorded too: the read happened).
         entries = [AuditEntry(AuditEvent.Action.LIST, "notification", n.pk) for n in page]
@@ -276,7 +282,7 @@ class NotificationUnreadCountApi(APIView):
         unread = serializers.IntegerField()
 
     @extend_schema(tags=["notifications"], responses={200: OutputSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return Response({"unread": selectors.notification_unread_count(user=request.user)})
 
 
@@ -284,7 +290,7 @@ class NotificationReadApi(APIView):
     audit_object_type = "notification"
 
     @extend_schema(tags=["notifications"], request=None, responses={200: NotificationOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         notification = selectors.notification_get_for(user=request.user, pk=pk)
         if notification is None:
             raise ApplicationError("Not found.", code="not_found")
@@ -333,7 +339,7 @@ class NotificationFailureListApi(ListAPIView):
     pagination_class = NotificationFailurePagination
     filter_backends: list[Any] = []
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         failures = selectors.notification_failures_for(user=self.request.user)
@@ -346,6 +352,7 @@ class NotificationFailureListApi(ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # pagination_class is set
         shown = selectors.deadline_ids_visible_among(
             user=request.user, ids=[n.deadline_id for n in page if n.deadline_id]
         )
@@ -387,11 +394,11 @@ class NotificationPreferencesApi(APIView):
         return {"rules": selectors.notification_preferences_for(user=user), "overdue_always_emailed": True}
 
     @extend_schema(tags=["notifications"], responses={200: OutputSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return Response(self._payload(request.user))
 
     @extend_schema(tags=["notifications"], request=InputSerializer, responses={200: OutputSerializer})
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = {row["rule"]: row["email"] for row in data.validated_data["rules"]}

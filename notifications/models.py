@@ -12,6 +12,8 @@ The database is the source of truth; the broker only carries work:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -35,7 +37,7 @@ class Recipients(models.TextChoices):
 
 
 #: Which recipient strategies make sense for which target.
-RECIPIENTS_FOR_TARGET = {
+RECIPIENTS_FOR_TARGET: dict[str, set[str]] = {
     TargetKind.REFERRAL: {Recipients.REFERRAL, Recipients.CASE_TEAM},
     TargetKind.MISSING_EPISODE: {Recipients.CASE_TEAM},
     TargetKind.CASE_AGENCY: {Recipients.CASE_TEAM},
@@ -263,9 +265,9 @@ class Deadline(models.Model):
             and self.met_at <= self.due_at < self.recorded_at
         )
 
-    def stage_times(self) -> list[tuple[str, object]]:
+    def stage_times(self) -> list[tuple[str, datetime]]:
         """The reminder stages of this deadline in order, with their times."""
-        stages: list[tuple[str, object]] = []
+        stages: list[tuple[str, datetime]] = []
         if self.upcoming_at is not None:
             stages.append((self.Stage.UPCOMING, self.upcoming_at))
         stages.append((self.Stage.DUE, self.due_at))

@@ -147,6 +147,7 @@ class DeadlineRecipients:
         )
         self._supervisors: dict[int, list[Any]] = defaultdict(list)
         for user in supervisors if agency_ids else ():
+            assert user.agency_id is not None  # filtered on agency_id__in
             self._supervisors[user.agency_id].append(user)
 
     def sees(self, user: Any, deadline: Deadline) -> bool:

@@ -98,7 +98,7 @@ def target_models() -> dict[str, str]:
 
 def subject_for(target: Any) -> Subject:
     """The subject whose model `target` is an instance of (ValueError for any other model)."""
-    label = target._meta.label_lower
+    label = target._meta.label_lower  # noqa: SLF001 - Django's public Model._meta API
     for subject in _subjects.values():
         if subject.model == label:
             return subject

@@ -62,7 +62,7 @@ def _open_mail_connection() -> Any:
     reject_on_worker_lost=True,
     max_retries=None,
 )
-def notification_send_many_task(self, notification_ids: list[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def notification_send_many_task(self, notification_ids: list[int]) -> dict[str, int]:
     """Send a batch of notifications (what the sweep enqueues): each one by `notification_send`
     in its own transaction, so the at-most-once rule is per notification exactly as for a single
     send; the batch only shares the broker round trip and one mail connection. A send that asks
@@ -119,7 +119,7 @@ def notification_send_many_task(self, notification_ids: list[int]) -> dict[str, 
     reject_on_worker_lost=True,
     max_retries=None,  # the attempts are counted in the database (HARBOR_NOTIFICATION_MAX_ATTEMPTS)
 )
-def notification_send_task(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
+def notification_send_task(self, notification_id: int) -> str:
     try:
         result = notification_send(notification_id=notification_id)
     except DatabaseError as exc:

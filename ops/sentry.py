@@ -10,9 +10,12 @@ the environment. Imported by the settings: it must not import models.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.logging_filters import mask_secrets
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import Event, Hint
 
 _REQUEST_KEEP = ("method", "url")
 _BREADCRUMB_KEEP = ("type", "category", "level", "timestamp")
@@ -54,6 +57,11 @@ def scrub_breadcrumb(crumb: dict[str, Any], hint: Any = None) -> dict[str, Any]:
     return {k: crumb[k] for k in _BREADCRUMB_KEEP if k in crumb}
 
 
+def _before_send(event: Event, hint: Hint) -> Event:
+    # Sentry types the event as a TypedDict; the scrub edits it as the plain dict it is.
+    return cast("Event", scrub_event(cast("dict[str, Any]", event), hint))
+
+
 def sentry_init(dsn: str, *, environment: str, release: str | None = None, **options: Any) -> None:
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
@@ -69,8 +77,8 @@ def sentry_init(dsn: str, *, environment: str, release: str | None = None, **opt
         max_request_body_size="never",
         traces_sample_rate=0.0,
         integrations=[DjangoIntegration(transaction_style="url"), CeleryIntegration()],
-        before_send=scrub_event,
-        before_send_transaction=scrub_event,
+        before_send=_before_send,
+        before_send_transaction=_before_send,
         before_breadcrumb=scrub_breadcrumb,
         **options,
     )

@@ -108,8 +108,16 @@ def watchdog_check(*, notify: bool = True, now: dt.datetime | None = None) -> Wa
 
 # --- the worker's own timer -----------------------------------------------------------------------
 
-_timer_lock = threading.Lock()
-_timer: threading.Thread | None = None
+
+class _WorkerTimer:
+    """The process's one watchdog thread, and the lock that keeps it one."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+
+_worker_timer = _WorkerTimer()
 
 
 def _loop(stop: threading.Event, interval: float) -> None:
@@ -124,12 +132,11 @@ def _loop(stop: threading.Event, interval: float) -> None:
 
 def watchdog_timer_start(*, interval: float | None = None) -> threading.Event:
     """Start the worker's watchdog thread (once per process); returns the event that stops it."""
-    global _timer
     stop = threading.Event()
-    with _timer_lock:
-        if _timer is not None and _timer.is_alive():
+    with _worker_timer.lock:
+        if _worker_timer.thread is not None and _worker_timer.thread.is_alive():
             return stop
         seconds = float(interval if interval is not None else getattr(settings, "HARBOR_WATCHDOG_INTERVAL", 60))
-        _timer = threading.Thread(target=_loop, args=(stop, seconds), name="harbor-watchdog", daemon=True)
-        _timer.start()
+        _worker_timer.thread = threading.Thread(target=_loop, args=(stop, seconds), name="harbor-watchdog", daemon=True)
+        _worker_timer.thread.start()
     return stop

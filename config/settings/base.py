@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -208,11 +209,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    # Choice sets that share a field name ("kind", "status") get names of their own.
+    # Choice sets whose field names ("kind", "status") other choice sets share: named here, so
+    # the schema's enum names are stable instead of hash-suffixed.
     "ENUM_NAME_OVERRIDES": {
         "ServiceKindEnum": "cases.models.ServiceReferral.Kind",
-        "ServiceStatusEnum": "cases.models.ServiceReferral.Status",
-        "HearingStatusEnum": "cases.models.CourtHearing.Status",
+        "ServiceReferralStatusEnum": "cases.models.ServiceReferral.Status",
+        "CourtHearingStatusEnum": "cases.models.CourtHearing.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -343,7 +345,7 @@ HARBOR_WATCHDOG_INTERVAL = env.int("HARBOR_WATCHDOG_INTERVAL", default=60)
 # HARBOR_LOG_FORMAT=console (`make run`); each carries the request or task ids.
 HARBOR_LOG_FORMAT = env("HARBOR_LOG_FORMAT", default="json")
 structlog_configure()
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"secrets": {"()": "core.logging_filters.SecretPathFilter"}},

@@ -6,11 +6,11 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import AgencyField
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry
 from core.errors import ApplicationError
@@ -59,7 +59,7 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_assignee_name(self, obj: ActionItem) -> str:
-        return obj.assignee.get_full_name() if obj.assignee_id else ""
+        return obj.assignee.get_full_name() if obj.assignee is not None else ""
 
 
 def _action_item_entries(action: str, items: list[ActionItem]) -> list[AuditEntry]:
@@ -100,13 +100,13 @@ class ActionItemListCreateApi(generics.GenericAPIView):
         return selectors.action_item_list_visible_to(user=self.request.user)
 
     @extend_schema(tags=["mdt"], responses={200: ActionItemOutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         paginator, page = paginate(self, request, self.filter_queryset(self.get_queryset()))
         audit_reads(request, _action_item_entries(Action.LIST, page), empty=empty_list("mdt_action_item"))
         return paginator.get_paginated_response(ActionItemOutputSerializer(page, many=True).data)
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={201: ActionItemOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         if not may_sit_on_team(request.user):
             raise ApplicationError("Action items are recorded by MDT team members.", code="forbidden")
         data = self.InputSerializer(data=request.data)
@@ -148,13 +148,13 @@ class ActionItemDetailApi(APIView):
         status = NamedChoiceField(enum_name="ActionItemStatusEnum", choices=ActionItem.Status.choices, required=False)
 
     @extend_schema(tags=["mdt"], responses={200: ActionItemOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         item = selectors.action_item_get_visible(user=request.user, pk=pk)
         audit_reads(request, _action_item_entries(Action.VIEW, [item]))
         return Response(ActionItemOutputSerializer(item).data, headers={"ETag": etag_for(item)})
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: ActionItemOutputSerializer})
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         item = selectors.action_item_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)

@@ -10,11 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import AgencyField
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry
 from core.errors import ApplicationError
@@ -101,7 +101,7 @@ class MeetingItemListCreateApi(APIView):
         minutes_allotted = serializers.IntegerField(required=False, min_value=1, max_value=240, default=10)
 
     @extend_schema(tags=["mdt"], responses={200: AgendaItemOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         qs = selectors.meeting_items(meeting=meeting)
         if not selectors.agenda_shared_with(user=request.user, meeting=meeting):
@@ -111,7 +111,7 @@ class MeetingItemListCreateApi(APIView):
         return paginator.get_paginated_response(AgendaItemOutputSerializer(page, many=True).data)
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={201: AgendaItemOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -133,7 +133,7 @@ class MeetingItemReorderApi(APIView):
         items = serializers.ListField(child=IdField(), max_length=500)
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: AgendaItemOutputSerializer(many=True)})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -148,7 +148,7 @@ class AgendaItemDetailApi(APIView):
         minutes_allotted = serializers.IntegerField(required=False, min_value=1, max_value=240)
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: AgendaItemOutputSerializer})
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         item = selectors.agenda_item_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -158,7 +158,7 @@ class AgendaItemDetailApi(APIView):
         return Response(AgendaItemOutputSerializer(item).data, headers={"ETag": etag_for(item)})
 
     @extend_schema(tags=["mdt"], request=None, responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedRequest, pk: int) -> Response:
         item = selectors.agenda_item_get_visible(user=request.user, pk=pk)
         agenda_item_remove(item=item, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -170,7 +170,7 @@ class AgendaItemReviewApi(APIView):
         decisions = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="")
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: AgendaItemOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         item = selectors.agenda_item_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -193,7 +193,9 @@ class AlertSerializer(serializers.Serializer):
 
 class DeadlineSerializer(serializers.Serializer):
     rule = serializers.CharField()
-    label = serializers.CharField()
+    # DRF's SerializerMetaclass moves declared fields off the class; drf-stubs sees this one
+    # shadowing Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     due_at = serializers.DateTimeField()
     status = serializers.CharField(help_text="open, or missed once past due")
 
@@ -271,7 +273,7 @@ class MeetingAgendaApi(ErrorsAsJsonMixin, APIView):
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The printable agenda"),
         },
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         shared = selectors.agenda_shared_with(user=request.user, meeting=meeting)
         view = selectors.agenda_view(user=request.user, meeting=meeting) if shared else []
@@ -329,7 +331,7 @@ class MeetingSuggestionsApi(APIView):
         next_hearing_at = serializers.DateTimeField()
 
     @extend_schema(tags=["mdt"], responses={200: OutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         if not selectors.is_coordinator(user=request.user, team=meeting.team_id):
             raise ApplicationError("Only the team's coordinators build the agenda.", code="forbidden")
@@ -382,7 +384,7 @@ class TeamEligibleCasesApi(APIView):
         )
 
     @extend_schema(tags=["mdt"], parameters=[QuerySerializer], responses={200: EligibleCaseSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         team = selectors.team_get(user=request.user, pk=pk)
         if not selectors.is_coordinator(user=request.user, team=team):
             raise ApplicationError("Only the team's coordinators build its agendas.", code="forbidden")

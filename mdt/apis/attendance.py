@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import AgencyField
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry
 from core.pagination import PageNumberPagination
@@ -44,7 +44,7 @@ class MeetingAttendanceApi(APIView):
         agency = AgencyField(required=False, allow_null=True)
 
     @extend_schema(tags=["mdt"], responses={200: AttendanceOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         paginator, page = paginate(self, request, selectors.meeting_attendance(meeting=meeting))
         audit_reads(
@@ -59,7 +59,7 @@ class MeetingAttendanceApi(APIView):
         request=InputSerializer,
         responses={201: AttendanceOutputSerializer, 200: AttendanceOutputSerializer},
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry, audit_record
 from core.errors import ApplicationError
@@ -37,7 +38,7 @@ class MeetingCalendarApi(ErrorsAsJsonMixin, APIView):
         operation_id="mdt_meeting_calendar_ics",
         responses={(200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR, description="One RFC 5545 VEVENT")},
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         audit_reads(request, [AuditEntry(Action.EXPORT, "mdt_meeting", meeting.pk, detail={"format": "ics"})])
         return Response(
@@ -61,7 +62,7 @@ class CalendarFeedApi(APIView):
         created_at = serializers.DateTimeField()
 
     @extend_schema(tags=["mdt"], responses={200: StatusSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         feed = selectors.calendar_feed_get(user=request.user)
         audit_reads(request, [AuditEntry(Action.VIEW, "mdt_calendar_feed", feed.pk if feed else "")])
         return Response(
@@ -75,7 +76,7 @@ class CalendarFeedApi(APIView):
         )
 
     @extend_schema(tags=["mdt"], request=None, responses={201: CreatedSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         from django.conf import settings
         from django.urls import reverse
 
@@ -88,7 +89,7 @@ class CalendarFeedApi(APIView):
         )
 
     @extend_schema(tags=["mdt"], request=None, responses={204: None})
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: AuthedRequest) -> Response:
         calendar_feed_revoke(actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -61,7 +61,7 @@ class NamedChoiceField(serializers.ChoiceField):
 class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
     target_class = NamedChoiceField
 
-    def map_serializer_field(self, auto_schema, direction):  # type: ignore[no-untyped-def]
+    def map_serializer_field(self, auto_schema, direction):
         from drf_spectacular.plumbing import ResolvedComponent
 
         component = ResolvedComponent(

@@ -6,10 +6,10 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry
 from core.etags import etag_for
@@ -70,7 +70,7 @@ class MeetingDetailOutputSerializer(MeetingOutputSerializer):
         fields = [*MeetingOutputSerializer.Meta.fields, "minutes"]
 
 
-def _meeting_payload(request: Request, meeting: Meeting, *, detail: bool = True) -> dict[str, Any]:
+def _meeting_payload(request: AuthedRequest, meeting: Meeting, *, detail: bool = True) -> dict[str, Any]:
     flags = selectors.membership_flags(user=request.user)
     serializer = MeetingDetailOutputSerializer if detail else MeetingOutputSerializer
     return serializer(meeting, context={"flags": flags}).data
@@ -103,7 +103,7 @@ class MeetingListCreateApi(generics.GenericAPIView):
         return selectors.meeting_list_visible_to(user=self.request.user)
 
     @extend_schema(tags=["mdt"], responses={200: MeetingOutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         paginator, page = paginate(self, request, self.filter_queryset(self.get_queryset()))
         flags = selectors.membership_flags(user=request.user)
         audit_reads(
@@ -112,7 +112,7 @@ class MeetingListCreateApi(generics.GenericAPIView):
         return paginator.get_paginated_response(MeetingOutputSerializer(page, many=True, context={"flags": flags}).data)
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={201: CreateOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -143,13 +143,13 @@ class MeetingDetailApi(APIView):
         cancel_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
     @extend_schema(tags=["mdt"], responses={200: MeetingDetailOutputSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         audit_reads(request, [AuditEntry(Action.VIEW, "mdt_meeting", meeting.pk)])
         return Response(_meeting_payload(request, meeting), headers={"ETag": etag_for(meeting)})
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: MeetingDetailOutputSerializer})
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -167,7 +167,7 @@ class MeetingDetailApi(APIView):
 
 class MeetingPublishApi(APIView):
     @extend_schema(tags=["mdt"], request=None, responses={200: MeetingDetailOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         meeting = meeting_publish(meeting=meeting, actor=request.user)
         return Response(_meeting_payload(request, meeting))
@@ -175,7 +175,7 @@ class MeetingPublishApi(APIView):
 
 class MeetingHoldApi(APIView):
     @extend_schema(tags=["mdt"], request=None, responses={200: MeetingDetailOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         meeting = meeting_hold(meeting=meeting, actor=request.user)
         return Response(_meeting_payload(request, meeting))
@@ -186,7 +186,7 @@ class MeetingFinalizeMinutesApi(APIView):
         minutes = serializers.CharField(max_length=100_000, required=False, allow_blank=True, trim_whitespace=False)
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: MeetingDetailOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -201,7 +201,7 @@ class MeetingCancelApi(APIView):
         reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     @extend_schema(tags=["mdt"], request=InputSerializer, responses={200: MeetingDetailOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         meeting = selectors.meeting_get_visible(user=request.user, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -16,7 +16,7 @@ class PDFRenderer(BaseRenderer):
     charset = None
     render_style = "binary"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # type: ignore[no-untyped-def]
+    def render(self, data, accepted_media_type=None, renderer_context=None):
         return data
 
 
@@ -26,24 +26,24 @@ class ICSRenderer(BaseRenderer):
     charset = "utf-8"
     render_style = "binary"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # type: ignore[no-untyped-def]
+    def render(self, data, accepted_media_type=None, renderer_context=None):
         return data
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):
     """A calendar is a calendar whatever the client's Accept header says."""
 
-    def select_parser(self, request, parsers):  # type: ignore[no-untyped-def]
+    def select_parser(self, request, parsers):
         return parsers[0] if parsers else None
 
-    def select_renderer(self, request, renderers, format_suffix=None):  # type: ignore[no-untyped-def]
+    def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
 
 
 class ErrorsAsJsonMixin:
     """Errors of an export view answer JSON (never a PDF or calendar body)."""
 
-    def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, Response) and (response.exception or response.status_code >= 400):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type

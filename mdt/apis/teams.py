@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthedRequest
 from audit.models import AuditEvent
 from audit.services import AuditEntry
 from core.errors import ApplicationError
@@ -40,7 +40,7 @@ class TeamListApi(APIView):
             return bool(self.context["flags"].get(obj.pk))
 
     @extend_schema(tags=["mdt"], responses={200: OutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         paginator, page = paginate(self, request, selectors.team_list(user=request.user))
         flags = selectors.membership_flags(user=request.user)
         audit_reads(
@@ -77,7 +77,7 @@ class TeamMemberListCreateApi(APIView):
         is_coordinator = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(tags=["mdt"], responses={200: MembershipOutputSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         team = selectors.team_get(user=request.user, pk=pk)
         paginator, page = paginate(self, request, selectors.team_membership_list(user=request.user, team=team))
         audit_reads(
@@ -92,7 +92,7 @@ class TeamMemberListCreateApi(APIView):
         request=InputSerializer,
         responses={201: MembershipOutputSerializer, 200: MembershipOutputSerializer},
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedRequest, pk: int) -> Response:
         team = selectors.team_get(user=request.user, pk=pk)
         if not is_system_admin(request.user):
             raise ApplicationError("Only a system admin manages team membership.", code="forbidden")
@@ -112,7 +112,7 @@ class TeamMemberListCreateApi(APIView):
 
 class TeamMemberDeleteApi(APIView):
     @extend_schema(tags=["mdt"], request=None, responses={204: None})
-    def delete(self, request: Request, pk: int, user_id: int) -> Response:
+    def delete(self, request: AuthedRequest, pk: int, user_id: int) -> Response:
         team = selectors.team_get(user=request.user, pk=pk)
         team_member_remove(team=team, user_id=user_id, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

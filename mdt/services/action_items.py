@@ -62,10 +62,12 @@ def _owner_agency(*, team_id: int, case: Any, assignee: User | None, agency: Age
         return agency
     if not _may_be_assigned(team_id=team_id, case=case, assignee=assignee):
         raise ApplicationError(ASSIGNEE_NOT_ELIGIBLE, fields={"assignee": [ASSIGNEE_NOT_ELIGIBLE]})
+    owner = assignee.agency
+    assert owner is not None  # user_agency_required: only a system admin has none, and is never eligible
     if agency is not None and agency.pk != assignee.agency_id:
-        message = AGENCY_IS_THE_ASSIGNEES.format(code=assignee.agency.code)
+        message = AGENCY_IS_THE_ASSIGNEES.format(code=owner.code)
         raise ApplicationError(message, fields={"agency": [message]})
-    return assignee.agency
+    return owner
 
 
 CASE_NOT_ON_AGENDA = "Not a case on your team's agendas."

@@ -40,6 +40,7 @@ def attendance_record(
             fields={"agency": ["Leave it out, or send the attendee's own agency."]},
         )
     agency = user.agency
+    assert agency is not None  # may_attend requires the user's agency
     record, created = Attendance.objects.update_or_create(
         meeting=meeting, user=user, defaults={"present": present, "agency": agency, "recorded_by": actor}
     )

@@ -251,7 +251,7 @@ def deadline_settle(
                 "updated_at",
             ]
         )
-        detail = {"status": status, "reason": deadline.settle_reason}
+        detail: dict[str, Any] = {"status": status, "reason": deadline.settle_reason}
         if superseded_by is not None:
             detail["superseded_by"] = superseded_by.pk
         _audit(actor, AuditEvent.Action.TRANSITION, deadline, detail)

@@ -54,7 +54,7 @@ def retry_backoff(attempt: int) -> float:
     """Exponential back-off with a little jitter: base, 2·base, 4·base … capped."""
     base = float(_setting("HARBOR_NOTIFICATION_RETRY_BASE", 30))
     cap = float(_setting("HARBOR_NOTIFICATION_RETRY_CAP", 3600))
-    delay = min(base * (2 ** max(attempt - 1, 0)), cap)
+    delay: float = min(base * (2 ** max(attempt - 1, 0)), cap)
     return delay + random.uniform(0, delay / 10)  # noqa: S311 - jitter, not security
 
 
@@ -149,7 +149,7 @@ class _NotEmailed(Exception):
 
 #: What a send reads: the notification, the recipient's address, the rule's name and source.
 _SEND_FIELDS = (
-    *(f.name for f in Notification._meta.concrete_fields),
+    *(f.name for f in Notification._meta.concrete_fields),  # noqa: SLF001 - Django's public Model._meta API
     "recipient__email",
     "recipient__is_active",
     "deadline__rule__name",
@@ -270,7 +270,7 @@ def _claim_orm(notification_id: int, now: dt.datetime) -> tuple[str, Any]:
             notification=notification, attempted_at=now, outcome=NotificationDelivery.Outcome.SKIPPED
         )
         return "skipped", None
-    rule = notification.deadline.rule if notification.deadline_id else None
+    rule = notification.deadline.rule if notification.deadline is not None else None
     lines = _digest_lines(notification.pk, notification.rule)
     message = messages.build_email(notification=notification, rule=rule, lines=lines)
     notification.attempts += 1

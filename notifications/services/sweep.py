@@ -26,7 +26,7 @@ from .delivery import _email_wanted, _enqueue_sends, _notification_row, notifica
 
 logger = logging.getLogger(__name__)
 
-STAGE_ORDER = {Deadline.Stage.UPCOMING: 0, Deadline.Stage.DUE: 1, Deadline.Stage.OVERDUE: 2}
+STAGE_ORDER: dict[str, int] = {Deadline.Stage.UPCOMING: 0, Deadline.Stage.DUE: 1, Deadline.Stage.OVERDUE: 2}
 
 
 @dataclass
@@ -149,7 +149,13 @@ def _notifications_insert(rows: list[dict[str, Any]], *, now: dt.datetime) -> li
                 deadline_id__in={row["deadline_id"] for row in rows}, delivery_status=pending
             ).values_list("id", flat=True)
         )
-    defaults = {"deadline_id": None, "case_id": None, "referral_id": None, "meeting_id": None, "due_at": None}
+    defaults: dict[str, Any] = {
+        "deadline_id": None,
+        "case_id": None,
+        "referral_id": None,
+        "meeting_id": None,
+        "due_at": None,
+    }
     defaults |= {"link": "", "attempts": 0, "created_at": now}
     rows = [defaults | row for row in rows]
     table, returning = "notifications_notification", "RETURNING id, delivery_status"

@@ -53,11 +53,15 @@ def test_an_event_records_actor_agency_and_request_context(actor):
 
 
 def test_an_event_recorded_in_a_rolled_back_transaction_leaves_nothing(actor):
+    def record_then_fail() -> None:
+        with transaction.atomic():
+            audit_record(actor=actor, action=AuditEvent.Action.UPDATE, object_type="user", object_id=1)
+            audit_record_many(actor=actor, entries=[AuditEntry(AuditEvent.Action.VIEW, "case", 2)])
+            raise RuntimeError("the change failed")
+
     # when
-    with pytest.raises(RuntimeError), transaction.atomic():
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, object_type="user", object_id=1)
-        audit_record_many(actor=actor, entries=[AuditEntry(AuditEvent.Action.VIEW, "case", 2)])
-        raise RuntimeError("the change failed")
+    with pytest.raises(RuntimeError, match="the change failed"):
+        record_then_fail()
 
     # then
     assert AuditEvent.objects.count() == 0

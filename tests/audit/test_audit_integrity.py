@@ -35,7 +35,7 @@ URL = "/api/v1/audit-events/"
 
 
 @pytest.fixture(autouse=True)
-def _checkpoint_file(tmp_path, settings):  # type: ignore[no-untyped-def]
+def checkpoint_file(tmp_path, settings):  # type: ignore[no-untyped-def]
     settings.HARBOR_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
     return tmp_path / "checkpoints.jsonl"
 
@@ -181,7 +181,7 @@ def test_a_dropped_value_is_logged_by_key_never_by_value(worker, caplog):
 
 
 def test_audit_checkpoint_seals_and_writes_a_signed_head_to_the_log_the_file_and_the_table(
-    worker, _checkpoint_file, caplog
+    worker, checkpoint_file, caplog
 ):
     # given
     with transaction.atomic():
@@ -197,12 +197,12 @@ def test_audit_checkpoint_seals_and_writes_a_signed_head_to_the_log_the_file_and
     head = AuditEvent.objects.order_by("-seq").first()
     line = json.loads(out.getvalue())
     assert (line["seq"], line["hash"], line["count"]) == (head.seq, head.hash, 3)
-    (from_file,), unreadable = checkpoints_from_file(_checkpoint_file)
+    (from_file,), unreadable = checkpoints_from_file(checkpoint_file)
     assert unreadable == 0 and from_file.mac_ok() and from_file.line() == out.getvalue().strip()
     assert AuditCheckpoint.objects.get().mac == from_file.mac
     assert from_file.line() in caplog.text
     # and a log excerpt is a checkpoint file too
-    excerpt = _checkpoint_file.with_name("log.txt")
+    excerpt = checkpoint_file.with_name("log.txt")
     excerpt.write_text(caplog.text)
     assert checkpoints_from_file(excerpt)[0] == [from_file]
 

@@ -99,18 +99,17 @@ def _plain_time_fields(serializer: Any, where: str) -> list[str]:
     found: list[str] = []
     if isinstance(serializer, serializers.ListSerializer):
         return _plain_time_fields(serializer.child, where)
-    for name, field in serializer.fields.items():
-        if field.read_only:
+    for name, declared in serializer.fields.items():
+        if declared.read_only:
             continue
-        if isinstance(field, serializers.ListSerializer):
-            field = field.child
+        field = declared.child if isinstance(declared, serializers.ListSerializer) else declared
         if isinstance(field, serializers.ListField | serializers.DictField):
             field = field.child
+        plain_time = isinstance(field, serializers.DateTimeField) and not isinstance(field, BoundedDateTimeField)
+        plain_date = isinstance(field, serializers.DateField) and not isinstance(field, BoundedDateField)
         if isinstance(field, serializers.BaseSerializer):
             found += _plain_time_fields(field, f"{where}.{name}")
-        elif isinstance(field, serializers.DateTimeField) and not isinstance(field, BoundedDateTimeField):
-            found.append(f"{where}.{name}")
-        elif isinstance(field, serializers.DateField) and not isinstance(field, BoundedDateField):
+        elif plain_time or plain_date:
             found.append(f"{where}.{name}")
     return found
 
@@ -118,11 +117,11 @@ def _plain_time_fields(serializer: Any, where: str) -> list[str]:
 def _plain_time_filters(filterset_class: Any, where: str) -> list[str]:
     found = []
     for name, flt in filterset_class.base_filters.items():
-        if isinstance(flt, django_filters.DateTimeFilter | django_filters.IsoDateTimeFilter) and not isinstance(
-            flt, BoundedIsoDateTimeFilter
-        ):
-            found.append(f"{where}?{name}")
-        elif isinstance(flt, django_filters.DateFilter) and not isinstance(flt, BoundedDateFilter):
+        plain_time = isinstance(
+            flt, django_filters.DateTimeFilter | django_filters.IsoDateTimeFilter
+        ) and not isinstance(flt, BoundedIsoDateTimeFilter)
+        plain_date = isinstance(flt, django_filters.DateFilter) and not isinstance(flt, BoundedDateFilter)
+        if plain_time or plain_date:
             found.append(f"{where}?{name}")
     return found
 

@@ -316,7 +316,7 @@ def _fill(value: Any, names: dict[str, Any]) -> Any:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("operation, role, expected", ROWS, ids=[f"{op}-{role}" for op, role, _ in ROWS])
+@pytest.mark.parametrize(("operation", "role", "expected"), ROWS, ids=[f"{op}-{role}" for op, role, _ in ROWS])
 def test_authorization_matrix(operation, role, expected, world, people, star, make_client):  # type: ignore[no-untyped-def]
     method, path, state, body, audit_actions, _ = OPERATIONS[operation]
     _bring_to(state, world, people)
@@ -365,4 +365,4 @@ def test_every_mdt_operation_of_the_schema_is_in_the_matrix():  # type: ignore[n
     }
     missing = in_schema - SCHEMA_OPERATIONS
     assert not missing, f"MDT operations without authorization rows: {sorted(missing)}"
-    assert SCHEMA_OPERATIONS <= in_schema, sorted(SCHEMA_OPERATIONS - in_schema)
+    assert in_schema >= SCHEMA_OPERATIONS, sorted(SCHEMA_OPERATIONS - in_schema)

@@ -61,10 +61,7 @@ def test_out_of_range_ids_and_times_are_400_or_404(people, star, make_client, fr
         (404, "get", f"/api/v1/mdt/feeds/{'a' * 5000}.ics", None),
     ]
     for expected, method, path, body in calls:
-        if method == "get":
-            response = client.get(path, body)
-        else:
-            response = getattr(client, method)(path, body, format="json")
+        response = client.get(path, body) if method == "get" else getattr(client, method)(path, body, format="json")
         assert response.status_code == expected, (path, body, response.status_code, response.content[:200])
 
 

@@ -72,7 +72,7 @@ def test_the_renderer_fetches_nothing(monkeypatch, people, star, frozen):  # typ
     assert opened == []
     assert pdf.startswith(b"%PDF")
     fetcher = exports._refusing_fetcher()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="external resources are not fetched"):
         fetcher.fetch("https://example.com/font.woff")
 
 

@@ -70,7 +70,7 @@ def test_a_weekly_series_keeps_the_pacific_time_across_daylight_saving(people, s
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    ("body", "field"),
     [
         ({"ends_at": "2026-03-11T08:00:00-07:00"}, "ends_at"),
         ({"ends_at": "2026-03-12T09:00:00-07:00"}, "ends_at"),
@@ -245,7 +245,7 @@ def test_finalising_needs_minutes(people, star, make_client, frozen):  # type: i
 
 
 @pytest.mark.parametrize(
-    "steps, action, expected",
+    ("steps", "action", "expected"),
     [
         ([], "hold", 409),  # scheduled -> held skips publishing
         ([], "finalize-minutes", 409),

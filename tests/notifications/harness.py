@@ -9,6 +9,7 @@ database that pytest-django created (`test_<name>`, read back from the live conn
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import json
 import os
@@ -113,10 +114,8 @@ class Harness:
 
     def kill(self, proc: subprocess.Popen) -> None:
         """SIGKILL the worker and its pool children (its process group): nothing runs on."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=10)
 
     def stop_all(self) -> None:
@@ -194,10 +193,8 @@ class FlakyProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
 
     def down(self) -> None:
@@ -205,10 +202,8 @@ class FlakyProxy:
         with self._lock:
             sockets, self._sockets = self._sockets, set()
         for s in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def restore(self) -> None:

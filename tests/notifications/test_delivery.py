@@ -163,9 +163,11 @@ def test_the_sweep_enqueues_its_sends_in_batches(world, clock, django_capture_on
     open_rule(world, "missing_ncmec_24h")
     clock.move_to(T0 + 36 * H)
 
-    with mock.patch.object(notification_send_many_task, "delay") as enqueued:
-        with django_capture_on_commit_callbacks(execute=True):
-            deadlines_sweep(redeliver=False)
+    with (
+        mock.patch.object(notification_send_many_task, "delay") as enqueued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deadlines_sweep(redeliver=False)
 
     batches = [c.args[0] for c in enqueued.call_args_list]
     assert [len(b) for b in batches] == [3, 1]
@@ -283,9 +285,11 @@ def test_an_unavailable_broker_loses_nothing(world, clock, django_capture_on_com
     open_rule(world, "written_report_36h")
     clock.move_to(T0 + 24 * H)
 
-    with mock.patch.object(notification_send_many_task, "delay", side_effect=ConnectionError("broker down")):
-        with django_capture_on_commit_callbacks(execute=True):
-            deadlines_sweep()
+    with (
+        mock.patch.object(notification_send_many_task, "delay", side_effect=ConnectionError("broker down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deadlines_sweep()
 
     assert Notification.objects.get().delivery_status == "pending"  # the redeliver step will send it
 

@@ -25,6 +25,8 @@ A pytest plugin. Register it for the whole suite with one line in tests/conftest
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ class Scrubber:
     values: dict[str, str] = field(default_factory=dict)  # value -> kind
     records: list[tuple[str, str]] = field(default_factory=list)  # (logger, rendered text)
     findings: list[str] = field(default_factory=list)
+    installed: bool = False  # the hooks are in (once per run)
 
     def seed(self, value: Any, kind: str) -> None:
         if isinstance(value, (list, tuple, set)):
@@ -95,17 +98,12 @@ class Scrubber:
         self.records.clear()
 
 
-_formatter: logging.Formatter | None = None
-
-
+@functools.cache
 def _production_formatter() -> logging.Formatter:
-    global _formatter
-    if _formatter is None:
-        from ops.logconfig import formatter
+    from ops.logconfig import formatter
 
-        entry = formatter("json")
-        _formatter = entry.pop("()")(**entry)
-    return _formatter
+    entry = formatter("json")
+    return entry.pop("()")(**entry)
 
 
 def _safe(get: Any) -> str:
@@ -116,15 +114,13 @@ def _safe(get: Any) -> str:
 
 
 SCRUBBER = Scrubber()
-_installed = False
 
 
 def _install() -> None:
     """Hooks in once Django is set up: log capture, and the sources of identifying values."""
-    global _installed
-    if _installed:
+    if SCRUBBER.installed:
         return
-    _installed = True
+    SCRUBBER.installed = True
     import secrets
 
     from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -136,10 +132,8 @@ def _install() -> None:
     original_call_handlers = logging.Logger.callHandlers
 
     def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the scrub must never break logging
             SCRUBBER.capture(record)
-        except Exception:  # the scrub must never break logging
-            pass
         original_call_handlers(self, record)
 
     logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
@@ -212,5 +206,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("log scrub: identifying values in log records")
         for line in SCRUBBER.findings:
             terminalreporter.line(line)
-    elif _installed:
+    elif SCRUBBER.installed:
         terminalreporter.line("log scrub: no identifying value in any log record")

@@ -177,7 +177,7 @@ def test_the_worker_timer_runs_the_check_on_its_own(monkeypatch):
     from ops import watchdog
 
     ran = threading.Event()
-    monkeypatch.setattr(watchdog, "_timer", None)
+    monkeypatch.setattr(watchdog._worker_timer, "thread", None)
     monkeypatch.setattr(watchdog, "watchdog_check", lambda **kw: ran.set())
     stop = watchdog_timer_start(interval=0.05)
     try:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from audit.services import audit_checkpoint
@@ -6,6 +8,6 @@ from audit.services import audit_checkpoint
 class Command(BaseCommand):
     help = "Seal pending audit events and write a signed checkpoint of the chain's head now."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: str, **options: Any) -> None:
         checkpoint = audit_checkpoint()
         self.stdout.write(checkpoint.line())

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.services import audit_seal, audit_verify, default_checkpoints
 
@@ -9,7 +11,7 @@ class Command(BaseCommand):
         "event and the kind of each tampering."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seal", action="store_true", help="seal pending events first")
         parser.add_argument(
             "--checkpoint",
@@ -19,7 +21,7 @@ class Command(BaseCommand):
             help="a file of checkpoints (JSON lines, or log lines ending in one) to check against; repeatable",
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: str, **options: Any) -> None:
         if options["seal"]:
             audit_seal()
         try:

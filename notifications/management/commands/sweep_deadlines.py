@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from notifications.services.delivery import notification_send_pending
 from notifications.services.sweep import deadlines_sweep
@@ -11,14 +13,14 @@ from notifications.services.sweep import deadlines_sweep
 class Command(BaseCommand):
     help = "Run one deadline sweep now (the beat task's code) and print what it did."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--send",
             action="store_true",
             help="Also send the pending emails in this process instead of leaving them to a worker.",
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: str, **options: Any) -> None:
         result = deadlines_sweep()
         self.stdout.write(
             f"deadlines swept: {result.deadlines}; notifications created: {result.notifications}; "

@@ -9,7 +9,9 @@ worker answering a ping. Prints one line naming what failed; never a secret.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ops.checks import OK, check_broker, check_database, check_heartbeat, check_worker, failing
 from ops.heartbeats import AUDIT_SEAL, SWEEP
@@ -19,11 +21,11 @@ from ops.watchdog import watchdog_check
 class Command(BaseCommand):
     help = "Exit non-zero when the sweep or the audit seal has stopped (and, with --worker, no worker answers)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--notify", action="store_true", help="email the system admins as the watchdog does")
         parser.add_argument("--worker", action="store_true", help="also check the broker and a worker's ping")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: str, **options: Any) -> None:
         checks = {"database": check_database()}
         checks["sweep"] = check_heartbeat(SWEEP) if checks["database"] == OK else "unknown"
         checks["audit_seal"] = check_heartbeat(AUDIT_SEAL) if checks["database"] == OK else "unknown"
