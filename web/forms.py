@@ -234,6 +234,23 @@ class ReasonForm(UswdsForm):
     reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class AcceptForm(UswdsForm):
+    """Accept, optionally linking the referral to an existing youth record the supervisor may see
+    (SPEC §2): the choices are the referral's own record and the visible possible duplicates."""
+
+    youth = forms.IntegerField(label="Youth record to link", required=False, min_value=1, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, own: Any = None, candidates: list[Any] = (), **kwargs: Any):  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        choices = []
+        if own is not None:
+            choices.append(("", f"Keep this referral's own record (Y-{own.pk})"))
+        for youth in candidates:
+            born = f", born {youth.date_of_birth:%b %-d, %Y}" if youth.date_of_birth else ""
+            choices.append((str(youth.pk), f"Link to {youth.first_name} {youth.last_name}{born} (record Y-{youth.pk})"))
+        self.fields["youth"].widget.choices = choices
+
+
 class DuplicateOfForm(UswdsForm):
     duplicate_of = forms.IntegerField(
         label="Original referral number",
