@@ -123,19 +123,6 @@ class SignInForm(UswdsForm):
 
 # --- referral intake ------------------------------------------------------------------------------
 
-#: What each indicator of the county fact sheet means, shown under its checkbox. A code's own
-#: `description` (when the model has one) wins; a code added by a system admin shows its label.
-INDICATOR_HINTS = {
-    "runaway_or_homeless": "Has run away, is homeless or couch-surfing, or has a history of going missing.",
-    "prior_sexual_abuse": "Known or suspected earlier sexual abuse or assault.",
-    "justice_or_truancy_history": "Truancy, curfew violations or juvenile justice involvement.",
-    "controlling_older_partner": "A boyfriend, girlfriend or friend notably older who controls the youth.",
-    "tattoos_or_branding": "Tattoos or marks that may show ownership (names, symbols, barcodes).",
-    "signs_of_violence": "Bruises, injuries or other signs of physical violence.",
-    "unexplained_money_or_gifts": "Money, phones, clothes, hotel keys or gifts with no clear source.",
-    "online_solicitation": "Contact or advertising online (social media, classified sites) of a sexual nature.",
-}
-
 CLOCK_FIELDS = (
     "hotline_reported_at",
     "written_report_submitted_at",
@@ -187,7 +174,8 @@ class ReferralIntakeForm(UswdsForm):
         self.fields["gender_identity"].choices = [("", "- Select -"), *Youth.GenderIdentity.choices]
         self.fields["indicators"].choices = [(i.code, i.label) for i in indicators]
         self.indicator_rows = [
-            {"code": i.code, "label": i.label, "hint": getattr(i, "description", "") or INDICATOR_HINTS.get(i.code, "")}
+            # what each code means, from the model (IndicatorCode.description, kept by system admins)
+            {"code": i.code, "label": i.label, "hint": i.description}
             for i in indicators
         ]
         for name in ("first_name", "last_name", "date_of_birth"):

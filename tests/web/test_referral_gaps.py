@@ -109,3 +109,14 @@ def test_a_hidden_exact_match_with_an_open_case_is_named_by_agency_only(people, 
     assert "Choose a youth record you may see." in refused.content.decode()
     referral.refresh_from_db()
     assert referral.status != Referral.Status.ACCEPTED
+
+
+def test_the_indicator_checkboxes_describe_each_code_from_the_model(people, web):
+    from cases.models import IndicatorCode
+
+    code = IndicatorCode.objects.filter(is_active=True).order_by("code").first()
+    code.description = "A description kept by the system admin."
+    code.save()
+    page = web(people.dcfs_case_worker).get("/app/referrals/new/").content.decode()
+    assert f'<label class="usa-checkbox__label" for="indicator-{code.code}">{code.label}' in page
+    assert "A description kept by the system admin." in page
