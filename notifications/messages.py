@@ -61,6 +61,11 @@ def digest_line(*, rule_name: str, reference: str, due_at: dt.datetime, status: 
     return {"rule_name": rule_name, "reference": reference, "due_at": due_at.isoformat(), "status": status}
 
 
+#: The daily digest opens the person's home page at its outstanding deadlines (SPEC §7: every
+#: email link opens a web page; the home list is the API's `status=outstanding`, visible rows).
+DIGEST_LINK_PATH = "/app/#deadlines"
+
+
 def absolute_link(path: str) -> str:
     return f"{settings.HARBOR_BASE_URL.rstrip('/')}{path}" if path else ""
 

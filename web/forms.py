@@ -123,19 +123,6 @@ class SignInForm(UswdsForm):
 
 # --- referral intake ------------------------------------------------------------------------------
 
-#: What each indicator of the county fact sheet means, shown under its checkbox. A code's own
-#: `description` (when the model has one) wins; a code added by a system admin shows its label.
-INDICATOR_HINTS = {
-    "runaway_or_homeless": "Has run away, is homeless or couch-surfing, or has a history of going missing.",
-    "prior_sexual_abuse": "Known or suspected earlier sexual abuse or assault.",
-    "justice_or_truancy_history": "Truancy, curfew violations or juvenile justice involvement.",
-    "controlling_older_partner": "A boyfriend, girlfriend or friend notably older who controls the youth.",
-    "tattoos_or_branding": "Tattoos or marks that may show ownership (names, symbols, barcodes).",
-    "signs_of_violence": "Bruises, injuries or other signs of physical violence.",
-    "unexplained_money_or_gifts": "Money, phones, clothes, hotel keys or gifts with no clear source.",
-    "online_solicitation": "Contact or advertising online (social media, classified sites) of a sexual nature.",
-}
-
 CLOCK_FIELDS = (
     "hotline_reported_at",
     "written_report_submitted_at",
@@ -187,7 +174,8 @@ class ReferralIntakeForm(UswdsForm):
         self.fields["gender_identity"].choices = [("", "- Select -"), *Youth.GenderIdentity.choices]
         self.fields["indicators"].choices = [(i.code, i.label) for i in indicators]
         self.indicator_rows = [
-            {"code": i.code, "label": i.label, "hint": getattr(i, "description", "") or INDICATOR_HINTS.get(i.code, "")}
+            # what each code means, from the model (IndicatorCode.description, kept by system admins)
+            {"code": i.code, "label": i.label, "hint": i.description}
             for i in indicators
         ]
         for name in ("first_name", "last_name", "date_of_birth"):
@@ -234,6 +222,23 @@ class ReasonForm(UswdsForm):
     reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class AcceptForm(UswdsForm):
+    """Accept, optionally linking the referral to an existing youth record the supervisor may see
+    (SPEC §2): the choices are the referral's own record and the visible possible duplicates."""
+
+    youth = forms.IntegerField(label="Youth record to link", required=False, min_value=1, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, own: Any = None, candidates: list[Any] = (), **kwargs: Any):  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        choices = []
+        if own is not None:
+            choices.append(("", f"Keep this referral's own record (Y-{own.pk})"))
+        for youth in candidates:
+            born = f", born {youth.date_of_birth:%b %-d, %Y}" if youth.date_of_birth else ""
+            choices.append((str(youth.pk), f"Link to {youth.first_name} {youth.last_name}{born} (record Y-{youth.pk})"))
+        self.fields["youth"].widget.choices = choices
+
+
 class DuplicateOfForm(UswdsForm):
     duplicate_of = forms.IntegerField(
         label="Original referral number",
@@ -272,8 +277,110 @@ class MissingEpisodeForm(UswdsForm):
 
 
 class EpisodeReturnForm(UswdsForm):
+    """The return and its whole debrief (WIC 16501.35, SPEC §2): when and by whom it was held,
+    why the youth left, what happened while away and whether they were exploited, and the
+    screening on return. Its clock is met once every part is in; parts may come one at a time.
+    The reports of the 24-hour clocks can be completed here too."""
+
     returned_at = PacificDateTimeField(label="Returned at", help_text="Pacific time. Starts the 72-hour debrief clock.")
     return_debrief_at = PacificDateTimeField(label="Return debrief held at", required=False)
+    debriefed_by = forms.ChoiceField(label="Who held the debrief", required=False)
+    absence_factors = forms.CharField(
+        label="Why the youth left (absence factors)",
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Read by everyone who may see the case, as a team note is.",
+    )
+    experiences_while_absent = forms.CharField(
+        label="What the youth experienced while away",
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Read by everyone who may see the case, as a team note is.",
+    )
+    exploited_while_absent = forms.ChoiceField(label="Exploited while away?", required=False)
+    screening_level = forms.ChoiceField(label="Screening on return: level of concern", required=False)
+    screening_instrument = forms.CharField(
+        label="Screening instrument", required=False, max_length=100, help_text="Required with a level, e.g. CSE-IT."
+    )
+    screening_instrument_version = forms.CharField(label="Instrument version", required=False, max_length=30)
+    screened_at = PacificDateTimeField(label="Screened at", required=False, help_text="Pacific time; default now.")
+    reported_to_law_enforcement_at = PacificDateTimeField(label="Reported to law enforcement (NCIC)", required=False)
+    ncic_number = forms.CharField(label="NCIC number", max_length=50, required=False)
+    reported_to_ncmec_at = PacificDateTimeField(label="Reported to NCMEC", required=False)
+    attorney_notified_at = PacificDateTimeField(label="Youth's attorney notified", required=False)
+
+    def __init__(self, *args: Any, people: list[tuple[str, str]] = (), **kwargs: Any):  # type: ignore[assignment]
+        from cases.models import MissingEpisode, Screening
+
+        super().__init__(*args, **kwargs)
+        self.fields["debriefed_by"].choices = [("", "- Who records it -"), *people]
+        self.fields["exploited_while_absent"].choices = [("", "- Not recorded -"), *MissingEpisode.Exploited.choices]
+        self.fields["screening_level"].choices = [("", "- Not screened yet -"), *Screening.Level.choices]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("screening_level") and not (data.get("screening_instrument") or "").strip():
+            self.add_error("screening_instrument", "Name the instrument of the screening on return.")
+        return data
+
+    def service_data(self, people: dict[int, Any]) -> dict[str, Any]:
+        """What `missing_episode_update` takes: only what was filled in (a blank field changes
+        nothing), the debriefer as a user and the screening as its own record."""
+        data = self.cleaned_data
+        out: dict[str, Any] = {}
+        for name in (
+            "returned_at",
+            "return_debrief_at",
+            "reported_to_law_enforcement_at",
+            "reported_to_ncmec_at",
+            "attorney_notified_at",
+        ):
+            if data.get(name) is not None:
+                out[name] = data[name]
+        for name in ("absence_factors", "experiences_while_absent", "ncic_number", "exploited_while_absent"):
+            if (data.get(name) or "").strip():
+                out[name] = data[name].strip()
+        if data.get("debriefed_by"):
+            out["debriefed_by"] = people.get(int(data["debriefed_by"]))
+        if data.get("screening_level"):
+            screening: dict[str, Any] = {
+                "level": data["screening_level"],
+                "instrument": data["screening_instrument"].strip(),
+                "instrument_version": (data.get("screening_instrument_version") or "").strip(),
+            }
+            if data.get("screened_at"):
+                screening["screened_at"] = data["screened_at"]
+            out["return_screening"] = screening
+        return out
+
+    @staticmethod
+    def initial_of(episode: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            name: getattr(episode, name)
+            for name in (
+                "returned_at",
+                "return_debrief_at",
+                "absence_factors",
+                "experiences_while_absent",
+                "exploited_while_absent",
+                "reported_to_law_enforcement_at",
+                "ncic_number",
+                "reported_to_ncmec_at",
+                "attorney_notified_at",
+            )
+        }
+        initial["debriefed_by"] = str(episode.debriefed_by_id or "")
+        if episode.return_screening_id:
+            screening = episode.return_screening
+            initial.update(
+                screening_level=screening.level,
+                screening_instrument=screening.instrument,
+                screening_instrument_version=screening.instrument_version,
+                screened_at=screening.screened_at,
+            )
+        return initial
 
 
 class GrantForm(UswdsForm):

@@ -33,6 +33,7 @@ app_patterns = [
     ),
     path("cases/<int:pk>/team/", cases.team_add, name="case-team-add"),
     path("cases/<int:pk>/close/", cases.case_close, name="case-close"),
+    path("cases/<int:pk>/reopen/", cases.case_reopen, name="case-reopen"),
     # the MDT meeting workspace (issue 16)
     path("mdt/", mdt.my_mdt, name="mdt"),
     path("mdt/teams/<int:pk>/schedule/", mdt.schedule, name="mdt-schedule"),

@@ -77,7 +77,7 @@ def _digest_make(*, user: Any, day: dt.date, now: dt.datetime) -> int | None:
                 now=now,
                 subject=messages.digest_subject(count=len(lines), agency_code=code),
                 reference=f"{code} outstanding deadlines",
-                link=messages.absolute_link(f"/api/v1/deadlines/?status=outstanding&agency={code}"),
+                link=messages.absolute_link(messages.DIGEST_LINK_PATH),
             )
             notification.save()
         try:

@@ -115,9 +115,25 @@ def case_context(request: HttpRequest, case: Case, access: CaseAccess, **forms: 
         "is_open": open_,
         "note_form": forms.get("note_form") or NoteForm(clinical=access.can_write_clinical),
     }
+    # Each episode's return and debrief, its form filled with what is recorded; on a closed case
+    # too (its reports and debrief still meet the law's clocks, SPEC §2).
+    people = _debriefers(request, team)
+    names = {pk: name for pk, name in people}
+    failed = forms.get("return_form")
+    context["return_form"] = failed
+    context["episode_rows"] = [
+        {
+            "e": e,
+            "debriefer": names.get(str(e.debriefed_by_id), f"user {e.debriefed_by_id}") if e.debriefed_by_id else "",
+            "missing": [DEBRIEF_WORDS.get(part, part) for part in e.debrief_missing] if e.returned_at else [],
+            "form": failed
+            if failed is not None and failed.prefix == f"return{e.pk}"
+            else EpisodeReturnForm(prefix=f"return{e.pk}", people=people, initial=EpisodeReturnForm.initial_of(e)),
+        }
+        for e in episodes
+    ]
     if open_:
         context["episode_form"] = forms.get("episode_form") or MissingEpisodeForm(prefix="episode")
-        context["return_form"] = forms.get("return_form") or EpisodeReturnForm(prefix="return")
         if access.can_manage_agencies:
             context["grant_form"] = forms.get("grant_form") or GrantForm(
                 prefix="grant", agencies=_agency_choices(participating | {case.lead_agency_id})
@@ -129,7 +145,30 @@ def case_context(request: HttpRequest, case: Case, access: CaseAccess, **forms: 
             )
         if access.can_close_case:
             context["close_form"] = forms.get("close_form") or ReasonForm(prefix="close")
+    elif access.can_close_case:
+        context["reopen_form"] = forms.get("reopen_form") or ReasonForm(prefix="reopen")
     return context
+
+
+DEBRIEF_WORDS = {
+    "return_debrief_at": "when it was held",
+    "debriefed_by": "who held it",
+    "absence_factors": "why the youth left",
+    "experiences_while_absent": "what happened while away",
+    "exploited_while_absent": "whether the youth was exploited",
+    "return_screening": "the screening on return",
+}
+
+
+def _debriefers(request: HttpRequest, team: list[Any]) -> list[tuple[str, str]]:
+    """Who may be named as having held the debrief: the case team and the person recording it
+    (the service checks each works the case)."""
+    people = {m.user_id: m.user for m in team if m.user.is_active}
+    people.setdefault(request.user.pk, request.user)
+    return [
+        (str(pk), f"{u.get_full_name() or u.username}{' (you)' if pk == request.user.pk else ''}")
+        for pk, u in people.items()
+    ]
 
 
 @page(audit_object_type="case")
@@ -192,19 +231,55 @@ def episode_return(request: HttpRequest, pk: int, episode_id: int) -> HttpRespon
     episode = visibility.missing_episode_get_visible(user=request.user, pk=episode_id)
     if episode.case_id != case.pk:
         raise Http404
-    form = EpisodeReturnForm(request.POST, prefix="return")
+    team = list(part_selectors.case_team_list(case=case))
+    people = _debriefers(request, team)
+    form = EpisodeReturnForm(request.POST, prefix=f"return{episode.pk}", people=people)
     if form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if v is not None}
+        users = {m.user_id: m.user for m in team}
+        users[request.user.pk] = request.user
+        data = _changed_only(episode, form.service_data(users))
         try:
             part_services.missing_episode_update(episode=episode, actor=request.user, data=data)
         except ApplicationError as exc:
-            if exc.code != "invalid":
+            if exc.code not in ("invalid", "conflict"):
                 raise
-            form.add_service_error(exc)
+            form.add_service_error(exc, field_map=RETURN_FIELD_MAP)
         else:
-            messages.success(request, "The return is recorded.")
-            return _back(case, "missing")
+            missing = part_selectors.missing_episode_list(case=case).get(pk=episode.pk).debrief_missing
+            if missing:
+                messages.success(
+                    request,
+                    "The return is recorded. The debrief still needs: "
+                    + ", ".join(DEBRIEF_WORDS.get(p, p) for p in missing)
+                    + ".",
+                )
+            else:
+                messages.success(request, "The return debrief is recorded as a whole; its 72-hour clock is met.")
+            return _back(case, f"episode-{episode.pk}")
     return _invalid(request, case, access, return_form=form)
+
+
+#: The service's field names under the return screening, on the form's own fields.
+RETURN_FIELD_MAP = {
+    "return_screening.level": "screening_level",
+    "return_screening.instrument": "screening_instrument",
+    "return_screening.screened_at": "screened_at",
+    "return_screened_at": "screened_at",
+    "return_screening": "screening_level",
+}
+
+
+def _changed_only(episode: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """A time shown to the minute and sent back unchanged is not a change (the stored one may
+    carry seconds): only what the person altered goes to the service."""
+    out = {}
+    for name, value in data.items():
+        stored = getattr(episode, name, None)
+        if hasattr(stored, "replace") and hasattr(value, "tzinfo") and stored is not None:
+            if stored.replace(second=0, microsecond=0) == value:
+                continue
+        out[name] = value
+    return out
 
 
 @page(methods=("POST",), audit_object_type="case_agency")
@@ -317,10 +392,35 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     case, access = _case(request, pk)
     form = ReasonForm(request.POST, prefix="close")
     if form.is_valid():
-        case_services.case_close(case=case, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, "The case is closed.")
-        return _back(case, "summary")
+        try:
+            case_services.case_close(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            # a refusal the form can explain (a missing episode still open; a blank reason) is
+            # shown on it; who may not close hears 403 as from the API
+            if exc.code not in ("invalid", "conflict") or case.status != Case.Status.OPEN:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "The case is closed. It takes notes only; a supervisor can reopen it.")
+            return _back(case, "summary")
     return _invalid(request, case, access, close_form=form)
+
+
+@page(methods=("POST",), audit_object_type="case")
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    case, access = _case(request, pk)
+    form = ReasonForm(request.POST, prefix="reopen")
+    if form.is_valid():
+        try:
+            case_services.case_reopen(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            if exc.code not in ("invalid", "conflict") or case.status != Case.Status.CLOSED:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "The case is open again.")
+            return _back(case, "summary")
+    return _invalid(request, case, access, reopen_form=form)
 
 
 @page(audit_object_type="case")

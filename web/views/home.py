@@ -14,7 +14,7 @@ from cases.models import Referral
 from cases.selectors import visibility
 from core.permissions import is_case_role, is_mdt_member_role, is_supervisor
 from mdt.permissions import may_sit_on_team
-from notifications.apis import _audit_shown
+from notifications.apis import OUTSTANDING, DeadlineFilter, _audit_shown
 from notifications.models import Deadline
 from notifications.selectors import deadline_list_visible_to, notification_get_for, notification_list_for
 from notifications.services.inbox import notification_mark_read
@@ -37,8 +37,10 @@ def deadline_link(deadline: Deadline) -> str:
 
 
 def outstanding_deadlines(user: Any) -> list[Deadline]:
-    """Open and missed deadlines, soonest due first — so the overdue ones come first."""
-    rows = list(deadline_list_visible_to(user=user).filter(status__in=Deadline.ACTIVE)[:HOME_ROWS])
+    """Open and missed deadlines, soonest due first — so the overdue ones come first: the API's
+    `GET /api/v1/deadlines/?status=outstanding`, its own filter on its own selector."""
+    visible = deadline_list_visible_to(user=user)
+    rows = list(DeadlineFilter({"status": OUTSTANDING}, queryset=visible).qs[:HOME_ROWS])
     _audit_shown(user, rows)
     now = timezone.now()
     for row in rows:

@@ -71,19 +71,16 @@ def _suggestions(request: HttpRequest, meeting: Meeting) -> list[Any]:
 
 
 def _found(request: HttpRequest, meeting: Meeting, form: FindEligibleForm) -> list[dict[str, Any]] | None:
-    """The eligible-cases search (TeamEligibleCasesApi's selector and audit), when mdt has it."""
+    """The eligible-cases search: TeamEligibleCasesApi's selectors (the court's open cases by
+    number, shown as their agenda views) and its audit. The builder is for coordinators only
+    (checked by the page before this)."""
     if not (form.is_bound and form.is_valid()):
-        return None
-    eligible = getattr(selectors, "eligible_cases", None)
-    views = getattr(selectors, "case_agenda_views", None)
-    if eligible is None or views is None:  # pragma: no cover - until mdt's search is merged
-        form.add_error("number", "Finding cases by number is not available yet.")
         return None
     from django.utils import timezone
 
     team = meeting.team
-    cases = eligible(user=request.user, team=team, number=form.cleaned_data["number"])
-    found = views(cases=cases, team_id=team.pk, as_of=timezone.now())
+    cases = selectors.eligible_cases(user=request.user, team=team, number=form.cleaned_data["number"])
+    found = selectors.case_agenda_views(cases=cases, team_id=team.pk, as_of=timezone.now())
     audit_reads(
         request,  # type: ignore[arg-type]
         [

@@ -14,16 +14,26 @@ from accounts.models import Agency
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.apis.base import _audit_read
-from cases.apis.duplicates import _duplicates, _person_of
-from cases.matching import Person
+from cases.apis.duplicates import _duplicates, _open_case_warnings, _person_of, _public, _search
+from cases.apis.referrals import _referral_duplicates
+from cases.matching import Person, query_fingerprint
 from cases.models import IndicatorCode, Referral, Screening, Youth
 from cases.permissions import can_decide_referral
+from cases.selectors import duplicates as duplicate_selectors
 from cases.selectors import visibility
 from cases.services import referrals as referral_services
-from cases.throttles import ALLOWED, duplicate_search_take
+from cases.throttles import ALLOWED, duplicate_search_take, duplicate_search_take_once
 from core.errors import ApplicationError
 
-from ..forms import CLOCK_FIELDS, DuplicateOfForm, ReasonForm, ReferralIntakeForm, ScreeningForm, now_local_input
+from ..forms import (
+    CLOCK_FIELDS,
+    AcceptForm,
+    DuplicateOfForm,
+    ReasonForm,
+    ReferralIntakeForm,
+    ScreeningForm,
+    now_local_input,
+)
 from .common import page, render_page, require_case_role
 
 Action = AuditEvent.Action
@@ -93,6 +103,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial=initial, agencies=_agency_choices(), indicators=_indicators()
     )
     status = 200
+    if request.method == "POST" and "pick_youth" in request.POST:
+        return _pick_youth(request)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -105,6 +117,25 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(f"/app/referrals/{referral.pk}/")
         status = 400
     return render_page(request, "web/referrals/new.html", {"form": form}, nav="intake", status=status)
+
+
+def _pick_youth(request: HttpRequest) -> HttpResponse:
+    """The intake's "Use this record" button of a visible match (or "Enter a new youth" with an
+    empty value): the form again, as typed, now naming that record — nothing is saved yet."""
+    values: dict[str, Any] = {name: request.POST.get(name, "") for name in ReferralIntakeForm.base_fields}
+    values["indicators"] = request.POST.getlist("indicators")
+    picked = None
+    raw = (request.POST.get("pick_youth") or "").strip()
+    if raw:
+        picked = (
+            visibility.youth_list_visible_to(user=request.user).filter(pk=int(raw) if raw.isdigit() else -1).first()
+        )
+        if picked is None:
+            raise Http404
+        _audit_read(request, Action.VIEW, "youth", picked.pk, picked.pk)  # type: ignore[arg-type]
+    values["youth"] = picked.pk if picked else ""
+    form = ReferralIntakeForm(initial=values, agencies=_agency_choices(), indicators=_indicators())
+    return render_page(request, "web/referrals/new.html", {"form": form, "picked": picked}, nav="intake")
 
 
 def _create(request: HttpRequest, form: ReferralIntakeForm) -> tuple[Referral, list[dict[str, Any]]]:
@@ -158,12 +189,12 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     duplicates = None
     if created and created.get("referral") == referral.pk:
         duplicates = _with_youth(request, created["items"])
-    elif decider and undecided:
-        # The decider sees the youth's possible duplicates (SPEC §2), from the same search and
-        # budget as every other door: over it, only the candidates they may see.
-        budget = duplicate_search_take(user=request.user)
-        found = _duplicates(request, _person_of(youth), via="referral_detail", budget=budget, exclude=[youth.pk])  # type: ignore[arg-type]
-        duplicates = _with_youth(request, found)
+    else:
+        # Whoever sees an undecided referral sees its youth's possible duplicates (SPEC §2), from
+        # the API's own search, budget and audit (`GET /api/v1/referrals/{id}/`).
+        found = _referral_duplicates(request, referral)  # type: ignore[arg-type]
+        duplicates = None if found is None else _with_youth(request, found)
+    _mark_open_cases(duplicates or [])
     suggested = referral_services.suggested_level(indicators=referral.indicators, source=referral.source)
     labels = dict(IndicatorCode.objects.values_list("code", "label"))
     context = {
@@ -179,6 +210,15 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "screening_form": ScreeningForm(suggested=suggested) if decider and undecided else None,
     }
     return render_page(request, "web/referrals/detail.html", context)
+
+
+def _mark_open_cases(duplicates: list[dict[str, Any]]) -> None:
+    """A visible exact match with an open case is flagged: accepting without linking to it
+    makes a second case for the same child (SPEC §2). One query, only when there is one."""
+    exact = [m["youth"].pk for m in duplicates if "youth" in m and m["score"] >= duplicate_selectors.EXACT_SCORE]
+    open_ids = duplicate_selectors.youth_ids_with_open_case(youth_ids=exact) if exact else set()
+    for m in duplicates:
+        m["open_case"] = "youth" in m and m["youth"].pk in open_ids
 
 
 @page(methods=("POST",), audit_object_type="referral")
@@ -224,7 +264,11 @@ def referral_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespons
     if not can_decide_referral(request.user, referral):
         raise ApplicationError("Only supervisors of the receiving agency decide a referral.", code="forbidden")
     form: Any = None
-    if decision == "decline":
+    context: dict[str, Any] = {}
+    if decision == "accept":
+        # an accept may send nothing at all (no choice of record): still a bound, valid form
+        form = AcceptForm(request.POST if request.method == "POST" else None)
+    elif decision == "decline":
         form = ReasonForm(request.POST or None)
     elif decision == "mark-duplicate":
         form = DuplicateOfForm(request.POST or None)
@@ -240,18 +284,61 @@ def referral_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespons
             else:
                 referral = visibility.referral_get_visible(user=request.user, pk=pk)
                 messages.success(request, f"Referral R-{pk}: {referral.get_status_display().lower()}.")
+                if decision == "accept" and not form.cleaned_data.get("youth"):
+                    for warning in _accept_warnings(request, referral):
+                        messages.warning(request, warning)
                 if referral.case_id:
                     return HttpResponseRedirect(f"/app/cases/{referral.case_id}/")
                 return HttpResponseRedirect(f"/app/referrals/{pk}/")
         status = 400
+    if decision == "accept":
+        context = _accept_choices(request, referral, form)
     title, explanation = DECISIONS[decision]
-    context = {"referral": referral, "form": form, "decision": decision, "title": title, "explanation": explanation}
+    context.update(
+        {"referral": referral, "form": form, "decision": decision, "title": title, "explanation": explanation}
+    )
     return render_page(request, "web/referrals/decide.html", context, status=status)
+
+
+def _accept_choices(request: HttpRequest, referral: Referral, form: AcceptForm) -> dict[str, Any]:
+    """The accept step's choice of record: the referral's own, or a visible possible duplicate
+    (the detail's search: same budget key, audited as a search), and the warning of an exact
+    match with an open case — visible or held by another agency (SPEC §2)."""
+    youth = referral.youth
+    person = _person_of(youth)
+    budget = duplicate_search_take_once(user=request.user, key=f"youth:{youth.pk}:{query_fingerprint(person)}")
+    found = _search(request, person, via="referral_detail", budget=budget, exclude=[youth.pk])  # type: ignore[arg-type]
+    candidates = [m["youth"] for m in _with_youth(request, _public(found)) if "youth" in m]
+    choices = AcceptForm(own=youth, candidates=candidates).fields["youth"].widget.choices
+    form.fields["youth"].widget.choices = choices
+    return {"warnings": [w["detail"] for w in _warning_lines(_open_case_warnings(found))], "candidates": candidates}
+
+
+def _warning_lines(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for w in warnings:
+        who = f"Record Y-{w['youth']}" if "youth" in w else f"A record held by {w['agency']}"
+        out.append({**w, "detail": f"{who}: {w['detail']}"})
+    return out
+
+
+def _accept_warnings(request: HttpRequest, referral: Referral) -> list[str]:
+    """As `POST .../accept/` answers `warnings` when no record was chosen: the exact possible
+    duplicates with an open case (its search, via `referral_accept`, not from the budget)."""
+    youth = referral.youth
+    found = _search(request, _person_of(youth), via="referral_accept", budget=ALLOWED, exclude=[youth.pk])  # type: ignore[arg-type]
+    return [w["detail"] for w in _warning_lines(_open_case_warnings(found))]
 
 
 def _decide(request: HttpRequest, referral: Referral, decision: str, form: Any) -> None:
     if decision == "accept":
-        referral_services.referral_accept(referral=referral, actor=request.user)
+        chosen = None
+        if form.cleaned_data.get("youth"):
+            # A record the supervisor may not see answers as one that does not exist (SPEC §1).
+            chosen = visibility.youth_list_visible_to(user=request.user).filter(pk=form.cleaned_data["youth"]).first()
+            if chosen is None:
+                raise ApplicationError("Unknown youth.", fields={"youth": ["Choose a youth record you may see."]})
+        referral_services.referral_accept(referral=referral, actor=request.user, youth=chosen)
     elif decision == "decline":
         referral_services.referral_decline(referral=referral, actor=request.user, reason=form.cleaned_data["reason"])
     else:
