@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 from icalendar import Calendar, Event
 
 from cases.models import Case, SafetyAlert
@@ -60,31 +61,123 @@ def _label(choices: Any, value: str) -> str:
         return value
 
 
-def agenda_pdf(*, meeting: Meeting, view: list[dict[str, Any]]) -> bytes:
+#: Deadline rows the printed agenda shows another way: an action item's due date is on its own
+#: line under "Open action items", and the sharing renewal is one line naming the agencies.
+ACTION_ITEM_RULE = "action_item_due"
+SHARING_RENEWAL_RULE = "sharing_renewal_30d"
+SEPARATORS = " :;,-–—"
+
+
+def alert_text(kind_label: str, summary: str) -> str:
+    """The alert's summary without its type when the summary opens with it ("Known exploiter:
+    do not disclose…" under the label "Known exploiter" reads "do not disclose…")."""
+    text = (summary or "").strip()
+    if kind_label and text.lower().startswith(kind_label.lower()):
+        rest = text[len(kind_label) :]
+        if not rest or rest[0] in SEPARATORS:
+            stripped = rest.lstrip(SEPARATORS)
+            return stripped[:1].upper() + stripped[1:] if stripped else ""
+    return text
+
+
+def _overdue(due: dt.datetime | None, status: str, meeting: Meeting) -> bool:
+    """Overdue on the meeting day: already missed, or due by the time the meeting starts."""
+    return status == "missed" or (due is not None and due <= meeting.starts_at)
+
+
+def _overview(meeting: Meeting, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item's start time: the meeting's start plus the minutes allotted to the live items
+    before it (a withdrawn item is not discussed and takes no time)."""
+    at = meeting.starts_at
+    rows = []
+    for item in items:
+        rows.append({**item, "start": "" if item["withdrawn"] else _pacific(at, "%I:%M %p")})
+        if not item["withdrawn"]:
+            at += dt.timedelta(minutes=item["minutes_allotted"] or 0)
+    return rows
+
+
+def _printed_by(user: Any) -> str:
+    if user is None:
+        return "Safe Harbor"
+    name = user.get_full_name() or user.get_username()
+    agency = getattr(getattr(user, "agency", None), "code", "")
+    return f"{name} ({agency})" if agency else name
+
+
+def _live_entry(entry: dict[str, Any], meeting: Meeting, renewals: list[dict[str, Any]]) -> dict[str, Any]:
+    deadlines = [
+        {**d, "due": _pacific(d.get("due_at")), "overdue": _overdue(d.get("due_at"), d.get("status", ""), meeting)}
+        for d in entry["open_deadlines"]
+        if d.get("rule") not in (ACTION_ITEM_RULE, SHARING_RENEWAL_RULE)
+    ]
+    renewal_rows = [d for d in entry["open_deadlines"] if d.get("rule") == SHARING_RENEWAL_RULE]
+    sharing = None
+    if renewal_rows or renewals:
+        # One line for the case's renewal clocks, naming each agency whose sharing runs out.
+        parts = [
+            {
+                "agency": r["agency"],
+                "due": _pacific(r["expires_at"], "%b %d, %Y"),
+                "overdue": _overdue(r["expires_at"], "", meeting),
+            }
+            for r in renewals
+        ]
+        sharing = {
+            "agencies": parts,
+            "overdue": any(p["overdue"] for p in parts)
+            or any(_overdue(d.get("due_at"), d.get("status", ""), meeting) for d in renewal_rows),
+            "due": "" if parts else _pacific(min((d["due_at"] for d in renewal_rows if d.get("due_at")), default=None)),
+        }
+    return {
+        **entry,
+        "reason_label": _label(AgendaItem.Reason, entry["reason"]),
+        "csec_status_label": _label(Case.CsecStatus, entry["csec_status"]),
+        "safety_alerts": [
+            {
+                **a,
+                "kind_label": (label := _label(SafetyAlert.Kind, a["kind"])),
+                "text": alert_text(label, a["summary"]),
+            }
+            for a in entry["safety_alerts"]
+        ],
+        "open_deadlines": deadlines,
+        "sharing_renewal": sharing,
+        "open_action_items": [
+            {**a, "due": _pacific(a["due_at"]), "overdue": _overdue(a["due_at"], "", meeting)}
+            for a in entry["open_action_items"]
+        ],
+        "last_review": (
+            {**entry["last_review"], "when": _pacific(entry["last_review"]["meeting_starts_at"], "%b %d, %Y")}
+            if entry["last_review"]
+            else None
+        ),
+    }
+
+
+def agenda_pdf(
+    *,
+    meeting: Meeting,
+    view: list[dict[str, Any]],
+    printed_by: Any = None,
+    printed_at: dt.datetime | None = None,
+) -> bytes:
+    """The printed agenda (SPEC §4): an overview with each item's start time, each case's agenda
+    view (each action item once, one sharing-renewal line naming the agencies, deadlines overdue
+    on the meeting day marked), and an attendance sheet; the footer names who printed it and
+    when (Pacific time). `printed_by` is the user asking for it."""
     from weasyprint import HTML
 
-    items = []
-    for entry in view:
-        if entry["withdrawn"]:
-            items.append({**entry, "reason_label": _label(AgendaItem.Reason, entry["reason"])})
-            continue
-        items.append(
-            {
-                **entry,
-                "reason_label": _label(AgendaItem.Reason, entry["reason"]),
-                "csec_status_label": _label(Case.CsecStatus, entry["csec_status"]),
-                "safety_alerts": [
-                    {**a, "kind_label": _label(SafetyAlert.Kind, a["kind"])} for a in entry["safety_alerts"]
-                ],
-                "open_deadlines": [{**d, "due": _pacific(d.get("due_at"))} for d in entry["open_deadlines"]],
-                "open_action_items": [{**a, "due": _pacific(a["due_at"])} for a in entry["open_action_items"]],
-                "last_review": (
-                    {**entry["last_review"], "when": _pacific(entry["last_review"]["meeting_starts_at"], "%b %d, %Y")}
-                    if entry["last_review"]
-                    else None
-                ),
-            }
-        )
+    from . import selectors
+
+    renewals = selectors.sharing_renewals_for_cases(case_ids=[e["case"] for e in view if not e["withdrawn"]])
+    items = [
+        {**entry, "reason_label": _label(AgendaItem.Reason, entry["reason"])}
+        if entry["withdrawn"]
+        else _live_entry(entry, meeting, renewals.get(entry["case"], []))
+        for entry in view
+    ]
+    printed_at = printed_at or timezone.now()
     html = render_to_string(
         "mdt/agenda.html",
         {
@@ -93,7 +186,9 @@ def agenda_pdf(*, meeting: Meeting, view: list[dict[str, Any]]) -> bytes:
             "team": meeting.team,
             "starts": _pacific(meeting.starts_at),
             "ends": _pacific(meeting.ends_at, "%I:%M %p %Z"),
-            "items": items,
+            "items": _overview(meeting, items),
+            "attendance": selectors.attendance_sheet(meeting=meeting, view=view),
+            "printed": f"Printed by {_printed_by(printed_by)} on {_pacific(printed_at, '%b %d, %Y %I:%M %p %Z')}",
         },
     )
     return HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher()).write_pdf()

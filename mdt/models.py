@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, transition
+from simple_history.models import HistoricalRecords
 
 from cases.crypto import EncryptedTextField
 from cases.models import Case
@@ -96,6 +97,9 @@ class Meeting(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: SPEC §2 History: every change (the minutes above all) is kept with who and when; the
+    #: minutes stay encrypted in the history table too.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -173,6 +177,10 @@ class AgendaItem(models.Model):
     withdrawn_reason = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: SPEC §2 History: the item's changes (reason, time, presenter, withdrawal, and the review
+    #: fields that mirror the latest ReviewVersion) with who and when. Review outcomes are also
+    #: kept version by version in ReviewVersion (text, author, time), which the API shows.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["meeting", "position", "id"]

@@ -497,3 +497,66 @@ FEED_HISTORY = dt.timedelta(days=90)
 def calendar_feed_meetings(*, user: Any, now: dt.datetime | None = None) -> QuerySet[Meeting]:
     now = now or timezone.now()
     return meeting_list_visible_to(user=user).filter(starts_at__gte=now - FEED_HISTORY)
+
+
+# --- the printed agenda ---------------------------------------------------------------------------
+
+
+def sharing_renewals_for_cases(*, case_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """{case_id: [{"agency": code, "expires_at": datetime}, …]} for the active WIC 18961.7
+    participations of those cases (one query): the sharing each case's renewal deadline is about,
+    by agency (the deadline row itself names only its rule). For the printed agenda."""
+    from cases.models import CaseAgency
+
+    ids = list(case_ids)
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = (
+        CaseAgency.objects.filter(
+            case_id__in=ids, legal_basis=CaseAgency.LegalBasis.MDT_18961_7, revoked_at__isnull=True
+        )
+        .values("case_id", "agency__code", "expires_at")
+        .order_by("expires_at", "agency__code")
+    )
+    for row in rows:
+        found[row["case_id"]].append({"agency": row["agency__code"], "expires_at": row["expires_at"]})
+    return found
+
+
+def attendance_sheet(*, meeting: Meeting, view: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who the printed attendance sheet lists, in order: the team's active members (coordinators
+    first), then the people already recorded as attending who are not on the team (presenters),
+    then one blank line for each presenting agency with nobody recorded for it yet. Names and
+    agencies only; two queries."""
+    members = list(
+        team_members(team_id=meeting.team_id).annotate(
+            sheet_coordinator=Exists(
+                TeamMembership.objects.filter(team_id=meeting.team_id, user_id=OuterRef("pk"), is_coordinator=True)
+            )
+        )
+    )
+    member_ids = {m.pk for m in members}
+    rows = [
+        {
+            "name": m.get_full_name() or m.username,
+            "agency": m.agency.code if m.agency_id else "",
+            "role": "Coordinator" if m.sheet_coordinator else "Member",
+        }
+        for m in sorted(members, key=lambda m: (not m.sheet_coordinator, m.last_name, m.first_name, m.pk))
+    ]
+    present_agencies = set()
+    for record in meeting_attendance(meeting=meeting):
+        if record.user_id in member_ids:
+            continue
+        present_agencies.add(record.agency.code)
+        rows.append(
+            {
+                "name": record.user.get_full_name() or record.user.username,
+                "agency": record.agency.code,
+                "role": "Presenter",
+            }
+        )
+    presenting = sorted({e["presenting_agency"] for e in view if e["presenting_agency"] and not e["withdrawn"]})
+    rows += [{"name": "", "agency": code, "role": "Presenter"} for code in presenting if code not in present_agencies]
+    return rows

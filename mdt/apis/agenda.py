@@ -298,7 +298,7 @@ class MeetingAgendaApi(ErrorsAsJsonMixin, APIView):
             ],
         )
         if as_pdf:
-            pdf = exports.agenda_pdf(meeting=meeting, view=view)
+            pdf = exports.agenda_pdf(meeting=meeting, view=view, printed_by=request.user)
             filename = f"agenda-{meeting.team.code.lower()}-{meeting.pk}.pdf"
             return Response(
                 pdf,

@@ -105,7 +105,7 @@ def test_the_agenda_view_shows_the_listed_fields_and_nothing_identifying(
     for secret in FORBIDDEN:
         assert secret not in raw, secret
         assert secret not in text, secret
-    assert "Known exploiter" in text  # the alert summary is at the top of the case
+    assert "Known Exploiter — Do not disclose placement" in " ".join(text.split())  # the alert, its type once
 
 
 def test_age_is_counted_on_the_meeting_day_in_pacific_time(people, star, frozen):  # type: ignore[no-untyped-def]

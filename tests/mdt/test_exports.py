@@ -42,8 +42,8 @@ def test_every_page_of_a_long_agenda_carries_the_confidentiality_heading(people,
     joined = "\n".join(texts)
     assert all(case.number in joined for case in cases)
     # the alert sits at the top of its case, right under the case line
-    block = joined.split(cases[7].number, 1)[1]
-    assert block.index("Known exploiter") < block.index("Lead agency")
+    block = joined.split(f"8. {cases[7].number}", 1)[1]  # its block, after the overview table
+    assert block.index("Known Exploiter") < block.index("Lead agency")
 
 
 def test_the_pdf_can_also_be_asked_for_with_an_accept_header(people, star, make_client, frozen):  # type: ignore[no-untyped-def]

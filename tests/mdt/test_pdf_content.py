@@ -1,0 +1,164 @@
+"""What the printed agenda says (SPEC §4, issue 14): an overview with each item's start time,
+each action item once, one sharing-renewal line naming the agency, the alert's type once,
+deadlines overdue on the meeting day marked, an attendance sheet, and a footer naming who
+printed it and when. The text is read back with pypdf."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from cases.models import CaseAgency
+from mdt import exports
+from mdt.models import AgendaItem
+from mdt.services.action_items import action_item_create
+from mdt.services.agenda import agenda_item_update
+from notifications.services.deadlines import deadline_open
+from tests.mdt.factories import CaseFactory, SafetyAlertFactory
+from tests.mdt.support import NEXT_WEEK, T0, published_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def agenda(people, star, frozen):  # type: ignore[no-untyped-def]
+    """A published STAR agenda of three cases: the first with an alert, an action item due
+    before the meeting and an 18961.7 sharing with DMH that runs out the day before it; the
+    second with 30 minutes; the third withdrawn-free and plain."""
+    cases = [CaseFactory(court="STAR") for _ in range(3)]
+    SafetyAlertFactory(case=cases[0])  # "Known exploiter: do not disclose placement or contact details"
+    meeting = published_meeting(star, people.star_coordinator, cases)
+    first, second, _third = AgendaItem.objects.filter(meeting=meeting).order_by("position")
+    agenda_item_update(
+        item=first,
+        data={"minutes_allotted": 20, "presenting_agency": people.agencies["SHERIFF"]},
+        actor=people.star_coordinator,
+    )
+    agenda_item_update(item=second, data={"minutes_allotted": 30}, actor=people.star_coordinator)
+    action_item_create(
+        case_id=cases[0].pk,
+        description="Schedule the forensic interview",
+        assignee=people.da_member,
+        due_at=NEXT_WEEK - dt.timedelta(days=2),
+        actor=people.star_coordinator,
+    )
+    action_item_create(
+        case_id=cases[1].pk,
+        description="Find a CSEC-trained placement",
+        assignee=people.dmh_clinician,
+        due_at=NEXT_WEEK + dt.timedelta(days=7),
+        actor=people.star_coordinator,
+    )
+    sharing = CaseAgency.objects.create(
+        case=cases[0],
+        agency=people.agencies["DMH"],
+        legal_basis=CaseAgency.LegalBasis.MDT_18961_7,
+        granted_at=T0,
+        expires_at=NEXT_WEEK - dt.timedelta(days=1),
+    )
+    deadline_open(rule_code="sharing_renewal_30d", target=sharing, starts_at=T0, due_at=sharing.expires_at)
+    return meeting, cases
+
+
+def print_agenda(make_client, user, meeting) -> str:  # type: ignore[no-untyped-def]
+    response = make_client(user).get(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/?format=pdf")
+    assert response.status_code == 200, response.content
+    return pdf_text(response.content)
+
+
+def test_each_action_item_appears_once_and_is_not_repeated_as_a_deadline(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, _cases = agenda
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert text.count("Schedule the forensic interview") == 1
+    assert text.count("Find a CSEC-trained placement") == 1
+    assert "Action item due" not in text
+
+
+def test_the_sharing_renewal_is_one_line_naming_the_agency(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert text.count("Sharing renewal due") == 1
+    line = text.split("Sharing renewal due", 1)[1][:80]
+    assert "DMH" in line and "Mar 10, 2026" in line and "OVERDUE" in line
+
+
+def test_the_alert_type_is_not_repeated_in_its_text(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert text.lower().count("known exploiter") == 1
+    assert "Known Exploiter — Do not disclose placement or contact details" in text
+
+
+def test_the_overview_gives_each_item_its_start_time(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    # the overview comes first, before the first case's block; 9:00, then +20 min, then +30 min
+    overview = text.split("Overview", 1)[1].split(f"1. {cases[0].number}", 1)[0]
+    assert f"1 09:00 AM {cases[0].number} Progress Review SHERIFF 20" in overview
+    assert f"2 09:20 AM {cases[1].number}" in overview
+    assert f"3 09:50 AM {cases[2].number}" in overview
+
+
+def test_overdue_deadlines_are_marked_and_future_ones_are_not(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    first = text.split(f"1. {cases[0].number}", 1)[1].split(f"2. {cases[1].number}", 1)[0]
+    second = text.split(f"2. {cases[1].number}", 1)[1].split(f"3. {cases[2].number}", 1)[0]
+    interview = first.split("Schedule the forensic interview", 1)[1][:80]
+    assert "OVERDUE" in interview  # due two days before the meeting
+    assert "OVERDUE" not in second  # the placement is due a week after it
+
+
+def test_the_attendance_sheet_closes_the_agenda_with_members_and_presenters(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    sheet = text.rsplit("Attendance sheet", 1)[1]
+    assert "Present / signature" in sheet
+    assert people.da_member.get_full_name() in sheet
+    assert people.star_coordinator.get_full_name() in sheet and "Coordinator" in sheet
+    assert people.dmh_clinician.get_full_name() in sheet
+    assert "SHERIFF Presenter" in sheet  # a line for the presenting agency
+    assert people.outsider.get_full_name() not in sheet
+    assert cases[2].number not in sheet  # it comes after the last case
+
+
+def test_the_footer_names_who_printed_it_and_when_in_pacific_time(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, _cases = agenda
+    response = make_client(people.da_member).get(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/?format=pdf")
+    pages = [squash(p.extract_text()) for p in PdfReader(io.BytesIO(response.content)).pages]
+    stamp = "Printed by Dana Attorney (DA) on Mar 02, 2026 09:00 AM PST"
+    assert all(stamp in page for page in pages)
+    assert all(exports.CONFIDENTIALITY_HEADING in page for page in pages)
+
+
+def test_a_withdrawn_item_shows_only_its_number_and_position(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    from mdt.services.agenda import agenda_case_withdraw
+
+    agenda_case_withdraw(case=cases[1], actor=people.star_coordinator, why="left the court", court="STAR")
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert f"2. {cases[1].number} — withdrawn" in text
+    assert "Find a CSEC-trained placement" not in text
+    overview = text.split("Overview", 1)[1].split(f"1. {cases[0].number}", 1)[0]
+    assert f"2 — {cases[1].number} Withdrawn" in overview
+    # a withdrawn item takes no time: the third starts right after the first
+    assert f"3 09:20 AM {cases[2].number}" in overview
+
+
+def test_a_name_with_css_characters_prints_as_text(people, agenda, make_client):  # type: ignore[no-untyped-def]
+    meeting, _cases = agenda
+    people.da_member.first_name = 'Dana"; } @page { x'
+    people.da_member.save()
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert 'Printed by Dana"; } @page { x Attorney (DA)' in text
