@@ -185,7 +185,9 @@ def agenda_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable agenda: the API's `?format=pdf` (same export and audit)."""
     meeting = meeting_for(request, pk)
     _, view = read_agenda(request, meeting, action=Action.EXPORT, fmt="pdf")
-    response = HttpResponse(exports.agenda_pdf(meeting=meeting, view=view), content_type="application/pdf")
+    response = HttpResponse(
+        exports.agenda_pdf(meeting=meeting, view=view, printed_by=request.user), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="agenda-{meeting.team.code.lower()}-{meeting.pk}.pdf"'
     return response
 
