@@ -17,19 +17,29 @@ def copy_rows(
 ) -> int:
     """COPY `rows` (tuples in the order of `columns` — the table's column names — with values
     already in their database form: encrypted tokens, JSON text, aware datetimes) into the
-    model's table. Returns the count."""
+    model's table. Returns the count.
+
+    A NOT NULL column the caller leaves out that has a default gets that default on every row,
+    in its database form, as the ORM would write it: a column added to a model later (a reason,
+    an encrypted list) needs no edit to every seed stage."""
     table = connection.ops.quote_name(model._meta.db_table)
     known = {f.column for f in model._meta.concrete_fields}
     unknown = [c for c in columns if c not in known]
     if unknown:
         raise ValueError(f"{model._meta.label}: no column {unknown}")
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+    filled = [
+        f
+        for f in model._meta.concrete_fields
+        if f.column not in columns and not f.null and f.has_default() and not f.primary_key
+    ]
+    extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in filled)
+    cols = ", ".join(connection.ops.quote_name(c) for c in [*columns, *(f.column for f in filled)])
     count = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # noqa: S608 - names from the model
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row, *extra) if extra else row)
                 count += 1
                 if progress is not None and count % 1000 == 0:
                     progress.update(1000)
