@@ -57,6 +57,7 @@ ROLES: list[Role] = [
     Role("STAR.mdt_member", "star_member", "SHERIFF", "mdt_member", "STAR"),
     Role("DCFS.agency_admin", "dcfs_agency_admin", "DCFS", "agency_admin"),
     Role("DCFS.auditor", "dcfs_auditor", "DCFS", "auditor"),
+    Role("DCFS.analyst", "dcfs_analyst", "DCFS", "analyst"),
     Role("system_admin", "root", None, "system_admin"),
 ]
 ROLES_BY_KEY = {r.key: r for r in ROLES}
