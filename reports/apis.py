@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 from accounts.http import AuthedRequest
 from core.permissions import Role, has_role
 
-from . import access
+from . import access, reporting
+from .catalogue import REPORTS
 
 
 class CSVRenderer(BaseRenderer):
@@ -44,3 +45,41 @@ class AgencyAccessReportApi(APIView):
             headers["Content-Disposition"] = f'attachment; filename="access-report-{agency.code}.csv"'
             return Response(report.as_csv(), headers=headers, content_type="text/csv; charset=utf-8")
         return Response(report.as_dict(), headers=headers)
+
+
+class ReportListApi(APIView):
+    permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.SUPERVISOR, Role.ANALYST)]
+
+    @extend_schema(responses={200: OpenApiResponse(description="The reports of SPEC §9: name, title, breakdowns.")})
+    def get(self, request: AuthedRequest) -> Response:
+        rows = [
+            {"name": r.name, "title": r.title, "description": r.description, "breakdowns": list(r.breakdowns)}
+            for r in REPORTS.values()
+        ]
+        return Response({"results": rows})
+
+
+class ReportApi(APIView):
+    permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.SUPERVISOR, Role.ANALYST)]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="First day of a calendar quarter (YYYY-MM-DD)."),
+            OpenApiParameter("to", str, description="Last day of the same quarter."),
+            OpenApiParameter("agency", str, description="An agency code; none: your agency, or the county."),
+            OpenApiParameter("by", str, description="The breakdown (see the list)."),
+        ],
+        responses={200: OpenApiResponse(description="The report's suppressed tables (JSON, or CSV with ?format=csv).")},
+    )
+    def get(self, request: AuthedRequest, name: str) -> Response:
+        as_csv = request.accepted_renderer.format == CSVRenderer.format
+        params = {k: request.query_params.get(k, "") for k in ("from", "to", "agency", "by")}
+        answer = reporting.report_answer(
+            actor=request.user, name=name, params=params, format="csv" if as_csv else "json"
+        )
+        headers = {"Cache-Control": "no-store"}
+        if as_csv:
+            headers["Content-Disposition"] = f'attachment; filename="{name}-{answer["period"]["quarter"]}.csv"'
+            return Response(reporting.report_csv(answer), headers=headers, content_type="text/csv; charset=utf-8")
+        return Response(answer, headers=headers)

@@ -87,9 +87,10 @@ def suppress(values: Sequence[int], equations: Sequence[Equation]) -> tuple[set[
     return primary, suppressed - primary
 
 
-def flatten(cells: Sequence[Sequence[int]]) -> tuple[list[int], list[Equation]]:
+def flatten(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> tuple[list[int], list[Equation]]:
+    """Cells, row totals, column totals and grand total as one vector, and the equations."""
     n_rows = len(cells)
-    n_cols = len(cells[0]) if cells else 0
+    n_cols = (len(cells[0]) if cells else 0) if n_cols is None else n_cols
     values = [v for r in cells for v in r]
     row_total = [n_rows * n_cols + i for i in range(n_rows)]
     col_total = [n_rows * n_cols + n_rows + j for j in range(n_cols)]
@@ -120,7 +121,7 @@ def suppress_table(rows: Sequence[str], columns: Sequence[str], cells: Sequence[
 
     `{"columns": [...], "rows": [{"row": label, "cells": [...], "total": ...}], "totals": [...],
     "total": grand}`."""
-    values, equations = flatten(cells)
+    values, equations = flatten(cells, len(columns))
     primary, complementary = suppress(values, equations)
     n_rows, n_cols = len(rows), len(columns)
 
@@ -137,3 +138,62 @@ def suppress_table(rows: Sequence[str], columns: Sequence[str], cells: Sequence[
         "totals": [at(base + n_rows + j) for j in range(n_cols)],
         "total": at(base + n_rows + n_cols),
     }
+
+
+Linked = dict[str, tuple[Sequence[str], Sequence[Sequence[int]]]]
+
+
+def linked_system(n_rows: int, tables: Linked) -> tuple[list[int], list[Equation], dict[str, tuple[int, int, int]]]:
+    """The cells and equations of tables sharing their row totals (indices 0..n_rows-1) and grand
+    total (index n_rows); per table, where its cells and column totals start."""
+    values: list[int] = []
+    equations: list[Equation] = []
+    totals = [sum(r) for r in next(iter(tables.values()))[1]] if tables else [0] * n_rows
+    row_total = list(range(n_rows))
+    values += totals
+    grand = len(values)
+    values.append(sum(totals))
+    equations.append({**{t: 1 for t in row_total}, grand: -1})
+    layout: dict[str, tuple[int, int, int]] = {}
+    for name, (columns, cells) in tables.items():
+        if [sum(r) for r in cells] != totals:
+            raise ValueError(f"table {name} does not partition the shared row totals")
+        n_cols = len(columns)
+        base = len(values)
+        values += [v for r in cells for v in r]
+        col_base = len(values)
+        values += [sum(r[j] for r in cells) for j in range(n_cols)]
+        layout[name] = (base, col_base, n_cols)
+        for i in range(n_rows):
+            equations.append({**{base + i * n_cols + j: 1 for j in range(n_cols)}, row_total[i]: -1})
+        for j in range(n_cols):
+            equations.append({**{base + i * n_cols + j: 1 for i in range(n_rows)}, col_base + j: -1})
+        equations.append({**{col_base + j: 1 for j in range(n_cols)}, grand: -1})
+    return values, equations, layout
+
+
+def suppress_linked(rows: Sequence[str], tables: Linked) -> dict[str, dict]:
+    """Several tables over the same rows whose rows have the same totals (one partition of each
+    row's count per table: FRP responders and services of the same referrals). The shared row
+    totals and grand total tie them, so they are suppressed as one system: a total hidden in one
+    is hidden in all, and no combination of the tables recovers a hidden cell."""
+    values, equations, layout = linked_system(len(rows), tables)
+    grand = len(rows)
+    primary, complementary = suppress(values, equations)
+
+    def at(i: int) -> int | str:
+        return shown(values[i], i, primary, complementary)
+
+    answer = {}
+    for name, (columns, _cells) in tables.items():
+        base, col_base, n_cols = layout[name]
+        answer[name] = {
+            "columns": list(columns),
+            "rows": [
+                {"row": label, "cells": [at(base + i * n_cols + j) for j in range(n_cols)], "total": at(i)}
+                for i, label in enumerate(rows)
+            ],
+            "totals": [at(col_base + j) for j in range(n_cols)],
+            "total": at(grand),
+        }
+    return answer

@@ -11,7 +11,15 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.suppression import COMPLEMENTARY, PRIMARY, flatten, suppress, suppress_table
+from reports.suppression import (
+    COMPLEMENTARY,
+    PRIMARY,
+    flatten,
+    linked_system,
+    suppress,
+    suppress_linked,
+    suppress_table,
+)
 
 
 def rank(matrix: list[list[Fraction]]) -> int:
@@ -96,3 +104,42 @@ def test_zeros_are_shown_and_large_tables_keep_most_counts():
     table = suppress_table(["a", "b", "c"], ["x", "y"], [[0, 40], [25, 50], [33, 61]])
     assert table["rows"][0]["cells"] == [0, 40]
     assert table["total"] == 209
+
+
+linked = st.integers(min_value=1, max_value=4).flatmap(
+    lambda n_rows: st.tuples(
+        st.lists(st.lists(st.integers(0, 30), min_size=3, max_size=3), min_size=n_rows, max_size=n_rows),
+        st.lists(st.integers(0, 100), min_size=n_rows, max_size=n_rows),
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(linked)
+def test_tables_sharing_row_totals_hide_the_same_cells_together(drawn):  # type: ignore[no-untyped-def]
+    # given two partitions of the same row counts (a second table: "part" and "rest" of each row)
+    first, parts = drawn
+    totals = [sum(r) for r in first]
+    second = [[min(p, t), t - min(p, t)] for p, t in zip(parts, totals, strict=True)]
+    rows = [f"r{i}" for i in range(len(first))]
+
+    tables = {"a": (["c0", "c1", "c2"], first), "b": (["x", "y"], second)}
+
+    # when
+    answer = suppress_linked(rows, tables)
+
+    # then: no hidden cell of either table is recoverable from both tables' equations together
+    values, equations, _ = linked_system(len(rows), tables)
+    primary, complementary = suppress(values, equations)
+    hidden = sorted(primary | complementary)
+    for cell in hidden:
+        assert not determined(cell, hidden, equations), (drawn, cell)
+
+    # then: a row total is hidden in both or neither, and no count from 1 to 10 shows
+    for i in range(len(rows)):
+        assert (answer["a"]["rows"][i]["total"] in (PRIMARY, COMPLEMENTARY)) == (
+            answer["b"]["rows"][i]["total"] in (PRIMARY, COMPLEMENTARY)
+        )
+    for table in answer.values():
+        cells = [c for row in table["rows"] for c in [*row["cells"], row["total"]]] + [*table["totals"], table["total"]]
+        assert not [v for v in cells if isinstance(v, int) and 1 <= v <= 10]

@@ -187,6 +187,9 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/audit-events/", NONE, audit={"list"}),
     Op("post", "/api/v1/audit-events/verify/", NONE, audit={"verify"}),
     Op("get", "/api/v1/audit-events/verify/{id}/", NONE, params={"id": "verify_job"}, prep="verify_job"),
+    # --- reports (SPEC §9: supervisors, analysts, system admins; every answer an export) -----------
+    Op("get", "/api/v1/reports/", NONE),
+    Op("get", "/api/v1/reports/{name}/", NONE, params={"name": "report_name"}, audit={"export"}),
     # --- youth (SPEC §2) -------------------------------------------------------------------------
     Op("get", "/api/v1/youth/", CASE_SCOPES, audit={"list"}, listed="youth"),
     Op("post", "/api/v1/youth/", NONE,
