@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts.http import AuthedRequest
 from core.permissions import Role, has_role
 
-from . import access, reporting
+from . import access, caseload, reporting
 from .catalogue import REPORTS
 
 
@@ -57,6 +57,17 @@ class ReportListApi(APIView):
             for r in REPORTS.values()
         ]
         return Response({"results": rows})
+
+
+class CaseloadExportApi(APIView):
+    permission_classes = [has_role(Role.CASE_WORKER, Role.SUPERVISOR)]
+    renderer_classes = [CSVRenderer, JSONRenderer]
+
+    @extend_schema(responses={200: OpenApiResponse(description="Your open caseload as CSV (no names, no clinical).")})
+    def get(self, request: AuthedRequest) -> Response:
+        headers = {"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="caseload.csv"'}
+        body = caseload.caseload_export(user=request.user)
+        return Response(body, headers=headers, content_type="text/csv; charset=utf-8")
 
 
 class ReportApi(APIView):

@@ -189,6 +189,7 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/audit-events/verify/{id}/", NONE, params={"id": "verify_job"}, prep="verify_job"),
     # --- reports (SPEC §9: supervisors, analysts, system admins; every answer an export) -----------
     Op("get", "/api/v1/reports/", NONE),
+    Op("get", "/api/v1/reports/caseload/", NONE, audit={"export"}),  # case workers and supervisors
     Op("get", "/api/v1/reports/{name}/", NONE, params={"name": "report_name"}, audit={"export"}),
     # --- youth (SPEC §2) -------------------------------------------------------------------------
     Op("get", "/api/v1/youth/", CASE_SCOPES, audit={"list"}, listed="youth"),
