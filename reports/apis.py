@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts.http import AuthedRequest
 from core.permissions import Role, has_role
 
-from . import access, caseload, reporting
+from . import access, caseload, oversight, reporting
 from .catalogue import REPORTS
 
 
@@ -94,3 +94,9 @@ class ReportApi(APIView):
             headers["Content-Disposition"] = f'attachment; filename="{name}-{answer["period"]["quarter"]}.csv"'
             return Response(reporting.report_csv(answer), headers=headers, content_type="text/csv; charset=utf-8")
         return Response(answer, headers=headers)
+
+
+class CaseReadersApi(APIView):
+    @extend_schema(responses={200: OpenApiResponse(description="Who read the case's records and when.")})
+    def get(self, request: AuthedRequest, pk: int) -> Response:
+        return Response({"results": oversight.case_readers(actor=request.user, case_id=pk)})

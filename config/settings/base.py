@@ -306,6 +306,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 300.0},
     "deadlines-sweep": {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0},
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
+    # SPEC §9: access-oversight alerts from the audit log (a 10-minute window, looked at every 5).
+    "access-alerts": {"task": "reports.tasks.access_alerts_task", "schedule": 300.0},
 }
 
 # Every line a request can put in a log passes through SecretPathFilter: the calendar-feed and

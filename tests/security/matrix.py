@@ -190,6 +190,8 @@ OPERATIONS: list[Op] = [
     # --- reports (SPEC §9: supervisors, analysts, system admins; every answer an export) -----------
     Op("get", "/api/v1/reports/", NONE),
     Op("get", "/api/v1/reports/caseload/", NONE, audit={"export"}),  # case workers and supervisors
+    # SPEC §9: the lead agency's supervisors see who read their case's records
+    Op("get", "/api/v1/cases/{id}/readers/", CASE_SCOPES, params=CASE, audit={"view"}, youth="youth"),
     Op("get", "/api/v1/reports/{name}/", NONE, params={"name": "report_name"}, audit={"export"}),
     # --- youth (SPEC §2) -------------------------------------------------------------------------
     Op("get", "/api/v1/youth/", CASE_SCOPES, audit={"list"}, listed="youth"),
