@@ -107,8 +107,11 @@ def csec_identification(quarter: Quarter, scope: Scope, by: str) -> dict[str, An
             if scope.agency is None or row.lead_agency_id == scope.agency.pk:
                 entries.append((row.id, row.csec_status, row))
     seen: set[tuple[int, str]] = set()
-    youth_ids = {row.youth_id for _, _, row in entries}
-    youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", "date_of_birth", "gender_identity")}
+    youths: dict[int, Any] = {}
+    if by in ("age_band", "gender_identity"):  # dates of birth are decrypted only when needed
+        field = "date_of_birth" if by == "age_band" else "gender_identity"
+        youth_ids = {row.youth_id for _, _, row in entries}
+        youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", field)}
     codes = dict(Agency.objects.values_list("pk", "code"))
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for case_id, category, row in entries:
