@@ -24,9 +24,10 @@ from mdt.models import ActionItem, AgendaItem
 from notifications.models import Deadline
 
 from .periods import LOCAL, Quarter
-from .suppression import COMPLEMENTARY, SMALL, suppress_table
+from .suppression import COMPLEMENTARY, SMALL, suppress_breakdowns, suppress_table
 
 CSEC_CATEGORIES = (Case.CsecStatus.BEFORE_CARE, Case.CsecStatus.IN_CARE, Case.CsecStatus.WHILE_MISSING)
+CSEC_BREAKDOWNS = ("agency", "court", "age_band", "gender_identity")
 AGE_BANDS = ((0, 11, "under_12"), (12, 14, "12_14"), (15, 17, "15_17"), (18, 200, "18_and_over"))
 COMPLIANCE = ("met_on_time", "met_late", "missed", "waived", "not_applicable", "open")
 NONE = "none"
@@ -106,29 +107,31 @@ def csec_identification(quarter: Quarter, scope: Scope, by: str) -> dict[str, An
         if row.csec_status in CSEC_CATEGORIES and row.csec_status != before and row.history_date >= quarter.start:
             if scope.agency is None or row.lead_agency_id == scope.agency.pk:
                 entries.append((row.id, row.csec_status, row))
-    seen: set[tuple[int, str]] = set()
-    youths: dict[int, Any] = {}
-    if by in ("age_band", "gender_identity"):  # dates of birth are decrypted only when needed
-        field = "date_of_birth" if by == "age_band" else "gender_identity"
-        youth_ids = {row.youth_id for _, _, row in entries}
-        youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", field)}
+    youth_ids = {row.youth_id for _, _, row in entries}
+    # Every breakdown is counted and suppressed together (they share the category totals), so
+    # fetching all four recovers nothing that fetching one hides.
+    youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", "date_of_birth", "gender_identity")}
     codes = dict(Agency.objects.values_list("pk", "code"))
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    counts: dict[str, dict[str, Counter[str]]] = {b: defaultdict(Counter) for b in CSEC_BREAKDOWNS}
+    seen: set[tuple[int, str]] = set()
     for case_id, category, row in entries:
         if (case_id, category) in seen:
             continue
         seen.add((case_id, category))
         youth = youths.get(row.youth_id)
-        if by == "court":
-            key = row.court or NONE
-        elif by == "age_band":
-            key = _age_band(youth.date_of_birth if youth else None, row.history_date.astimezone(LOCAL).date())
-        elif by == "gender_identity":
-            key = youth.gender_identity if youth else "unknown"
-        else:
-            key = codes.get(row.lead_agency_id, NONE)
-        counts[key][category] += 1
-    return {"table": _table(counts, CSEC_CATEGORIES)}
+        keys = {
+            "agency": codes.get(row.lead_agency_id, NONE),
+            "court": row.court or NONE,
+            "age_band": _age_band(youth.date_of_birth if youth else None, row.history_date.astimezone(LOCAL).date()),
+            "gender_identity": youth.gender_identity if youth else "unknown",
+        }
+        for breakdown, key in keys.items():
+            counts[breakdown][key][category] += 1
+    tables = {}
+    for breakdown, by_key in counts.items():
+        labels = sorted(by_key)
+        tables[breakdown] = (labels, [[by_key[r][c] for c in CSEC_CATEGORIES] for r in labels])
+    return {"table": suppress_breakdowns(CSEC_CATEGORIES, tables)[by]}
 
 
 # --- deadlines: compliance and FRP timeliness -------------------------------------------------------
@@ -283,7 +286,7 @@ REPORTS: dict[str, Report] = {
             "CSEC identification",
             "Youth identified as commercially sexually exploited in the quarter, by P.L. 113-183 §105 "
             "category (before care, in care, while missing), counted from csec_status history.",
-            ("agency", "court", "age_band", "gender_identity"),
+            CSEC_BREAKDOWNS,
             csec_identification,
         ),
         Report(

@@ -16,6 +16,11 @@ Two reports over overlapping periods of the same table are the other way to reco
 (the difference of two shown counts). The reports of §9 answer whole calendar quarters only
 (reports.periods): two periods are then the same quarter or disjoint, never overlapping, and a
 quarter's table is always suppressed the same way (the algorithm is deterministic).
+
+Breakdowns of the same counts (CSEC by agency, court, age band, gender identity) share their
+column totals, so `suppress_breakdowns` suppresses them as one system. Not covered: a reader who
+sees both the county's tables and an agency's (county-wide analysts, system admins) could
+difference them; that needs the agency × breakdown × category cube suppressed as one system.
 """
 
 from __future__ import annotations
@@ -140,60 +145,57 @@ def suppress_table(rows: Sequence[str], columns: Sequence[str], cells: Sequence[
     }
 
 
-Linked = dict[str, tuple[Sequence[str], Sequence[Sequence[int]]]]
+Breakdowns = dict[str, tuple[Sequence[str], Sequence[Sequence[int]]]]  # name -> (row labels, cells)
 
 
-def linked_system(n_rows: int, tables: Linked) -> tuple[list[int], list[Equation], dict[str, tuple[int, int, int]]]:
-    """The cells and equations of tables sharing their row totals (indices 0..n_rows-1) and grand
-    total (index n_rows); per table, where its cells and column totals start."""
+def shared_columns_system(n_cols: int, tables: Breakdowns) -> tuple[list[int], list[Equation], dict[str, int]]:
+    """The cells and equations of several breakdowns of the same counts (the same columns, the
+    same column totals and grand total: CSEC identifications by agency, by court, by age band,
+    by gender identity), each laid out as `flatten` lays out one table, plus the equations that
+    say their column totals and grand totals are equal; per table, where it starts."""
     values: list[int] = []
     equations: list[Equation] = []
-    totals = [sum(r) for r in next(iter(tables.values()))[1]] if tables else [0] * n_rows
-    row_total = list(range(n_rows))
-    values += totals
-    grand = len(values)
-    values.append(sum(totals))
-    equations.append({**{t: 1 for t in row_total}, grand: -1})
-    layout: dict[str, tuple[int, int, int]] = {}
-    for name, (columns, cells) in tables.items():
-        if [sum(r) for r in cells] != totals:
-            raise ValueError(f"table {name} does not partition the shared row totals")
-        n_cols = len(columns)
-        base = len(values)
-        values += [v for r in cells for v in r]
-        col_base = len(values)
-        values += [sum(r[j] for r in cells) for j in range(n_cols)]
-        layout[name] = (base, col_base, n_cols)
-        for i in range(n_rows):
-            equations.append({**{base + i * n_cols + j: 1 for j in range(n_cols)}, row_total[i]: -1})
-        for j in range(n_cols):
-            equations.append({**{base + i * n_cols + j: 1 for i in range(n_rows)}, col_base + j: -1})
-        equations.append({**{col_base + j: 1 for j in range(n_cols)}, grand: -1})
-    return values, equations, layout
+    starts: dict[str, int] = {}
+    first: tuple[int, int] | None = None  # (start, rows) of the first table
+    for name, (rows, cells) in tables.items():
+        start = len(values)
+        own_values, own_equations = flatten(cells, n_cols)
+        values += own_values
+        equations += [{start + i: c for i, c in eq.items()} for eq in own_equations]
+        starts[name] = start
+        n_rows = len(rows)
+        if first is None:
+            first = (start, n_rows)
+            continue
+        base0, rows0 = first
+        totals0 = base0 + rows0 * n_cols + rows0
+        totals = start + n_rows * n_cols + n_rows
+        for j in range(n_cols + 1):  # the column totals and, last, the grand total
+            equations.append({totals0 + j: 1, totals + j: -1})
+    return values, equations, starts
 
 
-def suppress_linked(rows: Sequence[str], tables: Linked) -> dict[str, dict]:
-    """Several tables over the same rows whose rows have the same totals (one partition of each
-    row's count per table: FRP responders and services of the same referrals). The shared row
-    totals and grand total tie them, so they are suppressed as one system: a total hidden in one
-    is hidden in all, and no combination of the tables recovers a hidden cell."""
-    values, equations, layout = linked_system(len(rows), tables)
-    grand = len(rows)
+def suppress_breakdowns(columns: Sequence[str], tables: Breakdowns) -> dict[str, dict]:
+    """Each breakdown as `suppress_table` answers it, suppressed together: a reader who fetches
+    every breakdown of the same period and scope still recovers no hidden count."""
+    n_cols = len(columns)
+    values, equations, starts = shared_columns_system(n_cols, tables)
     primary, complementary = suppress(values, equations)
-
-    def at(i: int) -> int | str:
-        return shown(values[i], i, primary, complementary)
-
     answer = {}
-    for name, (columns, _cells) in tables.items():
-        base, col_base, n_cols = layout[name]
+    for name, (rows, _cells) in tables.items():
+        start, n_rows = starts[name], len(rows)
+
+        def at(i: int, start: int = start) -> int | str:
+            return shown(values[start + i], start + i, primary, complementary)
+
+        base = n_rows * n_cols
         answer[name] = {
             "columns": list(columns),
             "rows": [
-                {"row": label, "cells": [at(base + i * n_cols + j) for j in range(n_cols)], "total": at(i)}
+                {"row": label, "cells": [at(i * n_cols + j) for j in range(n_cols)], "total": at(base + i)}
                 for i, label in enumerate(rows)
             ],
-            "totals": [at(col_base + j) for j in range(n_cols)],
-            "total": at(grand),
+            "totals": [at(base + n_rows + j) for j in range(n_cols)],
+            "total": at(base + n_rows + n_cols),
         }
     return answer

@@ -15,9 +15,9 @@ from reports.suppression import (
     COMPLEMENTARY,
     PRIMARY,
     flatten,
-    linked_system,
+    shared_columns_system,
     suppress,
-    suppress_linked,
+    suppress_breakdowns,
     suppress_table,
 )
 
@@ -106,40 +106,51 @@ def test_zeros_are_shown_and_large_tables_keep_most_counts():
     assert table["total"] == 209
 
 
-linked = st.integers(min_value=1, max_value=4).flatmap(
-    lambda n_rows: st.tuples(
-        st.lists(st.lists(st.integers(0, 30), min_size=3, max_size=3), min_size=n_rows, max_size=n_rows),
-        st.lists(st.integers(0, 100), min_size=n_rows, max_size=n_rows),
+@st.composite
+def breakdowns(draw):  # type: ignore[no-untyped-def]
+    """Two breakdowns of the same counts: a random table, and the same column totals cut into
+    a random number of other rows."""
+    n_cols = draw(st.integers(1, 3))
+    first = draw(
+        st.lists(
+            st.lists(st.one_of(st.integers(0, 14), st.integers(0, 60)), min_size=n_cols, max_size=n_cols),
+            min_size=1,
+            max_size=4,
+        )
     )
-)
+    n_rows = draw(st.integers(1, 4))
+    second = [[0] * n_cols for _ in range(n_rows)]
+    for j in range(n_cols):
+        total = sum(r[j] for r in first)
+        cuts = sorted(draw(st.lists(st.integers(0, total), min_size=n_rows - 1, max_size=n_rows - 1)))
+        for i, (lo, hi) in enumerate(zip([0, *cuts], [*cuts, total], strict=True)):
+            second[i][j] = hi - lo
+    return n_cols, {
+        "by_a": ([f"a{i}" for i in range(len(first))], first),
+        "by_b": ([f"b{i}" for i in range(n_rows)], second),
+    }
 
 
 @settings(max_examples=150, deadline=None)
-@given(linked)
-def test_tables_sharing_row_totals_hide_the_same_cells_together(drawn):  # type: ignore[no-untyped-def]
-    # given two partitions of the same row counts (a second table: "part" and "rest" of each row)
-    first, parts = drawn
-    totals = [sum(r) for r in first]
-    second = [[min(p, t), t - min(p, t)] for p, t in zip(parts, totals, strict=True)]
-    rows = [f"r{i}" for i in range(len(first))]
+@given(breakdowns())
+def test_breakdowns_of_the_same_counts_recover_nothing_together(drawn):  # type: ignore[no-untyped-def]
+    # given two breakdowns sharing their column totals (CSEC by agency and by court)
+    n_cols, tables = drawn
+    values, equations, _ = shared_columns_system(n_cols, tables)
 
-    tables = {"a": (["c0", "c1", "c2"], first), "b": (["x", "y"], second)}
-
-    # when
-    answer = suppress_linked(rows, tables)
-
-    # then: no hidden cell of either table is recoverable from both tables' equations together
-    values, equations, _ = linked_system(len(rows), tables)
+    # when they are suppressed together
     primary, complementary = suppress(values, equations)
+    answer = suppress_breakdowns([f"c{j}" for j in range(n_cols)], tables)
+
+    # then: no hidden cell is recoverable from both tables' equations, and none from 1 to 10 shows
     hidden = sorted(primary | complementary)
+    assert primary == {i for i, v in enumerate(values) if 1 <= v <= 10}
     for cell in hidden:
         assert not determined(cell, hidden, equations), (drawn, cell)
-
-    # then: a row total is hidden in both or neither, and no count from 1 to 10 shows
-    for i in range(len(rows)):
-        assert (answer["a"]["rows"][i]["total"] in (PRIMARY, COMPLEMENTARY)) == (
-            answer["b"]["rows"][i]["total"] in (PRIMARY, COMPLEMENTARY)
-        )
     for table in answer.values():
-        cells = [c for row in table["rows"] for c in [*row["cells"], row["total"]]] + [*table["totals"], table["total"]]
-        assert not [v for v in cells if isinstance(v, int) and 1 <= v <= 10]
+        assert not [v for v in every_shown(table) if isinstance(v, int) and 1 <= v <= 10]
+    assert answer["by_a"]["totals"] == answer["by_b"]["totals"] and answer["by_a"]["total"] == answer["by_b"]["total"]
+
+
+def every_shown(table: dict) -> list:
+    return [c for row in table["rows"] for c in [*row["cells"], row["total"]]] + [*table["totals"], table["total"]]
