@@ -73,7 +73,8 @@ def _table(counts: dict[str, Counter[str]], columns: Iterable[str]) -> dict[str,
     return suppress_table(rows, cols, [[counts[r][c] for c in cols] for r in rows])
 
 
-def _age_band(birth: dt.date | None, on: dt.date) -> str:
+def _age_band(birth: Any, on: dt.date) -> str:
+    """`birth`: the decrypted date of birth (a date), or None."""
     if birth is None:
         return "unknown"
     age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
@@ -158,7 +159,7 @@ def _deadlines(quarter: Quarter, scope: Scope, rules: Iterable[str] | None = Non
     return qs.values_list("rule__code", "agency__code", "status", "starts_at", "due_at", "met_at")
 
 
-def _outcomes(quarter: Quarter, scope: Scope, rules: Iterable[str] | None, now: dt.datetime):  # type: ignore[no-untyped-def]
+def _outcomes(quarter: Quarter, scope: Scope, rules: Iterable[str] | None, now: dt.datetime) -> Any:
     for code, agency, status, starts_at, due_at, met_at in _deadlines(quarter, scope, rules).iterator():
         d = Deadline(status=status, due_at=due_at, met_at=met_at)
         yield code, agency or NONE, _deadline_outcome(d, now), starts_at, met_at

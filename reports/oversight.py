@@ -69,8 +69,8 @@ def access_alerts_scan(*, now: dt.datetime | None = None, cfg: OversightSettings
     # Records of many youth outside the reader's caseload.
     opened: dict[int, set[int]] = defaultdict(set)
     rows = events.filter(action__in=[AuditEvent.Action.VIEW, AuditEvent.Action.EXPORT], youth_id__isnull=False)
-    for reader, youth in rows.values_list("actor_id", "youth_id").distinct():
-        opened[reader].add(youth)
+    for reader_id, youth_id in rows.values_list("actor_id", "youth_id").distinct():
+        opened[int(reader_id or 0)].add(int(youth_id or 0))
     for reader, youth in opened.items():
         if len(youth) > cfg.bulk_reads:
             outside = len(youth - _caseload_youth(reader))
@@ -80,8 +80,9 @@ def access_alerts_scan(*, now: dt.datetime | None = None, cfg: OversightSettings
     # Bursts of duplicate searches.
     searches = events.filter(action=AuditEvent.Action.SEARCH).values("actor_id").annotate(n=Count("id"))
     for row in searches.filter(n__gt=cfg.duplicate_searches):
-        if not _recent(AccessAlert.Kind.DUPLICATE_SEARCHES, row["actor_id"], since):
-            found.append((AccessAlert.Kind.DUPLICATE_SEARCHES, row["actor_id"], since, row["n"]))
+        reader = int(row["actor_id"] or 0)
+        if not _recent(AccessAlert.Kind.DUPLICATE_SEARCHES, reader, since):
+            found.append((AccessAlert.Kind.DUPLICATE_SEARCHES, reader, since, row["n"]))
 
     # Reads at unusual hours: counted over the night so far, one alert per reader per night.
     night = _night_start(now, cfg)
@@ -95,8 +96,9 @@ def access_alerts_scan(*, now: dt.datetime | None = None, cfg: OversightSettings
             .filter(n__gt=cfg.unusual_hour_reads)
         )
         for row in reads:
-            if not _recent(AccessAlert.Kind.UNUSUAL_HOURS, row["actor_id"], night):
-                found.append((AccessAlert.Kind.UNUSUAL_HOURS, row["actor_id"], night, row["n"]))
+            reader = int(row["actor_id"] or 0)
+            if not _recent(AccessAlert.Kind.UNUSUAL_HOURS, reader, night):
+                found.append((AccessAlert.Kind.UNUSUAL_HOURS, reader, night, row["n"]))
 
     return [_raise(kind, reader, start, now, count) for kind, reader, start, count in found]
 
@@ -137,8 +139,8 @@ def case_readers(*, actor: Any, case_id: Any) -> list[dict[str, Any]]:
         .values("actor_id")
         .annotate(reads=Count("id"), first=Min("occurred_at"), last=Max("occurred_at"))
     )
-    by_id = {row["actor_id"]: row for row in reads}
-    people = User.objects.filter(pk__in=by_id).select_related("agency")
+    by_id = {int(row["actor_id"] or 0): row for row in reads}
+    people = User.objects.filter(pk__in=list(by_id)).select_related("agency")
     rows = [
         {
             "user": u.pk,

@@ -25,7 +25,7 @@ difference them; that needs the agency × breakdown × category cube suppressed 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 #: Counts from 1 to this are never shown (SPEC §9).
@@ -145,7 +145,7 @@ def suppress_table(rows: Sequence[str], columns: Sequence[str], cells: Sequence[
     }
 
 
-Breakdowns = dict[str, tuple[Sequence[str], Sequence[Sequence[int]]]]  # name -> (row labels, cells)
+Breakdowns = Mapping[str, tuple[Sequence[str], Sequence[Sequence[int]]]]  # name -> (row labels, cells)
 
 
 def shared_columns_system(n_cols: int, tables: Breakdowns) -> tuple[list[int], list[Equation], dict[str, int]]:
