@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -21,6 +22,16 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> Any:
         return data if isinstance(data, (str, bytes)) else JSONRenderer().render(data)
+
+
+class ErrorsAsJsonMixin:
+    """A refused or invalid request answers JSON, whatever `?format=csv` asked for."""
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and (response.exception or response.status_code >= 400):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
 
 
 class AgencyAccessReportApi(APIView):
@@ -50,7 +61,10 @@ class AgencyAccessReportApi(APIView):
 class ReportListApi(APIView):
     permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.SUPERVISOR, Role.ANALYST)]
 
-    @extend_schema(responses={200: OpenApiResponse(description="The reports of SPEC §9: name, title, breakdowns.")})
+    @extend_schema(
+        operation_id="v1_reports_list",
+        responses={200: OpenApiResponse(description="The reports of SPEC §9: name, title, breakdowns.")},
+    )
     def get(self, request: AuthedRequest) -> Response:
         rows = [
             {"name": r.name, "title": r.title, "description": r.description, "breakdowns": list(r.breakdowns)}
@@ -59,18 +73,24 @@ class ReportListApi(APIView):
         return Response({"results": rows})
 
 
-class CaseloadExportApi(APIView):
+class CaseloadExportApi(ErrorsAsJsonMixin, APIView):
     permission_classes = [has_role(Role.CASE_WORKER, Role.SUPERVISOR)]
     renderer_classes = [CSVRenderer, JSONRenderer]
 
-    @extend_schema(responses={200: OpenApiResponse(description="Your open caseload as CSV (no names, no clinical).")})
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="Your open caseload (no names, no clinical)."
+            )
+        }
+    )
     def get(self, request: AuthedRequest) -> Response:
         headers = {"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="caseload.csv"'}
         body = caseload.caseload_export(user=request.user)
         return Response(body, headers=headers, content_type="text/csv; charset=utf-8")
 
 
-class ReportApi(APIView):
+class ReportApi(ErrorsAsJsonMixin, APIView):
     permission_classes = [has_role(Role.SYSTEM_ADMIN, Role.SUPERVISOR, Role.ANALYST)]
     renderer_classes = [JSONRenderer, CSVRenderer]
 
@@ -81,7 +101,12 @@ class ReportApi(APIView):
             OpenApiParameter("agency", str, description="An agency code; none: your agency, or the county."),
             OpenApiParameter("by", str, description="The breakdown (see the list)."),
         ],
-        responses={200: OpenApiResponse(description="The report's suppressed tables (JSON, or CSV with ?format=csv).")},
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The report's suppressed tables."
+            ),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The same tables as a CSV file."),
+        },
     )
     def get(self, request: AuthedRequest, name: str) -> Response:
         as_csv = request.accepted_renderer.format == CSVRenderer.format

@@ -208,3 +208,10 @@ def test_deadline_compliance_and_mdt_activity_answer_tables(people):  # type: ig
     assert not [v for v in every_count(table) if isinstance(v, int) and 1 <= v <= 10]
     assert all(" " in row["row"] for row in table["rows"])  # "rule AGENCY"
     assert set(mdt["tables"]) == {"cases_reviewed", "action_items"}
+
+
+def test_a_refused_csv_request_answers_json(people):  # type: ignore[no-untyped-def]
+    response = report(people["dcfs_worker"], "csec-identification", format="csv")
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/json")
+    assert client_for(people["auditor"]).get("/api/v1/reports/caseload/")["Content-Type"].startswith("application/json")
