@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench install lock clean migrate
+.PHONY: run test lint format bench install lock clean migrate vendor
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,25 @@ lock:
 	$(PY) -m pip install --quiet pip-tools
 	$(LOCK) --generate-hashes -o requirements.txt requirements.in
 	$(LOCK) -o requirements-dev.txt requirements-dev.in
+
+## vendor: USWDS 3 for the web app, fetched from the npm registry with `npm pack` (no install, no
+## Node at run or test time) and copied into web/static/vendor/uswds/: the compiled CSS and JS
+## (uswds.min.css, uswds.min.js, uswds-init.min.js), the fonts and images that CSS refers to, the
+## icon sprite and the favicons, and its LICENSE. Commit the result; USWDS_VERSION pins it.
+USWDS_VERSION ?= 3.14.0
+USWDS_DIR := web/static/vendor/uswds
+vendor:
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	( cd "$$tmp" && npm pack --silent @uswds/uswds@$(USWDS_VERSION) >/dev/null && tar xzf uswds-uswds-*.tgz ); \
+	src="$$tmp/package/dist"; rm -rf $(USWDS_DIR); mkdir -p $(USWDS_DIR)/css $(USWDS_DIR)/js $(USWDS_DIR)/img; \
+	cp "$$tmp/package/LICENSE.md" $(USWDS_DIR)/LICENSE.md; \
+	cp "$$src/css/uswds.min.css" $(USWDS_DIR)/css/; \
+	cp "$$src/js/uswds.min.js" "$$src/js/uswds-init.min.js" $(USWDS_DIR)/js/; \
+	for ref in $$(grep -o 'url(\.\./[^)]*)' "$$src/css/uswds.min.css" | sed 's/^url(\.\.\///; s/)$$//' | sort -u); do \
+	  mkdir -p "$(USWDS_DIR)/$$(dirname "$$ref")"; cp "$$src/$$ref" "$(USWDS_DIR)/$$ref"; done; \
+	cp "$$src/img/sprite.svg" "$$src/img/us_flag_small.png" $(USWDS_DIR)/img/; cp -r "$$src/img/favicons" $(USWDS_DIR)/img/; \
+	echo "@uswds/uswds $(USWDS_VERSION) (npm pack) -> $(USWDS_DIR)" > $(USWDS_DIR)/VERSION; \
+	echo "USWDS $(USWDS_VERSION) vendored into $(USWDS_DIR)"
 
 clean:
 	rm -rf $(VENV) var staticfiles

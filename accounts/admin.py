@@ -70,6 +70,12 @@ class AgencyAdmin(RoleScopedAdminMixin, admin.ModelAdmin):
             )
 
 
+NO_EMAIL_MESSAGE = (
+    "Give the new user's work email address: the invitation to choose their password is sent there "
+    "(admins never set a password), so without one they could never sign in."
+)
+
+
 class HarborUserCreationForm(forms.ModelForm):
     """No password field: the new user is emailed an invitation link and chooses their own
     (SPEC §1: admins never set another user's password)."""
@@ -85,6 +91,17 @@ class HarborUserCreationForm(forms.ModelForm):
         username = cleaned.get("username")
         if username and User.objects.filter(username__iexact=username).exists():
             self.add_error("username", "That username is taken.")
+        if not (cleaned.get("email") or "").strip() and "email" not in self.errors:
+            # No password is set here: the invitation to choose one goes to this address, so a
+            # user without one could never sign in.
+            self.add_error("email", NO_EMAIL_MESSAGE)
+        if (
+            "agency" in self.fields
+            and cleaned.get("agency") is None
+            and cleaned.get("role") != Role.SYSTEM_ADMIN
+            and "agency" not in self.errors
+        ):
+            self.add_error("agency", "Choose the agency the new user belongs to (every user belongs to one).")
         return cleaned
 
 
@@ -163,7 +180,12 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
         if db_field.name == "agency" and not is_system_admin(request.user):
+            # An agency admin adds users of their own agency only: preselected and the only
+            # choice (no "----" that would end in a constraint message); a forged other agency
+            # is a form error.
             kwargs["queryset"] = Agency.objects.filter(pk=request.user.agency_id)
+            kwargs["initial"] = request.user.agency_id
+            kwargs["empty_label"] = None
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]

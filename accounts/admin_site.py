@@ -47,6 +47,9 @@ class HarborAdminSite(admin.AdminSite):
     site_header = "Safe Harbor — agency access"
     site_title = "Safe Harbor admin"
     index_title = "Agency access management"
+    #: No "View site" link: the admin is for access management, and the staff's web app has its
+    #: own sign-in (a link to "/" led to a debug 404).
+    site_url = None
 
     @property
     def login_form(self):  # type: ignore[override]

@@ -62,10 +62,12 @@ def on_locked_out(
 
 @receiver(user_logged_in)
 def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    # The API's token login records its own event; this is the admin site's session login.
+    # The API's token login records its own event; this is a session login: the admin site's,
+    # or the web app's (which marks the request, web/auth.py).
+    via = getattr(request, "harbor_login_via", "admin")
     with transaction.atomic():
         audit_record(
-            actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": "admin"}
+            actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": via}
         )
 
 
@@ -74,7 +76,7 @@ def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from .middleware import END_REASON_ATTR
 
     if user is not None:
-        detail = {"via": "admin"}
+        detail = {"via": getattr(request, "harbor_login_via", "admin")}
         reason = getattr(request, END_REASON_ATTR, None)
         if reason:
             detail["reason"] = reason  # the session limits ended it (idle, absolute, unstamped)

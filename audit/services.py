@@ -65,7 +65,19 @@ _VOCABULARY: dict[str, frozenset[str]] = {
     "method": frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}),
     "format": frozenset({"pdf", "html", "json", "csv", "ics"}),
     "via": frozenset(
-        {"admin", "invitation", "feed", "api", "web", "matches", "youth_create", "youth_update", "referral_create"}
+        {
+            "admin",
+            "invitation",
+            "feed",
+            "api",
+            "web",
+            "matches",
+            "youth_create",
+            "youth_update",
+            "referral_create",
+            "referral_detail",
+            "referral_accept",
+        }
     ),
     "step": frozenset({"begin", "confirm", "reset", "password_reset_requested", "password_link_sent"}),
     # Why a session ended (accounts.middleware) or which factor a login failed on (for auditors).

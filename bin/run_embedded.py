@@ -63,7 +63,8 @@ def main() -> int:
         ],
     }
     running = {name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True) for name, cmd in procs.items()}
-    print(f"\nSafe Harbor is running at http://{HOST}:{PORT}/api/docs/  (admin: /admin/, health: /health/)", flush=True)
+    print(f"\nSafe Harbor is running: sign in at http://{HOST}:{PORT}/app/sign-in/", flush=True)
+    print(f"(API docs: http://{HOST}:{PORT}/api/docs/, admin: /admin/, health: /health/)", flush=True)
     print("Web, worker and beat are running; press Ctrl-C to stop them all.\n", flush=True)
 
     stopping = False

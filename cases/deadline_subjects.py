@@ -30,7 +30,7 @@ def describe_referral(rule: Any, referral: Any) -> dict[str, Any]:
         referral.referring_agency_id if rule.responsible_agency == "referring" else referral.receiving_agency_id
     )
     out["reference"] = f"Referral R-{referral.pk}"
-    out["link_path"] = f"/api/v1/referrals/{referral.pk}/"
+    out["link_path"] = f"/app/referrals/{referral.pk}/"  # its web page (SPEC §3)
     return out
 
 
@@ -41,7 +41,7 @@ def describe_case_part(rule: Any, target: Any, *, suffix: str) -> dict[str, Any]
     out = _empty()
     out.update(case_id=case.pk, youth_id=case.youth_id, reference=f"Case {case.number}")
     out["agency_id"] = case.lead_agency_id
-    out["link_path"] = f"/api/v1/cases/{case.pk}/{suffix}/"
+    out["link_path"] = f"/app/cases/{case.pk}/#{suffix}"  # its web page (SPEC §3)
     return out
 
 

@@ -24,6 +24,12 @@ from .services import referrals as referral_services
 DEMO_AGENCY = "DCFS"
 
 
+def _agency_of(user: User) -> Agency:
+    """A demo case-role user's agency (case roles always have one)."""
+    assert user.agency is not None
+    return user.agency
+
+
 def _user(username: str) -> User:
     return User.objects.get(username=username)
 
@@ -67,13 +73,14 @@ def _dream_case(now: dt.datetime) -> str:
         referral=referral, actor=dcfs_sup, level="clear_concern", instrument="CSE-IT", instrument_version="2.0"
     )
     case = referral_services.referral_accept(referral=referral, actor=dcfs_sup).case
+    assert case is not None  # accepting opens (or links) a case
     case_services.case_update(
         case=case, actor=dcfs_sup, data={"court": Case.Court.DREAM, "csec_status": Case.CsecStatus.IDENTIFIED}
     )
     case_services.case_team_member_add(case=case, actor=dcfs_sup, user=dcfs_sw, case_role="social_worker")
-    case_services.case_agency_grant(case=case, actor=dcfs_sup, agency=dmh_clin.agency, legal_basis="court_mdt")
+    case_services.case_agency_grant(case=case, actor=dcfs_sup, agency=_agency_of(dmh_clin), legal_basis="court_mdt")
     case_services.case_team_member_add(case=case, actor=dcfs_sup, user=dmh_clin, case_role="clinician")
-    case_services.case_agency_grant(case=case, actor=dcfs_sup, agency=prob_po.agency, legal_basis="mdt_18961_7")
+    case_services.case_agency_grant(case=case, actor=dcfs_sup, agency=_agency_of(prob_po), legal_basis="mdt_18961_7")
     case_services.case_team_member_add(case=case, actor=dcfs_sup, user=prob_po, case_role="probation_officer")
     part_services.court_hearing_create(
         case=case,
@@ -101,6 +108,7 @@ def _dream_case(now: dt.datetime) -> str:
         case=case,
         actor=dcfs_sw,
         provider="Synthetic Youth Clinic",
+        kind="health_exam",
         service_type="health_exam",
         is_health_exam=True,
         referred_at=now - dt.timedelta(days=2, hours=20),
@@ -109,6 +117,7 @@ def _dream_case(now: dt.datetime) -> str:
         case=case,
         actor=dmh_clin,
         provider="Synthetic Counseling Center",
+        kind="mental_health",
         service_type="therapy",
         evidence_based_practice="TF-CBT",
         referred_at=now - dt.timedelta(days=2),
@@ -160,10 +169,11 @@ def _star_case(now: dt.datetime) -> str:
         referral=referral, actor=prob_sup, level="clear_concern", instrument="CSE-IT", instrument_version="2.0"
     )
     case = referral_services.referral_accept(referral=referral, actor=prob_sup).case
+    assert case is not None  # accepting opens (or links) a case
     case_services.case_update(
         case=case, actor=prob_sup, data={"court": Case.Court.STAR, "csec_status": Case.CsecStatus.IDENTIFIED}
     )
-    case_services.case_agency_grant(case=case, actor=prob_sup, agency=dmh_sup.agency, legal_basis="court_mdt")
+    case_services.case_agency_grant(case=case, actor=prob_sup, agency=_agency_of(dmh_sup), legal_basis="court_mdt")
     part_services.court_hearing_create(
         case=case, actor=po, starts_at=now + dt.timedelta(days=9), hearing_type="STAR progress review", court="STAR"
     )

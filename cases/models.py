@@ -15,10 +15,14 @@ from .crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
 
 
 class IndicatorCode(models.Model):
-    """CSEC indicators from the county fact sheet; a system admin may add more."""
+    """CSEC indicators from the county fact sheet; a system admin adds more and deactivates
+    them in the admin (never deletes: referrals name them). A deactivated code stays readable
+    on the referrals that carry it and is refused on new ones."""
 
     code = models.SlugField(max_length=64, unique=True)
     label = models.CharField(max_length=200)
+    #: What the indicator covers, for the people who pick it (reference text, no case data).
+    description = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -47,6 +51,10 @@ class Youth(models.Model):
     gender_identity_detail = models.CharField(max_length=100, blank=True, default="")
     pronouns = models.CharField(max_length=50, blank=True, default="")
     preferred_language = models.CharField(max_length=50, blank=True, default="")
+    #: Phone numbers, social-media handles, who to call: a list of {"kind", "value", "label"}.
+    #: Encrypted, and shown only to the lead agency's case team, like placement addresses: never
+    #: in agendas, exports, emails or calendar feeds (SPEC §2).
+    contact_details = EncryptedJSONField(default=list, blank=True)
     # Blind indexes (HMAC of the normalised value): equality look-ups without decrypting.
     first_name_bidx = models.CharField(max_length=64, db_index=True, editable=False, default="")
     last_name_bidx = models.CharField(max_length=64, db_index=True, editable=False, default="")
@@ -160,6 +168,9 @@ class Referral(models.Model):
     indicators = models.JSONField(default=list, blank=True)
     narrative = EncryptedTextField(blank=True, default="")
     # The timestamps that start and stop the legal clocks (SPEC §2, §3).
+    #: When the reporter learned of the abuse: the 36-hour written report clock of PC 11166(a)
+    #: runs from it; null — not given — it runs from `hotline_reported_at`.
+    information_received_at = models.DateTimeField(null=True, blank=True)
     hotline_reported_at = models.DateTimeField(null=True, blank=True)
     written_report_submitted_at = models.DateTimeField(null=True, blank=True)
     recovered_at = models.DateTimeField(null=True, blank=True)
@@ -212,7 +223,9 @@ class Screening(models.Model):
         POSSIBLE_CONCERN = "possible_concern"
         CLEAR_CONCERN = "clear_concern"
 
-    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="screening")
+    #: The referral screened; none for a screening on return from a missing episode (WIC
+    #: 16501.35), which its episode's `return_screening` points at.
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="screening", null=True, blank=True)
     level = models.CharField(max_length=20, choices=Level.choices)
     suggested_level = models.CharField(max_length=20, choices=Level.choices)
     instrument = models.CharField(max_length=100)
@@ -258,6 +271,9 @@ class Case(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     close_reason = models.TextField(blank=True, default="")
     closed_at = models.DateTimeField(null=True, blank=True)
+    #: The last reopening (a supervisor's action with a reason); earlier ones are in the history.
+    reopen_reason = models.TextField(blank=True, default="")
+    reopened_at = models.DateTimeField(null=True, blank=True)
     court = models.CharField(max_length=10, choices=Court.choices, blank=True, default="")
     csec_status = models.CharField(max_length=20, choices=CsecStatus.choices, default=CsecStatus.AT_RISK)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -355,6 +371,11 @@ class Note(models.Model):
 
 
 class MissingEpisode(models.Model):
+    class Exploited(models.TextChoices):
+        YES = "yes"
+        NO = "no"
+        UNKNOWN = "unknown"
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="missing_episodes")
     missing_since = models.DateTimeField()
     learned_at = models.DateTimeField()
@@ -363,7 +384,19 @@ class MissingEpisode(models.Model):
     reported_to_ncmec_at = models.DateTimeField(null=True, blank=True)
     attorney_notified_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
+    # The return debrief of WIC 16501.35, recorded as a whole (SPEC §2): when, who, why the
+    # youth left, what happened while away (and whether they were exploited), and a screening on
+    # return. The narrative parts are encrypted; they are read as `team` notes are.
     return_debrief_at = models.DateTimeField(null=True, blank=True)
+    debriefed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    absence_factors = EncryptedTextField(blank=True, default="")
+    experiences_while_absent = EncryptedTextField(blank=True, default="")
+    exploited_while_absent = models.CharField(max_length=10, choices=Exploited.choices, blank=True, default="")
+    return_screening = models.OneToOneField(
+        "Screening", on_delete=models.PROTECT, null=True, blank=True, related_name="missing_episode"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -375,6 +408,24 @@ class MissingEpisode(models.Model):
 
     def __str__(self) -> str:
         return f"MissingEpisode {self.pk}"  # ids only, never identifying text
+
+    @property
+    def is_open(self) -> bool:
+        """The youth is still missing."""
+        return self.returned_at is None
+
+    @property
+    def debrief_missing(self) -> list[str]:
+        """The parts of the return debrief not recorded yet (empty: recorded as a whole)."""
+        parts = {
+            "return_debrief_at": self.return_debrief_at is not None,
+            "debriefed_by": self.debriefed_by_id is not None,
+            "absence_factors": bool((self.absence_factors or "").strip()),
+            "experiences_while_absent": bool((self.experiences_while_absent or "").strip()),
+            "exploited_while_absent": bool(self.exploited_while_absent),
+            "return_screening": self.return_screening_id is not None,
+        }
+        return [name for name, done in parts.items() if not done]
 
 
 class Placement(models.Model):
@@ -394,33 +445,74 @@ class Placement(models.Model):
     address = EncryptedTextField(blank=True, default="")
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    #: Why it ended (SPEC §2: "ended with an end date and a reason"); NEW_PLACEMENT_REASON when a
+    #: new placement ended it.
+    end_reason = models.CharField(max_length=500, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 
+    NEW_PLACEMENT_REASON = "new placement"
+
     class Meta:
         ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="placement_ends_after_it_starts",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Placement {self.pk}"  # ids only, never identifying text
 
 
 class ServiceReferral(models.Model):
+    """A service the youth is referred to (SPEC §2). A `mental_health` service is clinical
+    information (WIC 5328): shown only where clinical notes are (cases/selectors/parts.py)."""
+
+    class Kind(models.TextChoices):
+        HEALTH_EXAM = "health_exam"
+        MENTAL_HEALTH = "mental_health"
+        MEDICAL = "medical"
+        SUBSTANCE_USE = "substance_use"
+        ADVOCACY = "advocacy"
+        HOUSING = "housing"
+        EDUCATION = "education"
+        LEGAL = "legal"
+        OTHER = "other"
+
     class Status(models.TextChoices):
         REFERRED = "referred"
-        ACTIVE = "active"
+        ACCEPTED = "accepted"
+        IN_PROGRESS = "in_progress"
         COMPLETED = "completed"
         DECLINED = "declined"
+        NOT_ENGAGED = "not_engaged"
+        CANCELLED = "cancelled"
+
+    #: referred → accepted → in_progress → completed, or declined / not_engaged / cancelled.
+    TRANSITIONS = {
+        Status.REFERRED: {Status.ACCEPTED, Status.DECLINED, Status.CANCELLED},
+        Status.ACCEPTED: {Status.IN_PROGRESS, Status.DECLINED, Status.NOT_ENGAGED, Status.CANCELLED},
+        Status.IN_PROGRESS: {Status.COMPLETED, Status.NOT_ENGAGED, Status.CANCELLED},
+    }
+    #: The statuses that end a service (its `ended_at`).
+    ENDED = frozenset({Status.COMPLETED, Status.DECLINED, Status.NOT_ENGAGED, Status.CANCELLED})
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="services")
     provider = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     service_type = models.CharField(max_length=50, blank=True, default="")  # e.g. health_exam, therapy
     evidence_based_practice = models.CharField(max_length=100, blank=True, default="")
     is_health_exam = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    #: Why it was declined, not engaged or cancelled.
+    status_reason = models.CharField(max_length=500, blank=True, default="")
     referred_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -430,16 +522,36 @@ class ServiceReferral(models.Model):
 
     class Meta:
         ordering = ["-referred_at"]
+        indexes = [models.Index(fields=["case", "kind"], name="service_case_kind_idx")]
 
     def __str__(self) -> str:
         return f"ServiceReferral {self.pk}"  # ids only, never identifying text
 
 
 class CourtHearing(models.Model):
+    """A court date (SPEC §2): `scheduled` → `held` | `rescheduled` | `cancelled`. A rescheduled
+    hearing has its new time and may be held, rescheduled again or cancelled; each change keeps
+    its reason, and the history keeps the earlier times."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        HELD = "held"
+        RESCHEDULED = "rescheduled"
+        CANCELLED = "cancelled"
+
+    #: The statuses a hearing can still move from.
+    PENDING = frozenset({Status.SCHEDULED, Status.RESCHEDULED})
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hearings")
     starts_at = models.DateTimeField()
     court = models.CharField(max_length=10, choices=Case.Court.choices, blank=True, default="")
     hearing_type = models.CharField(max_length=100)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    #: Why it was rescheduled or cancelled (the latest change; the history keeps each).
+    reason = models.CharField(max_length=500, blank=True, default="")
+    #: What the court decided (encrypted: it can carry the detail of a dependency or delinquency
+    #: matter).
+    outcome = EncryptedTextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -472,6 +584,12 @@ class SafetyAlert(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: Resolution (SPEC §2: who, when, why): the alert stops showing and stays in the history.
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_reason = models.CharField(max_length=500, blank=True, default="")
 
     history = HistoricalRecords()
 

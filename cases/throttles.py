@@ -95,6 +95,20 @@ def duplicate_search_take(*, user: Any, now: float | None = None) -> Budget:
     return ALLOWED
 
 
+def duplicate_search_take_once(*, user: Any, key: str, now: float | None = None) -> Budget:
+    """One search of the budget for a search of stored values (a referral's youth, read on its
+    detail): `key` names the record and a keyed hash of the values searched. The same search
+    repeated by the same user within the shortest window is not counted again — it can teach
+    nothing new — while a search of other values (the record edited) is counted as any other."""
+    seen = f"dupsearch-seen:{user.pk}:{key}"
+    if cache.get(seen):
+        return ALLOWED
+    budget = duplicate_search_take(user=user, now=now)
+    if budget.allowed:
+        cache.set(seen, 1, timeout=min((window for _, window in duplicate_search_rates()), default=3600))
+    return budget
+
+
 class DuplicateSearchThrottled(exceptions.Throttled):
     """429 in the project's one error shape (`detail`, `code`), with Retry-After."""
 

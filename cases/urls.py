@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from .apis import cases, duplicates, parts, referrals, sharing, youth
+from .apis import cases, duplicates, indicator_codes, parts, referrals, sharing, youth
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # youth
@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("youth/<int:pk>/", youth.YouthDetailApi.as_view(), name="youth-detail"),
     path("youth/<int:pk>/merge/", youth.YouthMergeApi.as_view(), name="youth-merge"),
     path("youth/<int:pk>/unmerge/", youth.YouthUnmergeApi.as_view(), name="youth-unmerge"),
+    # reference data (SPEC §2 indicator codes)
+    path("indicator-codes/", indicator_codes.IndicatorCodeListApi.as_view(), name="indicator-code-list"),
     # referrals
     path("referrals/", referrals.ReferralListCreateApi.as_view(), name="referral-list"),
     path("referrals/<int:pk>/", referrals.ReferralDetailApi.as_view(), name="referral-detail"),
@@ -24,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/", cases.CaseListApi.as_view(), name="case-list"),
     path("cases/<int:pk>/", cases.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<int:pk>/close/", cases.CaseCloseApi.as_view(), name="case-close"),
+    path("cases/<int:pk>/reopen/", cases.CaseReopenApi.as_view(), name="case-reopen"),
     path("cases/<int:pk>/team/", cases.CaseTeamApi.as_view(), name="case-team"),
     path("cases/<int:pk>/team/<int:member_id>/", cases.CaseTeamMemberApi.as_view(), name="case-team-member"),
     path("cases/<int:pk>/agencies/", sharing.CaseAgenciesApi.as_view(), name="case-agencies"),
@@ -57,6 +60,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<int:pk>/services/", parts.CaseServicesApi.as_view(), name="case-services"),
     path("cases/<int:pk>/hearings/", parts.CaseHearingsApi.as_view(), name="case-hearings"),
     path("cases/<int:pk>/alerts/", parts.CaseAlertsApi.as_view(), name="case-alerts"),
+    path("placements/<int:pk>/", parts.PlacementDetailApi.as_view(), name="placement-detail"),
+    path("services/<int:pk>/", parts.ServiceReferralDetailApi.as_view(), name="service-detail"),
+    path("hearings/<int:pk>/", parts.CourtHearingDetailApi.as_view(), name="hearing-detail"),
+    path("alerts/<int:pk>/", parts.SafetyAlertDetailApi.as_view(), name="alert-detail"),
+    path("alerts/<int:pk>/resolve/", parts.SafetyAlertResolveApi.as_view(), name="alert-resolve"),
     path("cases/<int:pk>/timeline/", cases.CaseTimelineApi.as_view(), name="case-timeline"),
     path("cases/<int:pk>/history/", cases.CaseHistoryApi.as_view(), name="case-history"),
 ]

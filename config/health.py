@@ -1,4 +1,6 @@
-"""`/health/`: the database and the broker are reachable. No secrets, no versions."""
+"""`/health/` (the process answers, its database and broker are reachable) and `/health/ready/`
+(SPEC §7: database, broker, a sweep in the last 5 minutes, a worker answering a ping, the audit
+sealed within a minute — ops/checks.py). 503 names the failing part. No secrets, no versions."""
 
 from __future__ import annotations
 
@@ -22,6 +24,18 @@ def health(request: HttpRequest) -> JsonResponse:
         checks["broker"] = "unavailable"
     ok = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if ok else "degraded", **checks}, status=200 if ok else 503)
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    """Whether this deployment does its work: 200 only when every part is ok; otherwise 503 with
+    `failing` listing the parts (a load balancer or an operator reads the first one)."""
+    from config.celery import app
+    from ops.checks import failing, readiness
+
+    checks = readiness(app)
+    bad = failing(checks)
+    body = {"status": "ok" if not bad else "unavailable", "failing": bad, **checks}
+    return JsonResponse(body, status=503 if bad else 200)
 
 
 # --- error pages ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def describe_meeting(rule: Any, meeting: Any) -> dict[str, Any]:
     out.update(
         team_id=team.pk,
         reference=f"{team.code} meeting M-{meeting.pk}",
-        link_path=f"/api/v1/mdt/meetings/{meeting.pk}/",
+        link_path=f"/app/mdt/meetings/{meeting.pk}/agenda/",
     )
     return out
 
@@ -38,7 +38,7 @@ def describe_action_item(rule: Any, item: Any) -> dict[str, Any]:
     out = _empty()
     out.update(case_id=case.pk, youth_id=case.youth_id, reference=f"Case {case.number}")
     out.update(assignee_id=item.assignee_id, agency_id=item.agency_id)
-    out["link_path"] = f"/api/v1/action-items/?case={case.pk}"
+    out["link_path"] = "/app/mdt/action-items/"
     if rule.responsible_agency == "lead":
         out["agency_id"] = case.lead_agency_id
     return out

@@ -76,4 +76,21 @@ def seed_demo() -> str:
             items += 1
         if code == "STAR":
             meeting_publish(meeting=first, actor=coordinator)
-    return f"{added} team membership(s), {meetings} meeting(s), {items} agenda item(s) created"
+    summary = f"{added} team membership(s), {meetings} meeting(s), {items} agenda item(s) created"
+    return "\n".join([summary, *coordinator_lines()])
+
+
+def coordinator_lines() -> list[str]:
+    """Who coordinates which team, for the startup printout: the coordinator builds, publishes
+    and changes the team's agendas (and finds its cases by number), so a first-time tester knows
+    which demo login to use."""
+    lines = []
+    for team in MDTTeam.objects.order_by("code"):
+        names = list(
+            TeamMembership.objects.filter(team=team, is_coordinator=True, user__is_active=True)
+            .order_by("user__username")
+            .values_list("user__username", flat=True)
+        )
+        who = ", ".join(names) if names else "none yet (a system admin adds one in the admin)"
+        lines.append(f"  {team.code} MDT coordinator(s): {who} — builds and publishes the {team.code} agendas")
+    return lines

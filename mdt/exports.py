@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from icalendar import Calendar, Event
 
 from cases.models import Case, SafetyAlert
+from notifications import messages
 
 from .models import AgendaItem, Meeting
 from .selectors import PACIFIC
@@ -64,6 +65,9 @@ def agenda_pdf(*, meeting: Meeting, view: list[dict[str, Any]]) -> bytes:
 
     items = []
     for entry in view:
+        if entry["withdrawn"]:
+            items.append({**entry, "reason_label": _label(AgendaItem.Reason, entry["reason"])})
+            continue
         items.append(
             {
                 **entry,
@@ -102,6 +106,11 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def agenda_page_path(meeting: Meeting) -> str:
+    """The web app's page for the meeting's agenda (SPEC §7)."""
+    return f"/mdt/meetings/{meeting.pk}/"
+
+
 def meeting_event(meeting: Meeting) -> Event:
     """One VEVENT: a stable UID (the meeting's own UUID), UTC times, no case details."""
     event = Event()
@@ -114,7 +123,10 @@ def meeting_event(meeting: Meeting) -> Event:
     event.add("summary", f"{meeting.team.name} meeting")
     if meeting.location:
         event.add("location", meeting.location)
-    event.add("description", "The agenda is in Safe Harbor.")
+    # The agenda page of the web app (it asks the person to sign in): ids only, as emails link.
+    link = messages.absolute_link(agenda_page_path(meeting))
+    event.add("url", link)
+    event.add("description", f"The agenda is in Safe Harbor: {link}")
     event.add("status", ICS_STATUS[meeting.status])
     event.add("class", "CONFIDENTIAL")
     return event

@@ -167,6 +167,10 @@ class AgendaItem(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: Set when the case left the team's court after the agenda was published (SPEC §4): the
+    #: item stays on the published agenda, shown as withdrawn, without its agenda view.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -236,6 +240,8 @@ class ActionItem(models.Model):
     status = FSMField(max_length=10, choices=Status.choices, default=Status.OPEN, protected=False)
     done_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    #: Why it was cancelled when the system cancelled it (e.g. "case closed"); empty otherwise.
+    cancel_reason = models.CharField(max_length=200, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -271,3 +277,46 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed {self.pk}"
+
+
+class AgendaChange(models.Model):
+    """One change to a published meeting (SPEC §4 "changes after publishing notify them again,
+    batched"): what kind — its time, its place, its items — by whom, and for a time change the
+    old and the new start. The members' notices are made from these rows (mdt/services/
+    change_notices.py), never from the request that changed the meeting."""
+
+    class Kind(models.TextChoices):
+        TIME = "time"
+        PLACE = "place"
+        ITEMS = "items"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    old_starts_at = models.DateTimeField(null=True, blank=True)
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    new_ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["meeting", "id"]
+
+    def __str__(self) -> str:
+        return f"Agenda change {self.pk}"
+
+
+class AgendaNoticeMark(models.Model):
+    """Per member and meeting: when they were last sent an "agenda changed" notice and the last
+    change it covered — what keeps it to one notice per member per 15 minutes."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    notified_at = models.DateTimeField()
+    last_change_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["meeting", "user"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="mdt_one_notice_mark_per_member")]
+
+    def __str__(self) -> str:
+        return f"Notice mark {self.meeting_id}:{self.user_id}"

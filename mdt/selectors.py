@@ -178,8 +178,9 @@ def agenda_item_get_visible(*, user: Any, pk: int) -> AgendaItem:
 
 def agenda_case_ids_visible_to(*, user: Any) -> QuerySet:
     """Ids of the cases on the agendas the user may read (a subquery). For cases/: what an MDT
-    member may see of a case is its agenda view, and only for these cases."""
-    return agenda_item_list_visible_to(user=user).values("case_id")
+    member may see of a case is its agenda view, and only for these cases. A withdrawn item
+    (the case left the team's court) gives no sight of its case."""
+    return agenda_item_list_visible_to(user=user).filter(withdrawn_at__isnull=True).values("case_id")
 
 
 def meeting_items(*, meeting: Meeting) -> QuerySet[AgendaItem]:
@@ -237,25 +238,56 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
     open deadlines, every open action item carried forward, the last review outcome — and
     nothing else. A fixed number of queries whatever the number of items.
 
+    An item withdrawn from a published agenda (its case left the team's court, SPEC §4) keeps
+    its place and shows as withdrawn: its number and position, without its agenda view.
+
     The caller has checked `agenda_shared_with(user=, meeting=)`.
     """
-    from notifications.selectors import open_deadlines_for_cases
-
     items = list(
         AgendaItem.objects.filter(meeting=meeting)
         .select_related("case", "case__youth", "case__lead_agency", "presenting_agency", "reviewed_by")
-        .prefetch_related(
-            Prefetch(
-                "case__alerts",
-                queryset=SafetyAlert.objects.filter(is_active=True)
-                .only("id", "case_id", "kind", "summary")
-                .order_by("-id"),
-                to_attr="active_alerts",
-            )
-        )
+        .prefetch_related(_active_alerts_prefetch("case__alerts"))
         .order_by("position", "id")
     )
-    case_ids = [item.case_id for item in items]
+    live = [item for item in items if item.withdrawn_at is None]
+    views = iter(
+        case_agenda_views(
+            cases=[item.case for item in live], team_id=meeting.team_id, as_of=meeting.starts_at, meeting=meeting
+        )
+    )
+    return [
+        _withdrawn_entry(item)
+        if item.withdrawn_at is not None
+        else {
+            "item": item.pk,
+            "position": item.position,
+            "reason": item.reason,
+            "presenting_agency": item.presenting_agency.code if item.presenting_agency_id else None,
+            "minutes_allotted": item.minutes_allotted,
+            **next(views),
+        }
+        for item in items
+    ]
+
+
+def _active_alerts_prefetch(lookup: str) -> Prefetch:
+    return Prefetch(
+        lookup,
+        queryset=SafetyAlert.objects.filter(is_active=True).only("id", "case_id", "kind", "summary").order_by("-id"),
+        to_attr="active_alerts",
+    )
+
+
+def case_agenda_views(
+    *, cases: list[Case], team_id: int, as_of: dt.datetime, meeting: Meeting | None = None
+) -> list[dict[str, Any]]:
+    """The agenda view (SPEC §4) of each case, in the order given, as the team sees it at `as_of`
+    (a meeting's start, or now): open action items of the team recorded up to then, the last
+    review at the team's meetings up to then, open deadlines. The cases come with their youth,
+    lead agency and `active_alerts` loaded. A fixed number of queries whatever their number."""
+    from notifications.selectors import open_deadlines_for_cases
+
+    case_ids = [case.pk for case in cases]
     if not case_ids:
         return []
 
@@ -263,8 +295,8 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
     # between meetings), until done or cancelled.
     open_actions: dict[int, list[ActionItem]] = defaultdict(list)
     for action in (
-        ActionItem.objects.filter(case_id__in=case_ids, team_id=meeting.team_id, status=ActionItem.Status.OPEN)
-        .filter(Q(meeting__isnull=True) | Q(meeting__starts_at__lte=meeting.starts_at))
+        ActionItem.objects.filter(case_id__in=case_ids, team_id=team_id, status=ActionItem.Status.OPEN)
+        .filter(Q(meeting__isnull=True) | Q(meeting__starts_at__lte=as_of))
         .select_related("assignee", "agency")
         .order_by("due_at", "id")
     ):
@@ -275,8 +307,8 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
     for reviewed in (
         AgendaItem.objects.filter(
             case_id__in=case_ids,
-            meeting__team_id=meeting.team_id,
-            meeting__starts_at__lte=meeting.starts_at,
+            meeting__team_id=team_id,
+            meeting__starts_at__lte=as_of,
             reviewed_at__isnull=False,
         )
         .select_related("meeting")
@@ -286,20 +318,14 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
         last_review.setdefault(reviewed.case_id, reviewed)
 
     deadlines = open_deadlines_for_cases(case_ids=case_ids) or {}
-    on = meeting.starts_at.astimezone(PACIFIC).date()
+    on = as_of.astimezone(PACIFIC).date()
 
     view = []
-    for item in items:
-        case: Case = item.case
+    for case in cases:
         youth = case.youth
         review = last_review.get(case.pk)
         view.append(
             {
-                "item": item.pk,
-                "position": item.position,
-                "reason": item.reason,
-                "presenting_agency": item.presenting_agency.code if item.presenting_agency_id else None,
-                "minutes_allotted": item.minutes_allotted,
                 "case": case.pk,
                 "youth_id": youth.pk,  # for the audit log; never serialised
                 "case_number": case.number,
@@ -341,9 +367,60 @@ def agenda_view(*, user: Any, meeting: Meeting) -> list[dict[str, Any]]:
                     if review
                     else None
                 ),
+                "withdrawn": False,
+                "withdrawn_at": None,
             }
         )
     return view
+
+
+def _withdrawn_entry(item: AgendaItem) -> dict[str, Any]:
+    """A withdrawn item: where it was on the agenda and which case number, nothing of the case."""
+    return {
+        "item": item.pk,
+        "position": item.position,
+        "reason": item.reason,
+        "presenting_agency": item.presenting_agency.code if item.presenting_agency_id else None,
+        "minutes_allotted": item.minutes_allotted,
+        "case": item.case_id,
+        "youth_id": None,  # no agenda view is shown, so none is audited
+        "case_number": item.case.number,
+        "youth_initials": "",
+        "youth_age": None,
+        "lead_agency": None,
+        "csec_status": None,
+        "safety_alerts": [],
+        "open_deadlines": [],
+        "open_action_items": [],
+        "last_review": None,
+        "withdrawn": True,
+        "withdrawn_at": item.withdrawn_at,
+    }
+
+
+# --- finding cases for an agenda ------------------------------------------------------------------
+
+#: The shortest case-number search: a few characters of H-2026-000123 would list half the court.
+ELIGIBLE_SEARCH_MIN = 4
+#: At most this many matches: a lookup to pick a case, not a listing of the court's cases.
+ELIGIBLE_SEARCH_LIMIT = 20
+
+
+def eligible_cases(*, user: Any, team: MDTTeam, number: str) -> list[Case]:
+    """SPEC §4: the open cases of the team's court whose number contains `number` (case
+    insensitive), for the team's coordinators (the caller checks), best match first: the exact
+    number, then by number. At most ELIGIBLE_SEARCH_LIMIT; what is shown of them is the agenda
+    view (case_agenda_views)."""
+    needle = number.strip().upper()
+    qs = (
+        Case.objects.filter(court=team.court, status=Case.Status.OPEN, number__icontains=needle)
+        .select_related("youth", "lead_agency")
+        .prefetch_related(_active_alerts_prefetch("alerts"))
+        .order_by("number", "id")
+    )
+    found = list(qs[:ELIGIBLE_SEARCH_LIMIT])
+    found.sort(key=lambda case: case.number.upper() != needle)  # the exact number first (stable)
+    return found
 
 
 # --- suggestions ----------------------------------------------------------------------------------

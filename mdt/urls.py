@@ -10,6 +10,7 @@ from mdt.apis.agenda import (
     MeetingItemListCreateApi,
     MeetingItemReorderApi,
     MeetingSuggestionsApi,
+    TeamEligibleCasesApi,
 )
 from mdt.apis.attendance import MeetingAttendanceApi
 from mdt.apis.calendars import CalendarFeedApi, CalendarFeedPublicApi, MeetingCalendarApi
@@ -27,6 +28,7 @@ urlpatterns = [
     path("mdt/teams/", TeamListApi.as_view(), name="mdt-team-list"),
     path("mdt/teams/<int:pk>/members/", TeamMemberListCreateApi.as_view(), name="mdt-team-members"),
     path("mdt/teams/<int:pk>/members/<int:user_id>/", TeamMemberDeleteApi.as_view(), name="mdt-team-member"),
+    path("mdt/teams/<int:pk>/eligible-cases/", TeamEligibleCasesApi.as_view(), name="mdt-team-eligible-cases"),
     path("mdt/meetings/", MeetingListCreateApi.as_view(), name="mdt-meeting-list"),
     path("mdt/meetings/<int:pk>/", MeetingDetailApi.as_view(), name="mdt-meeting-detail"),
     path("mdt/meetings/<int:pk>/items/", MeetingItemListCreateApi.as_view(), name="mdt-meeting-items"),

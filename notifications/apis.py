@@ -36,8 +36,16 @@ class NotificationPagination(CursorPagination):
 # --- deadlines -----------------------------------------------------------------------------------
 
 
+#: `status=outstanding`: open and missed, the deadlines still to be met (SPEC §3).
+OUTSTANDING = "outstanding"
+
+
 class DeadlineFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Deadline.Status.choices)
+    status = django_filters.ChoiceFilter(
+        choices=[*Deadline.Status.choices, (OUTSTANDING, "Outstanding (open or missed)")],
+        method="filter_status",
+        help_text="A status, or `outstanding` for open and missed deadlines (most urgent first).",
+    )
     rule = django_filters.CharFilter(field_name="rule__code")
     due_before = BoundedIsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
     due_after = BoundedIsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
@@ -48,6 +56,12 @@ class DeadlineFilter(django_filters.FilterSet):
     class Meta:
         model = Deadline
         fields = ["status", "rule", "due_before", "due_after", "agency", "case", "referral"]
+
+    def filter_status(self, queryset: Any, name: str, value: str) -> Any:
+        if value == OUTSTANDING:
+            # Soonest due first, as every list is: the longest overdue, then the next to fall due.
+            return queryset.filter(status__in=Deadline.ACTIVE)
+        return queryset.filter(status=value)
 
 
 class DeadlineOutputSerializer(serializers.ModelSerializer):
@@ -63,6 +77,13 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Met, recorded late: the fact happened by the due time (met_at) but was recorded after it "
         "(recorded_at). The reminders sent meanwhile stand.",
+    )
+    outstanding = serializers.SerializerMethodField(help_text="Open or missed: still to be met.")
+    superseded_stages = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Reminder stages a late sweep passed over (only the latest stage reached is sent): "
+        "each with its time (`at`) and when the sweep recorded it (`recorded_at`).",
     )
 
     class Meta:
@@ -95,8 +116,16 @@ class DeadlineOutputSerializer(serializers.ModelSerializer):
             "waived_at",
             "waive_reason",
             "cancelled_at",
+            "settled_at",
+            "settle_reason",
+            "superseded_by",
+            "superseded_stages",
+            "outstanding",
             "created_at",
         ]
+
+    def get_outstanding(self, obj: Deadline) -> bool:
+        return obj.status in Deadline.ACTIVE
 
     def _case(self, obj: Deadline) -> Any:
         if obj.case_id:
@@ -231,6 +260,14 @@ class NotificationListApi(ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # SPEC §5: audited like every other read — one `list` event for the page, with the ids
+        # shown (an empty page is recorded too: the read happened).
+        entries = [AuditEntry(AuditEvent.Action.LIST, "notification", n.pk) for n in page]
+        with transaction.atomic():
+            audit_record_many(
+                actor=request.user,
+                entries=entries or [AuditEntry(AuditEvent.Action.LIST, "notification", "", None, detail={"count": 0})],
+            )
         return self.get_paginated_response([inbox_row(n) for n in page])
 
 
@@ -253,6 +290,73 @@ class NotificationReadApi(APIView):
             raise ApplicationError("Not found.", code="not_found")
         notification = notification_mark_read(notification=notification, actor=request.user)
         return Response(NotificationOutputSerializer(notification).data)
+
+
+# --- failed deliveries ---------------------------------------------------------------------------
+
+
+class NotificationFailurePagination(CursorPagination):
+    ordering = "-id"
+
+
+class NotificationFailureOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    rule = serializers.CharField()
+    stage = serializers.CharField()
+    reason = serializers.CharField()
+    recipient = serializers.IntegerField(source="recipient_id")
+    recipient_agency = serializers.CharField(source="recipient.agency.code", allow_null=True, default=None)
+    attempts = serializers.IntegerField()
+    error_class = serializers.CharField(allow_null=True, help_text="The error's class name only, never its message.")
+    failed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    deadline = serializers.IntegerField(
+        source="deadline_id",
+        allow_null=True,
+        help_text="Shown to a supervisor who may see the deadline; null otherwise.",
+    )
+    reference = serializers.CharField(allow_null=True, help_text="As `deadline`.")
+    due_at = serializers.DateTimeField(allow_null=True, help_text="As `deadline`.")
+    link = serializers.CharField(allow_null=True, help_text="As `deadline`.")
+
+
+_FAILURE_CONTENT = ("deadline", "reference", "due_at", "link")
+
+
+@extend_schema(tags=["notifications"])
+class NotificationFailureListApi(ListAPIView):
+    """Failed emails, so none fails silently (SPEC §3): a supervisor sees the failed escalations
+    sent to the other supervisors of their agency, with what the email named when they may see
+    the deadline; a system admin sees every failure, without its content. Anyone else: 403."""
+
+    serializer_class = NotificationFailureOutputSerializer
+    pagination_class = NotificationFailurePagination
+    filter_backends: list[Any] = []
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        failures = selectors.notification_failures_for(user=self.request.user)
+        if failures is None:
+            raise ApplicationError(
+                "Failed emails are shown to supervisors (their agency's escalations) and system admins.",
+                code="forbidden",
+            )
+        return failures
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        shown = selectors.deadline_ids_visible_among(
+            user=request.user, ids=[n.deadline_id for n in page if n.deadline_id]
+        )
+        rows = []
+        for notification in page:
+            row = dict(NotificationFailureOutputSerializer(notification).data)
+            row["deadline"] = notification.deadline_id
+            if notification.deadline_id not in shown:  # a system admin never sees case data
+                row.update(dict.fromkeys(_FAILURE_CONTENT))
+            rows.append(row)
+        return self.get_paginated_response(rows)
 
 
 # --- preferences ---------------------------------------------------------------------------------

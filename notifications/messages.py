@@ -19,6 +19,10 @@ from django.template.loader import render_to_string
 PACIFIC = ZoneInfo("America/Los_Angeles")
 SUBJECT_PREFIX = "[Safe Harbor]"
 
+#: The rule code of a supervisor's daily digest notification (not a deadline rule).
+DIGEST_RULE = "daily_digest"
+STATUS_WORDS = {"open": "due", "missed": "overdue"}
+
 STAGE_WORDS = {"upcoming": "Upcoming", "due": "Due now", "overdue": "Overdue"}
 NOTICE_WORDS = {"published": "Agenda published", "changed": "Agenda changed"}
 
@@ -46,6 +50,17 @@ def notice_subject(*, event: str, reference: str) -> str:
     return f"{SUBJECT_PREFIX} {NOTICE_WORDS.get(event, 'Agenda update')} — {reference}"
 
 
+def digest_subject(*, count: int, agency_code: str) -> str:
+    """e.g. '[Safe Harbor] Daily digest: 3 outstanding deadlines — DCFS'."""
+    noun = "deadline" if count == 1 else "deadlines"
+    return f"{SUBJECT_PREFIX} Daily digest: {count} outstanding {noun} — {agency_code}"
+
+
+def digest_line(*, rule_name: str, reference: str, due_at: dt.datetime, status: str) -> dict[str, str]:
+    """One line of a digest, non-identifying by construction (what the lines are made of)."""
+    return {"rule_name": rule_name, "reference": reference, "due_at": due_at.isoformat(), "status": status}
+
+
 def absolute_link(path: str) -> str:
     return f"{settings.HARBOR_BASE_URL.rstrip('/')}{path}" if path else ""
 
@@ -55,15 +70,26 @@ def _message_domain() -> str:
     return address.rsplit("@", 1)[-1] if "@" in address else "safeharbor.invalid"
 
 
-def build_email(*, notification: Any, rule: Any | None, to: str | None = None) -> EmailMultiAlternatives:
+def build_email(
+    *, notification: Any, rule: Any | None, to: str | None = None, lines: list[dict[str, str]] | None = None
+) -> EmailMultiAlternatives:
     """The email for one notification: text and HTML from the same context.
 
     The Message-ID is derived from the notification id, so the rare re-send after a crash
     between the mail server's acceptance and our commit carries the same Message-ID, which
     mail servers and clients use to drop duplicates. `rule`: anything with `name` and
     `legal_source` (or None); `to`: the address, when it was read with the claim (default: the
-    recipient's).
+    recipient's); `lines`: a daily digest's lines (see `digest_line`).
     """
+    digest = [
+        {
+            "rule_name": line["rule_name"],
+            "reference": line["reference"],
+            "due_local": pacific(dt.datetime.fromisoformat(line["due_at"])),
+            "overdue": line["status"] == "missed",
+        }
+        for line in lines or []
+    ]
     context = {
         "stage": notification.stage,
         "stage_word": STAGE_WORDS.get(notification.stage, ""),
@@ -75,9 +101,11 @@ def build_email(*, notification: Any, rule: Any | None, to: str | None = None) -
         "link": notification.link,
         "is_notice": notification.stage == "notice",
         "is_escalation": notification.reason == "escalation",
+        "digest": digest,
     }
-    text = render_to_string("notifications/email/notification.txt", context)
-    html = render_to_string("notifications/email/notification.html", context)
+    template = "digest" if lines is not None else "notification"
+    text = render_to_string(f"notifications/email/{template}.txt", context)
+    html = render_to_string(f"notifications/email/{template}.html", context)
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=text,

@@ -114,9 +114,11 @@ class DeadlineRule(models.Model):
 class Deadline(models.Model):
     """One legal clock for one object (SPEC §3).
 
-    Status: open → met | missed | waived | cancelled. `missed` is recorded when the due time
-    passes unmet; a missed deadline still gets its overdue reminder, and a late fact still
-    meets it (met_at after due_at). A fact recorded late with a time before the due time meets
+    Status: open → met | missed | waived | cancelled | not_applicable | superseded. `missed` is
+    recorded when the due time passes unmet; a missed deadline is still outstanding: it still
+    gets its overdue reminder, and a late fact still meets it (met_at after due_at).
+    `not_applicable` and `superseded` are set by the service that owns the target when the facts
+    settle the clock (a declined or duplicate referral), with the reason. A fact recorded late with a time before the due time meets
     it on time, "recorded late" (recorded_at after due_at). The reminder times are copied from
     the rule when opened.
     """
@@ -127,14 +129,20 @@ class Deadline(models.Model):
         MISSED = "missed"
         WAIVED = "waived"
         CANCELLED = "cancelled"
+        #: It can no longer be met (e.g. the services clock of a declined recovery).
+        NOT_APPLICABLE = "not_applicable"
+        #: Another deadline carries the same duty (e.g. the original of a duplicate referral).
+        SUPERSEDED = "superseded"
 
     class Stage(models.TextChoices):
         UPCOMING = "upcoming"
         DUE = "due"
         OVERDUE = "overdue"
 
-    #: Statuses in which the deadline is still unmet (reminders may still go out).
+    #: Statuses in which the deadline is still unmet, "outstanding" (reminders may still go out).
     ACTIVE = (Status.OPEN, Status.MISSED)
+    #: Settled by the facts (not by a person): set with `settled_at` and `settle_reason`.
+    SETTLED = (Status.NOT_APPLICABLE, Status.SUPERSEDED)
 
     # Unindexed foreign keys here (rule, agency, waived_by) are never looked up on their own:
     # lists filter within the visible set, and rules, agencies and users are deactivated, not
@@ -175,7 +183,7 @@ class Deadline(models.Model):
     upcoming_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField()
     overdue_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     #: The next reminder stage and when it comes; null once no reminder remains.
     next_stage = models.CharField(max_length=10, choices=Stage.choices, blank=True, default="")
     next_reminder_at = models.DateTimeField(null=True, blank=True)
@@ -193,6 +201,16 @@ class Deadline(models.Model):
     waive_reason = models.TextField(blank=True, default="")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True, default="")
+    #: not_applicable / superseded: when, why (the decision, never free text a person wrote) and,
+    #: when superseded, the deadline that carries the duty now.
+    settled_at = models.DateTimeField(null=True, blank=True)
+    settle_reason = models.CharField(max_length=200, blank=True, default="")
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    #: Reminder stages a late sweep passed over (SPEC §3: only the latest stage reached is sent):
+    #: [{"stage": "upcoming", "at": <its time>, "recorded_at": <the sweep's time>}, …].
+    superseded_stages = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -271,6 +289,7 @@ class Notification(models.Model):
         ESCALATION = "escalation"  # a supervisor, for the overdue stage
         SUBSTITUTE = "substitute"  # the responsible people were deactivated: the next in line
         MEMBER = "member"  # an MDT team member (agenda notices)
+        DIGEST = "digest"  # a supervisor's daily digest of the agency's outstanding deadlines
 
     class Delivery(models.TextChoices):
         PENDING = "pending"  # email to send
@@ -377,3 +396,28 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.rule}={'email' if self.email else 'inbox'}"
+
+
+class DailyDigest(models.Model):
+    """A supervisor's daily digest (SPEC §3): one per supervisor and Pacific day, at most — the
+    unique constraint makes a second sweep of the digest task a no-op. `lines` are what the email
+    lists, non-identifying by construction (rule name, case or referral number, due time,
+    status); `notification` is its inbox entry and email (null: nothing outstanding that day)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+", db_index=False)
+    local_date = models.DateField(help_text="The day in America/Los_Angeles.")
+    lines = models.JSONField(default=list, blank=True)
+    notification = models.OneToOneField(
+        Notification, on_delete=models.PROTECT, null=True, blank=True, related_name="digest"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-local_date", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "local_date"], name="daily_digest_once_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest {self.local_date} for user {self.recipient_id}"

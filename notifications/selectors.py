@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
-from core.permissions import Role, is_case_role, is_mdt_member_role
+from core.permissions import Role, is_case_role, is_mdt_member_role, is_supervisor, is_system_admin
 
 from . import subjects
-from .models import Deadline, DeadlineRule, Notification, NotificationPreference
+from .models import Deadline, DeadlineRule, Notification, NotificationDelivery, NotificationPreference
 from .rules import DEFAULT_RULES_BY_CODE, NOTICE_KINDS
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,18 @@ def deadline_get_visible(*, user: Any, pk: int) -> Deadline | None:
     return deadline_list_visible_to(user=user).filter(pk=pk).first()
 
 
+def deadline_ids_visible_among(*, user: Any, ids: Iterable[int]) -> set[int]:
+    """Which of these deadline ids `user` may see (one query): the visibility rule of
+    `deadline_list_visible_to`, without what a list shows."""
+    ids = list(ids)
+    if not ids or not user.is_active or not (is_case_role(user) or is_mdt_member_role(user)):
+        return set()
+    plain = Deadline.objects.order_by()
+    parts = [plain.filter(assignee_id=user.pk).values("id")]
+    parts += subjects.visible_deadline_ids(user=user, deadlines=plain)
+    return set(plain.filter(id__in=ids).filter(id__in=parts[0].union(*parts[1:])).values_list("id", flat=True))
+
+
 # --- recipients ----------------------------------------------------------------------------------
 
 
@@ -107,11 +119,20 @@ class DeadlineRecipients:
     (cases/: the case teams of the batch's cases; mdt/: the coordinators of its MDT teams, by
     the rule of mdt's selectors), and the active supervisors of the responsible agencies.
 
+    No one is told of a deadline they may not see (SPEC §3: recipients are chosen through the
+    visibility selectors). The people each app names as responsible see it by that app's rule
+    (the case team its case, the creator their referral, the assignee their item); a supervisor
+    (escalation, substitute) or a last-in-line creator is checked: one query per such person
+    and batch, so the cost grows with the supervisors of the batch's agencies, not the batch.
+
     The deadlines must come with `referral` and `assignee` loaded (select_related), as the
-    sweep's claim does; `recipients()` then runs no query (but for the rare fallback below)."""
+    sweep's claim does; `recipients()` then runs no query but those checks (and the rare
+    fallback below)."""
 
     def __init__(self, deadlines: Iterable[Deadline]):
         deadlines = list(deadlines)
+        self._ids = [d.pk for d in deadlines]
+        self._seen: dict[int, set[int]] = {}
         loaders = subjects.responsible_loaders()
         prepared: dict[int, Any] = {}
         for loader in loaders.values():
@@ -127,6 +148,12 @@ class DeadlineRecipients:
         self._supervisors: dict[int, list[Any]] = defaultdict(list)
         for user in supervisors if agency_ids else ():
             self._supervisors[user.agency_id].append(user)
+
+    def sees(self, user: Any, deadline: Deadline) -> bool:
+        """Whether `user` may see `deadline` (checked once per person for the whole batch)."""
+        if user.pk not in self._seen:
+            self._seen[user.pk] = deadline_ids_visible_among(user=user, ids=self._ids)
+        return deadline.pk in self._seen[user.pk]
 
     def responsible(self, deadline: Deadline) -> list[Any]:
         responsible = self._responsible.get(deadline.recipients)
@@ -144,8 +171,13 @@ class DeadlineRecipients:
             if user is not None and user.is_active:
                 chosen.setdefault(user.pk, (user, Notification.Reason.RESPONSIBLE))
         supervisors = self._supervisors.get(deadline.agency_id, []) if deadline.agency_id else []
+        if supervisors and (not chosen or (stage == Deadline.Stage.OVERDUE and deadline.escalate_overdue)):
+            # The supervisors who may open what the reminder names; the others hear nothing of it.
+            supervisors = [u for u in supervisors if self.sees(u, deadline)]
         if not chosen:
-            substitutes = supervisors or [u for u in _target_fallbacks(deadline) if u.is_active]
+            substitutes = supervisors or [
+                u for u in _target_fallbacks(deadline) if u.is_active and self.sees(u, deadline)
+            ]
             for user in substitutes:
                 chosen.setdefault(user.pk, (user, Notification.Reason.SUBSTITUTE))
         if stage == Deadline.Stage.OVERDUE and deadline.escalate_overdue:
@@ -209,3 +241,38 @@ def email_opt_outs(*, user_ids: Iterable[int]) -> set[tuple[int, str]]:
     return set(
         NotificationPreference.objects.filter(user_id__in=list(user_ids), email=False).values_list("user_id", "rule")
     )
+
+
+# --- failed deliveries ---------------------------------------------------------------------------
+
+
+def notification_failures_for(*, user: Any) -> QuerySet[Notification] | None:
+    """The failed emails the user is shown (SPEC §3: never silent), newest first; None for a
+    user who is shown none (403):
+
+    - a supervisor: the failed escalations of their agency's deadlines sent to the agency's
+      *other* supervisors (their own are in their inbox);
+    - a system admin: every failure, without its content (the API leaves it out).
+    Each row carries its last attempt's time and error class."""
+    last = NotificationDelivery.objects.filter(notification_id=OuterRef("pk")).order_by("-id")
+    failed = (
+        Notification.objects.filter(delivery_status=Notification.Delivery.FAILED)
+        .select_related("recipient__agency")
+        .only(
+            *("id", "deadline_id", "rule", "stage", "reason", "reference", "due_at", "link", "attempts", "created_at"),
+            *("recipient__id", "recipient__agency__code"),
+        )
+        .annotate(failed_at=Max("deliveries__attempted_at"), error_class=Subquery(last.values("error_class")[:1]))
+        .order_by("-id")
+    )
+    if not user.is_active:
+        return None
+    if is_system_admin(user):
+        return failed
+    if is_supervisor(user) and user.agency_id:
+        return failed.filter(
+            reason=Notification.Reason.ESCALATION,
+            deadline__agency_id=user.agency_id,
+            recipient__agency_id=user.agency_id,
+        ).exclude(recipient_id=user.pk)
+    return None

@@ -12,6 +12,7 @@ from django.core import mail
 from django.db import DatabaseError, connections
 
 from .services.delivery import notification_send, retry_backoff
+from .services.digest import digests_send
 from .services.sweep import deadlines_sweep
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,12 @@ def sweep_deadlines_task() -> dict[str, int]:
     """The beat task (every minute): the same code as `manage.py sweep_deadlines`."""
     result = deadlines_sweep()
     return {"deadlines": result.deadlines, "notifications": result.notifications, "redelivered": result.redelivered}
+
+
+@shared_task(name="notifications.tasks.supervisor_digest_task", ignore_result=True)
+def supervisor_digest_task() -> int:
+    """The beat task (every 10 minutes): today's supervisor digests, once 7:00 Pacific has come."""
+    return digests_send()
 
 
 def _close_broken_connections() -> None:

@@ -14,6 +14,9 @@ from rest_framework.test import APIClient
 
 from tests.factories import AgencyFactory, UserFactory
 
+#: Every log record of the whole run is checked for identifying values (tests/ops/log_scrub.py).
+pytest_plugins = ["tests.ops.log_scrub"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

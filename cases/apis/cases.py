@@ -54,6 +54,8 @@ class CaseDetailSerializer(serializers.Serializer):
     status = serializers.CharField()
     close_reason = serializers.CharField()
     closed_at = serializers.DateTimeField(allow_null=True)
+    reopen_reason = serializers.CharField()
+    reopened_at = serializers.DateTimeField(allow_null=True)
     court = serializers.CharField()
     csec_status = serializers.CharField()
     alerts = serializers.SerializerMethodField()
@@ -136,6 +138,21 @@ class CaseCloseApi(CaseDataApi):
         case, _ = _case_for(self)
         data = self.validated(self.InputSerializer)
         case_services.case_close(case=case, actor=request.user, reason=data["reason"])
+        case, _ = _case_for(self)
+        return Response(CaseDetailSerializer(case).data, headers={"ETag": etag_for(case)})
+
+
+class CaseReopenApi(CaseDataApi):
+    audit_object_type = "case"
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        case, _ = _case_for(self)
+        data = self.validated(self.InputSerializer)
+        case_services.case_reopen(case=case, actor=request.user, reason=data["reason"])
         case, _ = _case_for(self)
         return Response(CaseDetailSerializer(case).data, headers={"ETag": etag_for(case)})
 

@@ -47,6 +47,29 @@ def _duplicates(
     `list` event with the youth it concerns. Hidden candidates are reported only within the
     caller's search budget (`budget`, taken by the caller: the search endpoint's throttle, or a
     create); over it, a create still answers the candidates the caller may see."""
+    return _public(_search(request, person, via=via, budget=budget, exclude=exclude, hidden_also=hidden_also))
+
+
+def _public(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The selector's candidates in the caller's form: `{"youth", "score"}` or `{"agency"}`."""
+    return [
+        {"youth": item["youth"], "score": item["score"]} if "youth" in item else {"agency": item["agency"]}
+        for item in found
+    ]
+
+
+def _search(
+    request: Request,
+    person: Person,
+    *,
+    via: str,
+    budget: Budget,
+    exclude: Iterable[int] = (),
+    hidden_also: Iterable[int] = (),
+) -> list[dict[str, Any]]:
+    """The search of `_duplicates`, audited the same way, answering the selector's candidates
+    with their internal keys (for a caller that needs more than the public form, such as the
+    accept's warning)."""
     found = duplicate_selectors.youth_possible_duplicates(
         user=request.user, person=person, exclude_ids=exclude, report_hidden=budget.allowed, hidden_also=hidden_also
     )
@@ -65,19 +88,50 @@ def _duplicates(
         },
     )
     entries = [search]
-    out = []
     for item in found:
         if "youth" in item:
             entries.append(
                 AuditEntry(Action.LIST, "youth_match", item["youth"], item["youth"], detail={"hidden": False})
             )
-            out.append({"youth": item["youth"], "score": item["score"]})
         else:
             for youth_id in item["_youth_ids"]:
                 entries.append(AuditEntry(Action.LIST, "youth_match", youth_id, youth_id, detail={"hidden": True}))
-            out.append({"agency": item["agency"]})
     audit_record_many(actor=request.user, entries=entries)
-    return out
+    return found
+
+
+def _open_case_warnings(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SPEC §2: the candidates among `found` (a `_search` answer) that are surely the same child
+    (score 1.0) and have an open case — what an accept without choosing a youth has just made a
+    second case beside. In the caller's form: a candidate it may see by id, one it may not by
+    the agency to ask only (the lead of that open case)."""
+    visible = [item["youth"] for item in found if "youth" in item and item["score"] >= duplicate_selectors.EXACT_SCORE]
+    hidden = [yid for item in found if "agency" in item for yid in item["_exact_ids"]]
+    # One query whatever was found: an exact hidden match costs what no match costs.
+    open_ids = duplicate_selectors.youth_ids_with_open_case(youth_ids=[*visible, *hidden])
+    warnings: list[dict[str, Any]] = []
+    for yid in visible:
+        if yid in open_ids:
+            warnings.append(
+                {
+                    "code": "possible_duplicate_with_open_case",
+                    "youth": yid,
+                    "score": 1.0,
+                    "detail": "This youth record matches exactly and has an open case: the referral now has a "
+                    "case of its own. If it is the same child, merge the records.",
+                }
+            )
+    for item in found:
+        if "agency" in item and any(yid in open_ids for yid in item["_exact_ids"]):
+            warnings.append(
+                {
+                    "code": "possible_duplicate_with_open_case",
+                    "agency": item["agency"],
+                    "detail": "A record you may not see matches exactly and has an open case led by this "
+                    "agency: ask it whether this is the same child, and to share its case.",
+                }
+            )
+    return warnings
 
 
 def _youth_duplicates(

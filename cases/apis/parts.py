@@ -1,7 +1,9 @@
 """The parts of a case (SPEC §2, §6), each listed and added under `/api/v1/cases/{id}/…`:
-notes (append-only; by visibility), missing episodes (also read and edited by their own id),
-placements, service referrals, court hearings and safety alerts — protected details only for
-the lead agency's case team."""
+notes (append-only; by visibility), missing episodes, placements, service referrals, court
+hearings and safety alerts — these also read and changed by their own id (a placement ended,
+a service moved on, a hearing rescheduled, cancelled or held, an alert resolved). Protected
+details only for the lead agency's case team; mental-health services only for the readers of
+clinical notes."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from core.etags import etag_for
 from core.times import BoundedDateField, BoundedDateTimeField
 
-from ..models import Case, CourtHearing, MissingEpisode, Note, Placement, SafetyAlert, ServiceReferral
+from ..models import Case, CourtHearing, MissingEpisode, Note, Placement, SafetyAlert, Screening, ServiceReferral
 from ..selectors import parts as part_selectors
 from ..selectors import visibility
 from ..services import parts as part_services
@@ -95,7 +98,20 @@ class CaseNoteDetailApi(CaseDataApi):
 # missing episodes
 
 
+class ReturnScreeningSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    level = serializers.CharField()
+    instrument = serializers.CharField()
+    instrument_version = serializers.CharField()
+    screened_by = serializers.IntegerField(source="screened_by_id")
+    screened_at = serializers.DateTimeField()
+
+
 class MissingEpisodeOutputSerializer(serializers.Serializer):
+    """The episode and its return debrief. Whoever may read the episode reads the debrief: the
+    narrative parts follow the `team` note rule (everyone who may see the case, never MDT
+    members, who reach no case part)."""
+
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
     missing_since = serializers.DateTimeField()
@@ -106,9 +122,25 @@ class MissingEpisodeOutputSerializer(serializers.Serializer):
     attorney_notified_at = serializers.DateTimeField(allow_null=True)
     returned_at = serializers.DateTimeField(allow_null=True)
     return_debrief_at = serializers.DateTimeField(allow_null=True)
+    debriefed_by = serializers.IntegerField(source="debriefed_by_id", allow_null=True)
+    absence_factors = serializers.CharField()
+    experiences_while_absent = serializers.CharField()
+    exploited_while_absent = serializers.CharField()
+    return_screening = ReturnScreeningSerializer(allow_null=True)
+    debrief_missing = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The parts of the return debrief still to record; empty once it is recorded as a whole.",
+    )
     created_by = serializers.IntegerField(source="created_by_id")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class ReturnScreeningInputSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=Screening.Level.choices)
+    instrument = serializers.CharField(max_length=100)
+    instrument_version = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    screened_at = BoundedDateTimeField(required=False)
 
 
 class MissingEpisodeInputSerializer(serializers.Serializer):
@@ -119,7 +151,30 @@ class MissingEpisodeInputSerializer(serializers.Serializer):
     reported_to_ncmec_at = _clock_field()
     attorney_notified_at = _clock_field()
     returned_at = _clock_field()
+    # The return debrief of WIC 16501.35 (SPEC §2): its clock is met once every part is in.
     return_debrief_at = _clock_field()
+    debriefed_by = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The user who held the debrief (default: who records it)."
+    )
+    absence_factors = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    experiences_while_absent = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    exploited_while_absent = serializers.ChoiceField(
+        choices=MissingEpisode.Exploited.choices, required=False, allow_blank=True
+    )
+    return_screening = ReturnScreeningInputSerializer(required=False)
+
+
+def _episode_input(data: dict[str, Any]) -> dict[str, Any]:
+    """The debriefer's id as a user: an unknown id answers as one who does not work the case."""
+    if data.get("debriefed_by") is not None:
+        user = User.objects.filter(pk=data["debriefed_by"]).first()
+        if user is None:
+            raise ApplicationError(
+                "Send the id of the person who held the debrief: someone who works this case.",
+                fields={"debriefed_by": ["Not a person who works this case."]},
+            )
+        data["debriefed_by"] = user
+    return data
 
 
 class CaseMissingEpisodesApi(CasePartListApi):
@@ -136,7 +191,7 @@ class CaseMissingEpisodesApi(CasePartListApi):
 
     @extend_schema(request=MissingEpisodeInputSerializer, responses={201: MissingEpisodeOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = self.validated(MissingEpisodeInputSerializer)
+        data = _episode_input(self.validated(MissingEpisodeInputSerializer))
         episode = part_services.missing_episode_create(case=self.case, actor=request.user, **data)
         return self.created(episode)
 
@@ -160,25 +215,51 @@ class MissingEpisodeDetailApi(CaseDataApi):
     )
     def patch(self, request: Request, pk: int) -> Response:
         episode = visibility.missing_episode_get_visible(user=request.user, pk=pk)
-        data = self.validated(self.InputSerializer, partial=True)
+        data = _episode_input(self.validated(self.InputSerializer, partial=True))
         episode = part_services.missing_episode_update(
             episode=episode, actor=request.user, data=data, if_match=request.headers.get("If-Match")
         )
         return Response(MissingEpisodeOutputSerializer(episode).data, headers={"ETag": etag_for(episode)})
 
 
-# placements
+# placements, services, hearings and alerts: listed and added under their case, read and
+# changed by their own id (an ETag on each detail; a PATCH with a stale If-Match answers 412)
+
+_IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)
+
+
+class _PartDetailApi(CaseDataApi):
+    """GET / PATCH of one part by its id: 404 unless the caller sees its case (and, for a
+    mental-health service, reads clinical notes). The protected fields follow `case_access`."""
+
+    output_serializer: type[serializers.Serializer] = serializers.Serializer
+
+    def part_get(self, pk: int) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def respond(self, obj: Any) -> Response:
+        access = visibility.case_access(user=self.request.user, case=obj.case)
+        data = self.output_serializer(obj, context={"request": self.request, "access": access}).data
+        return Response(data, headers={"ETag": etag_for(obj)})
+
+    def read(self, pk: int) -> Response:
+        obj = self.part_get(pk)
+        _audit_read(self.request, Action.VIEW, self.audit_object_type, obj.pk, obj.case.youth_id)
+        return self.respond(obj)
 
 
 class PlacementOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
     placement_type = serializers.CharField()
     csec_specialized = serializers.BooleanField()
     address = serializers.SerializerMethodField(help_text="Only for the lead agency's case team; null otherwise.")
     start_date = serializers.DateField()
     end_date = serializers.DateField(allow_null=True)
+    end_reason = serializers.CharField(help_text='Why it ended; "new placement" when a new placement ended it.')
     created_by = serializers.IntegerField(source="created_by_id")
     created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
     def get_address(self, obj: Placement) -> str | None:
         access = self.context.get("access")
@@ -186,6 +267,8 @@ class PlacementOutputSerializer(serializers.Serializer):
 
 
 class CasePlacementsApi(CasePartListApi):
+    """A new current placement (no end_date) ends the current one on its start date."""
+
     audit_object_type = "placement"
     part_model = Placement
     serializer_class = PlacementOutputSerializer
@@ -196,6 +279,7 @@ class CasePlacementsApi(CasePartListApi):
         address = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
         start_date = BoundedDateField()
         end_date = BoundedDateField(required=False, allow_null=True)
+        end_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     def part_queryset(self) -> Any:
         return part_selectors.placement_list(case=self.case)
@@ -211,41 +295,81 @@ class CasePlacementsApi(CasePartListApi):
         return self.created(placement)
 
 
+class PlacementDetailApi(_PartDetailApi):
+    audit_object_type = "placement"
+    output_serializer = PlacementOutputSerializer
+
+    class InputSerializer(serializers.Serializer):
+        end_date = BoundedDateField(allow_null=True)
+        end_reason = serializers.CharField(max_length=500, allow_blank=True)
+
+    def part_get(self, pk: int) -> Placement:
+        return part_selectors.placement_get_visible(user=self.request.user, pk=pk)
+
+    @extend_schema(responses={200: PlacementOutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return self.read(pk)
+
+    @extend_schema(request=InputSerializer, responses={200: PlacementOutputSerializer}, parameters=[_IF_MATCH])
+    def patch(self, request: Request, pk: int) -> Response:
+        placement = self.part_get(pk)
+        data = self.validated(self.InputSerializer, partial=True)
+        placement = part_services.placement_update(
+            placement=placement, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        return self.respond(placement)
+
+
 # services
 
 
 class ServiceReferralOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
     provider = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=ServiceReferral.Kind.choices,
+        help_text="mental_health is clinical information (WIC 5328): shown only to those who read clinical notes.",
+    )
     service_type = serializers.CharField()
     evidence_based_practice = serializers.CharField()
     is_health_exam = serializers.BooleanField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=ServiceReferral.Status.choices)
+    status_reason = serializers.CharField()
     referred_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
     created_by = serializers.IntegerField(source="created_by_id")
+    updated_at = serializers.DateTimeField()
 
 
 class CaseServicesApi(CasePartListApi):
+    """Mental-health services are listed only for those who read clinical notes."""
+
     audit_object_type = "service_referral"
     part_model = ServiceReferral
     serializer_class = ServiceReferralOutputSerializer
 
     class InputSerializer(serializers.Serializer):
         provider = serializers.CharField(max_length=200)
+        kind = serializers.ChoiceField(
+            choices=ServiceReferral.Kind.choices, required=False, default=ServiceReferral.Kind.OTHER
+        )
         service_type = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
         evidence_based_practice = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         is_health_exam = serializers.BooleanField(required=False, default=False)
         status = serializers.ChoiceField(
             choices=ServiceReferral.Status.choices, required=False, default=ServiceReferral.Status.REFERRED
         )
+        status_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
         referred_at = BoundedDateTimeField()
+        accepted_at = BoundedDateTimeField(required=False, allow_null=True)
         started_at = BoundedDateTimeField(required=False, allow_null=True)
         ended_at = BoundedDateTimeField(required=False, allow_null=True)
 
     def part_queryset(self) -> Any:
-        return part_selectors.service_referral_list(case=self.case)
+        return part_selectors.service_referral_list(user=self.request.user, case=self.case)
 
     @extend_schema(responses={200: ServiceReferralOutputSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
@@ -258,15 +382,51 @@ class CaseServicesApi(CasePartListApi):
         return self.created(service)
 
 
+class ServiceReferralDetailApi(_PartDetailApi):
+    audit_object_type = "service_referral"
+    output_serializer = ServiceReferralOutputSerializer
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=ServiceReferral.Status.choices)
+        status_reason = serializers.CharField(max_length=500, allow_blank=True)
+        accepted_at = BoundedDateTimeField(allow_null=True)
+        started_at = BoundedDateTimeField(allow_null=True)
+        ended_at = BoundedDateTimeField(allow_null=True)
+
+    def part_get(self, pk: int) -> ServiceReferral:
+        return part_selectors.service_referral_get_visible(user=self.request.user, pk=pk)
+
+    @extend_schema(responses={200: ServiceReferralOutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return self.read(pk)
+
+    @extend_schema(request=InputSerializer, responses={200: ServiceReferralOutputSerializer}, parameters=[_IF_MATCH])
+    def patch(self, request: Request, pk: int) -> Response:
+        service = self.part_get(pk)
+        data = self.validated(self.InputSerializer, partial=True)
+        service = part_services.service_referral_update(
+            service=service, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        return self.respond(service)
+
+
 # hearings
 
 
 class CourtHearingOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
     starts_at = serializers.DateTimeField()
     court = serializers.CharField()
     hearing_type = serializers.CharField()
+    status = serializers.ChoiceField(choices=CourtHearing.Status.choices)
+    reason = serializers.CharField(help_text="Why it was last rescheduled or cancelled.")
+    outcome = serializers.CharField(help_text="What the court decided, once held.")
     created_by = serializers.IntegerField(source="created_by_id")
+    updated_at = serializers.DateTimeField()
+
+
+_COURT_CHOICES = [("", "None"), *Case.Court.choices]
 
 
 class CaseHearingsApi(CasePartListApi):
@@ -276,9 +436,7 @@ class CaseHearingsApi(CasePartListApi):
 
     class InputSerializer(serializers.Serializer):
         starts_at = BoundedDateTimeField()
-        court = serializers.ChoiceField(
-            choices=[("", "None"), *Case.Court.choices], required=False, allow_blank=True, default=""
-        )
+        court = serializers.ChoiceField(choices=_COURT_CHOICES, required=False, allow_blank=True, default="")
         hearing_type = serializers.CharField(max_length=100)
 
     def part_queryset(self) -> Any:
@@ -295,11 +453,44 @@ class CaseHearingsApi(CasePartListApi):
         return self.created(hearing)
 
 
+class CourtHearingDetailApi(_PartDetailApi):
+    audit_object_type = "court_hearing"
+    output_serializer = CourtHearingOutputSerializer
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=CourtHearing.Status.choices,
+            help_text="rescheduled (with the new starts_at and a reason), cancelled (with a reason) or held.",
+        )
+        starts_at = BoundedDateTimeField(help_text="A new time reschedules the hearing.")
+        reason = serializers.CharField(max_length=500, allow_blank=True)
+        outcome = serializers.CharField(max_length=5000, allow_blank=True)
+        court = serializers.ChoiceField(choices=_COURT_CHOICES, allow_blank=True)
+        hearing_type = serializers.CharField(max_length=100)
+
+    def part_get(self, pk: int) -> CourtHearing:
+        return part_selectors.court_hearing_get_visible(user=self.request.user, pk=pk)
+
+    @extend_schema(responses={200: CourtHearingOutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return self.read(pk)
+
+    @extend_schema(request=InputSerializer, responses={200: CourtHearingOutputSerializer}, parameters=[_IF_MATCH])
+    def patch(self, request: Request, pk: int) -> Response:
+        hearing = self.part_get(pk)
+        data = self.validated(self.InputSerializer, partial=True)
+        hearing = part_services.court_hearing_update(
+            hearing=hearing, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        return self.respond(hearing)
+
+
 # alerts
 
 
 class SafetyAlertOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
     kind = serializers.CharField()
     summary = serializers.CharField()
     protected_detail = serializers.SerializerMethodField(
@@ -308,6 +499,10 @@ class SafetyAlertOutputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
     created_by = serializers.IntegerField(source="created_by_id")
     created_at = serializers.DateTimeField()
+    resolved_by = serializers.IntegerField(source="resolved_by_id", allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution_reason = serializers.CharField()
+    updated_at = serializers.DateTimeField()
 
     def get_protected_detail(self, obj: SafetyAlert) -> str | None:
         access = self.context.get("access")
@@ -315,6 +510,8 @@ class SafetyAlertOutputSerializer(serializers.Serializer):
 
 
 class CaseAlertsApi(CasePartListApi):
+    """Active alerts first, then the resolved ones (kept, with who resolved them, when and why)."""
+
     audit_object_type = "safety_alert"
     part_model = SafetyAlert
     serializer_class = SafetyAlertOutputSerializer
@@ -337,3 +534,35 @@ class CaseAlertsApi(CasePartListApi):
         data = self.validated(self.InputSerializer)
         alert = part_services.safety_alert_create(case=self.case, actor=request.user, **data)
         return self.created(alert)
+
+
+class SafetyAlertDetailApi(_PartDetailApi):
+    audit_object_type = "safety_alert"
+    output_serializer = SafetyAlertOutputSerializer
+
+    def part_get(self, pk: int) -> SafetyAlert:
+        return part_selectors.safety_alert_get_visible(user=self.request.user, pk=pk)
+
+    @extend_schema(responses={200: SafetyAlertOutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return self.read(pk)
+
+
+class SafetyAlertResolveApi(_PartDetailApi):
+    audit_object_type = "safety_alert"
+    output_serializer = SafetyAlertOutputSerializer
+
+    def part_get(self, pk: int) -> SafetyAlert:
+        return part_selectors.safety_alert_get_visible(user=self.request.user, pk=pk)
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=InputSerializer, responses={200: SafetyAlertOutputSerializer}, parameters=[_IF_MATCH])
+    def post(self, request: Request, pk: int) -> Response:
+        alert = self.part_get(pk)
+        data = self.validated(self.InputSerializer)
+        alert = part_services.safety_alert_resolve(
+            alert=alert, actor=request.user, reason=data["reason"], if_match=request.headers.get("If-Match")
+        )
+        return self.respond(alert)

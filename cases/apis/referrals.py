@@ -18,12 +18,21 @@ from core.errors import ApplicationError
 from core.etags import etag_for
 from core.times import BoundedDateTimeField, BoundedIsoDateTimeFilter
 
+from .. import matching
 from ..models import Referral, Screening, Youth
+from ..permissions import can_decide_referral
 from ..selectors import visibility
 from ..services import referrals as referral_services
-from ..throttles import duplicate_search_take
+from ..throttles import ALLOWED, duplicate_search_take, duplicate_search_take_once
 from .base import CaseDataApi, PaginatedApi, _audit_read
-from .duplicates import PossibleDuplicateSerializer, _duplicates, _external_ids_held_elsewhere, _person_of
+from .duplicates import (
+    PossibleDuplicateSerializer,
+    _duplicates,
+    _external_ids_held_elsewhere,
+    _open_case_warnings,
+    _person_of,
+    _search,
+)
 from .fields import AgencyCodeField, _clock_field
 from .youth import YouthInputSerializer
 
@@ -115,6 +124,11 @@ class ReferralDetailSerializer(serializers.Serializer):
     source = serializers.CharField()
     indicators = serializers.ListField(child=serializers.CharField())
     narrative = serializers.CharField()
+    information_received_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the reporter learned of the abuse; the 36-hour written report clock runs from it "
+        "(null: from hotline_reported_at).",
+    )
     hotline_reported_at = serializers.DateTimeField(allow_null=True)
     written_report_submitted_at = serializers.DateTimeField(allow_null=True)
     recovered_at = serializers.DateTimeField(allow_null=True)
@@ -170,6 +184,7 @@ class ReferralListCreateApi(PaginatedApi):
             child=serializers.SlugField(max_length=64), max_length=30, required=False, default=list
         )
         narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+        information_received_at = _clock_field()
         hotline_reported_at = _clock_field()
         written_report_submitted_at = _clock_field()
         recovered_at = _clock_field()
@@ -223,6 +238,29 @@ class ReferralListCreateApi(PaginatedApi):
         return Response(body, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(referral)})
 
 
+class ReferralReadSerializer(ReferralDetailSerializer):
+    possible_duplicates = PossibleDuplicateSerializer(
+        many=True,
+        allow_null=True,
+        help_text="While the referral awaits its decision (received or screening): the possible "
+        "duplicates of its youth, as a create reports them — records you may see with their score, "
+        "only the agency to ask about one you may not. Null once the referral is decided.",
+    )
+
+
+def _referral_duplicates(request: Request, referral: Referral) -> list[dict[str, Any]] | None:
+    """SPEC §2: the possible duplicates of an undecided referral's youth, for whoever screens and
+    decides it — the same search, visibility rules, audit and budget as a create's. Reading the
+    same record again (the same names and date of birth) within the hour is not counted again;
+    over the budget, only the records the reader may see are reported."""
+    if referral.status in referral_services.REFERRAL_DECIDED:
+        return None
+    youth = referral.youth
+    person = _person_of(youth)
+    budget = duplicate_search_take_once(user=request.user, key=f"youth:{youth.pk}:{matching.query_fingerprint(person)}")
+    return _duplicates(request, person, via="referral_detail", budget=budget, exclude=[youth.pk])
+
+
 class ReferralDetailApi(CaseDataApi):
     audit_object_type = "referral"
 
@@ -231,17 +269,20 @@ class ReferralDetailApi(CaseDataApi):
         source = serializers.ChoiceField(choices=Referral.Source.choices, required=False)
         indicators = serializers.ListField(child=serializers.SlugField(max_length=64), max_length=30, required=False)
         narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+        information_received_at = _clock_field()
         hotline_reported_at = _clock_field()
         written_report_submitted_at = _clock_field()
         recovered_at = _clock_field()
         responder_arrived_at = _clock_field()
         law_enforcement_notified_at = _clock_field()
 
-    @extend_schema(responses={200: ReferralDetailSerializer})
+    @extend_schema(responses={200: ReferralReadSerializer})
     def get(self, request: Request, pk: int) -> Response:
         referral = visibility.referral_get_visible(user=request.user, pk=pk)
         _audit_read(request, Action.VIEW, "referral", referral.pk, referral.youth_id)
-        return Response(ReferralDetailSerializer(referral).data, headers={"ETag": etag_for(referral)})
+        body = dict(ReferralDetailSerializer(referral).data)
+        body["possible_duplicates"] = _referral_duplicates(request, referral)
+        return Response(body, headers={"ETag": etag_for(referral)})
 
     @extend_schema(
         request=InputSerializer,
@@ -286,11 +327,62 @@ class ReferralScreenApi(ReferralActionApi):
         return self.done()
 
 
+class AcceptWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="`possible_duplicate_with_open_case`")
+    youth = serializers.IntegerField(required=False, help_text="A record you may see.")
+    score = serializers.FloatField(required=False, min_value=0, max_value=1)
+    agency = serializers.CharField(required=False, help_text="The agency to ask about a record you may not see.")
+    detail = serializers.CharField()
+
+
 class ReferralAcceptApi(ReferralActionApi):
-    @extend_schema(request=None, responses={200: ReferralDetailSerializer})
+    """Accept (supervisors of the receiving agency). `youth` links the referral to an existing
+    youth record the supervisor may see instead of the one it was created with (SPEC §2); any
+    other id answers 400 as an unknown one does. Accepting without choosing while the youth has
+    an exact possible duplicate with an open case still accepts, and says so under `warnings`."""
+
+    class InputSerializer(serializers.Serializer):
+        youth = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=1,
+            help_text="An existing youth you may see, to link the referral to instead of its own record.",
+        )
+
+    class OutputSerializer(ReferralDetailSerializer):
+        warnings = AcceptWarningSerializer(many=True)
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        referral_services.referral_accept(referral=self.referral(), actor=request.user)
-        return self.done()
+        referral = self.referral()
+        data = self.validated(self.InputSerializer)
+        chosen = None
+        if data.get("youth") is not None:
+            if not can_decide_referral(request.user, referral):
+                # who may not accept hears that first, before anything about the record chosen
+                raise ApplicationError(
+                    "Only a supervisor of the receiving agency decides on a referral.", code="forbidden"
+                )
+            # A record the supervisor may not see answers as one that does not exist (SPEC §1).
+            chosen = visibility.youth_list_visible_to(user=request.user).filter(pk=data["youth"]).first()
+            if chosen is None:
+                raise ApplicationError(
+                    "Unknown youth.",
+                    fields={"youth": ["Send the id of a youth record you may see, e.g. one of possible_duplicates."]},
+                )
+        referral_services.referral_accept(referral=referral, actor=request.user, youth=chosen)
+        referral = visibility.referral_get_visible(user=request.user, pk=pk)
+        body = dict(ReferralDetailSerializer(referral).data)
+        body["warnings"] = [] if chosen is not None else self._warnings(request, referral)
+        return Response(body, headers={"ETag": etag_for(referral)})
+
+    def _warnings(self, request: Request, referral: Referral) -> list[dict[str, Any]]:
+        """SPEC §2: accepted without choosing — the exact possible duplicates with an open case,
+        which the supervisor should hear of now. The search is audited like every search; it is
+        not taken from the budget (a referral is accepted once: this teaches nothing on demand)."""
+        youth = referral.youth
+        found = _search(request, _person_of(youth), via="referral_accept", budget=ALLOWED, exclude=[youth.pk])
+        return _open_case_warnings(found)
 
 
 class ReferralDeclineApi(ReferralActionApi):

@@ -43,6 +43,20 @@ class ExternalIdOutputSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
+class ContactDetailSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[
+            ("phone", "Phone"),
+            ("email", "Email"),
+            ("social_media", "Social media"),
+            ("contact_person", "Who to call"),
+            ("other", "Other"),
+        ]
+    )
+    value = serializers.CharField(max_length=200)
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
 def _check_dob(value: Any) -> Any:
     if value is not None and (value > timezone.localdate() or value < dt.date(1900, 1, 1)):
         raise serializers.ValidationError("Not a plausible date of birth.")
@@ -59,6 +73,12 @@ class YouthInputSerializer(serializers.Serializer):
     preferred_language = serializers.CharField(max_length=50, required=False, allow_blank=True)
     aliases = serializers.ListField(child=serializers.CharField(max_length=100), max_length=20, required=False)
     external_ids = ExternalIdSerializer(many=True, required=False, max_length=20)
+    contact_details = ContactDetailSerializer(
+        many=True,
+        required=False,
+        max_length=20,
+        help_text="Recorded only by the lead agency's case team (or the holding agency when there is no open case).",
+    )
 
 
 class YouthDetailSerializer(serializers.Serializer):
@@ -74,8 +94,18 @@ class YouthDetailSerializer(serializers.Serializer):
     external_ids = ExternalIdOutputSerializer(many=True, source="external_ids.all")
     holding_agency = serializers.CharField(source="holding_agency.code")
     merged_into = serializers.IntegerField(source="merged_into_id", allow_null=True)
+    contact_details = serializers.SerializerMethodField(
+        help_text="Phone numbers, handles, who to call: only for the lead agency's case team of the open case "
+        "(the holding agency when there is none); null otherwise."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_contact_details(self, obj: Youth) -> list[dict[str, str]] | None:
+        request = self.context.get("request")
+        if request is None or not visibility.youth_contact_details_visible(user=request.user, youth=obj):
+            return None
+        return list(obj.contact_details or [])
 
 
 class YouthFilter(django_filters.FilterSet):
@@ -139,7 +169,7 @@ class YouthListCreateApi(PaginatedApi):
         data, held_elsewhere = _external_ids_held_elsewhere(request, data, budget)
         youth = youth_services.youth_create(actor=request.user, **data)
         youth = visibility.youth_get_visible(user=request.user, pk=youth.pk)
-        body = dict(YouthDetailSerializer(youth).data)
+        body = dict(YouthDetailSerializer(youth, context={"request": request}).data)
         body["possible_duplicates"] = _youth_duplicates(
             request, youth, via="youth_create", budget=budget, held_elsewhere=held_elsewhere
         )
@@ -156,7 +186,9 @@ class YouthDetailApi(CaseDataApi):
     def get(self, request: Request, pk: int) -> Response:
         youth = visibility.youth_get_visible(user=request.user, pk=pk)
         _audit_read(request, Action.VIEW, "youth", youth.pk, youth.pk)
-        return Response(YouthDetailSerializer(youth).data, headers={"ETag": etag_for(youth)})
+        return Response(
+            YouthDetailSerializer(youth, context={"request": request}).data, headers={"ETag": etag_for(youth)}
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -178,7 +210,7 @@ class YouthDetailApi(CaseDataApi):
             youth=youth, actor=request.user, data=data, if_match=request.headers.get("If-Match")
         )
         youth = visibility.youth_get_visible(user=request.user, pk=pk)
-        body = dict(YouthDetailSerializer(youth).data)
+        body = dict(YouthDetailSerializer(youth, context={"request": request}).data)
         if budget is not None:
             body["possible_duplicates"] = _youth_duplicates(
                 request, youth, via="youth_update", budget=budget, held_elsewhere=held_elsewhere

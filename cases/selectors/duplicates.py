@@ -132,5 +132,27 @@ def youth_possible_duplicates(
     for yid in hidden_ids:
         for code in to_ask.get(yid, ()):
             hidden_agencies.setdefault(code, []).append(yid)
-    hidden = [{"agency": code, "_youth_ids": sorted(ids)} for code, ids in sorted(hidden_agencies.items())]
+    hidden = [
+        {
+            "agency": code,
+            "_youth_ids": sorted(ids),
+            # the exact matches among them (for the accept's warning; never shown as such)
+            "_exact_ids": sorted(yid for yid in ids if best[yid][0] >= EXACT_SCORE),
+        }
+        for code, ids in sorted(hidden_agencies.items())
+    ]
     return shown + hidden
+
+
+#: A candidate this sure is the same child (name and date of birth agree exactly).
+EXACT_SCORE = 1.0
+
+
+def youth_ids_with_open_case(*, youth_ids: Iterable[int]) -> set[int]:
+    """Which of these youth have an open case (one query): the candidates that would make an
+    accept without choosing a second case for the same child (SPEC §2). Ids only — what the
+    caller may see of them is decided by whoever shapes the answer."""
+    ids = sorted(set(youth_ids))
+    return set(
+        Case.objects.filter(youth_id__in=ids or [-1], status=Case.Status.OPEN).values_list("youth_id", flat=True)
+    )

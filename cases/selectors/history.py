@@ -1,6 +1,6 @@
 """A case's timeline (what happened, oldest first) and its history (every recorded change),
-each filtered like every other read: notes by `visibility.note_list_visible_to`, protected
-fields by the caller's `case_access`."""
+each filtered like every other read: notes by `visibility.note_list_visible_to`, mental-health
+services by `parts.service_visibility_q`, protected fields by the caller's `case_access`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from .parts import (
     placement_list,
     safety_alert_list,
     service_referral_list,
+    service_visibility_q,
 )
 from .visibility import case_access, note_list_visible_to
 
@@ -126,26 +127,34 @@ def case_timeline(*, user: Any, case: Case) -> list[dict[str, Any]]:
         )
         if pl.end_date:
             add(_day_start(pl.end_date), "placement_ended", "placement", pl.pk)
-    for s in service_referral_list(case=case):
+    # Mental-health services only for the readers of clinical notes (service_referral_list).
+    for s in service_referral_list(user=user, case=case):
         add(
             s.referred_at,
             "service_referred",
             "service_referral",
             s.pk,
             s.created_by_id,
-            {"service_type": s.service_type, "is_health_exam": s.is_health_exam},
+            {"kind": s.kind, "service_type": s.service_type, "is_health_exam": s.is_health_exam},
         )
-    for h in court_hearing_list(case=case):
+        add(s.accepted_at, "service_accepted", "service_referral", s.pk)
+        add(s.started_at, "service_started", "service_referral", s.pk)
+        if s.status in ServiceReferral.ENDED:
+            add(s.ended_at, "service_ended", "service_referral", s.pk, None, {"status": s.status})
+    for h in court_hearing_list(case=case).only("id", "starts_at", "court", "hearing_type", "status", "created_by_id"):
         add(
             h.starts_at,
             "court_hearing",
             "court_hearing",
             h.pk,
             h.created_by_id,
-            {"court": h.court, "hearing_type": h.hearing_type},
+            {"court": h.court, "hearing_type": h.hearing_type, "status": h.status},
         )
-    for a in safety_alert_list(case=case).only("id", "created_at", "kind", "created_by_id"):
+    for a in safety_alert_list(case=case).only(
+        "id", "created_at", "kind", "created_by_id", "resolved_at", "resolved_by_id"
+    ):
         add(a.created_at, "safety_alert_added", "safety_alert", a.pk, a.created_by_id, {"kind": a.kind})
+        add(a.resolved_at, "safety_alert_resolved", "safety_alert", a.pk, a.resolved_by_id, {"kind": a.kind})
     items.sort(key=lambda i: (i["at"], i["object_type"], i["object_id"]))
     return items
 
@@ -177,7 +186,15 @@ def case_history(*, user: Any, case: Case) -> list[dict[str, Any]]:
         ("case_agency", CaseAgency.history, Q(case_id=case.pk)),
         ("missing_episode", MissingEpisode.history, Q(case_id=case.pk)),
         ("placement", Placement.history, Q(case_id=case.pk)),
-        ("service_referral", ServiceReferral.history, Q(case_id=case.pk)),
+        # Mental-health services (every version of them) only for the readers of clinical notes.
+        (
+            "service_referral",
+            ServiceReferral.history,
+            Q(
+                case_id=case.pk,
+                id__in=ServiceReferral.objects.filter(service_visibility_q(user=user), case_id=case.pk).values("id"),
+            ),
+        ),
         ("court_hearing", CourtHearing.history, Q(case_id=case.pk)),
         ("safety_alert", SafetyAlert.history, Q(case_id=case.pk)),
     ]

@@ -274,6 +274,27 @@ def share_request_get_visible(*, user: Any, pk: Any) -> ShareRequest:
 
 def missing_episode_get_visible(*, user: Any, pk: Any) -> MissingEpisode:
     try:
-        return MissingEpisode.objects.select_related("case").get(pk=pk, case_id__in=case_ids_visible_to(user=user))
+        return MissingEpisode.objects.select_related("case", "return_screening").get(
+            pk=pk, case_id__in=case_ids_visible_to(user=user)
+        )
     except (MissingEpisode.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# --- youth contact details -----------------------------------------------------------------------
+
+
+def youth_contact_details_visible(*, user: Any, youth: Youth) -> bool:
+    """Contact details (phone numbers, handles, who to call) are protected like placement
+    addresses (SPEC §2): the lead agency's case team of the youth's open case; when the youth has
+    no open case, the agency holding the record (its supervisors, the record's creator while a
+    case worker of it) — those who keep the record then."""
+    role = _case_role(user)
+    if role is None:
+        return False
+    open_cases = list(Case.objects.filter(youth_id=youth.pk, status=Case.Status.OPEN))
+    if open_cases:
+        return any(case_access(user=user, case=case).can_see_protected for case in open_cases)
+    if user.agency_id != youth.holding_agency_id:
+        return False
+    return role == Role.SUPERVISOR or youth.created_by_id == user.pk

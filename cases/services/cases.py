@@ -16,8 +16,10 @@ from accounts.models import Agency, User
 from core.errors import ApplicationError
 from core.etags import check_if_match
 from core.permissions import CASE_ROLES, role_of
+from notifications.services import deadlines
 
-from ..models import Case, CaseAgency, CaseNumberSequence, CaseTeamMember, Youth
+from .. import signals
+from ..models import Case, CaseAgency, CaseNumberSequence, CaseTeamMember, MissingEpisode, Youth
 from ..permissions import CaseAccess
 from ..selectors.visibility import agency_participates, case_access, case_get_visible
 from . import sharing
@@ -61,12 +63,30 @@ def _team_add(*, case: Case, user: User, case_role: str, actor: User) -> CaseTea
     return member
 
 
-def case_for_write(*, case_id: int, actor: Any) -> tuple[Case, CaseAccess]:
+CASE_CLOSED = "The case is closed: it takes notes only. A supervisor of the lead agency can reopen it."
+
+
+def case_closed_error() -> ApplicationError:
+    """The answer (409) to any write but a note on a closed case (SPEC §2)."""
+    return ApplicationError(CASE_CLOSED, code="conflict")
+
+
+def _require_case_open(case: Case) -> None:
+    if case.status != Case.Status.OPEN:
+        raise case_closed_error()
+
+
+def case_for_write(*, case_id: int, actor: Any, closed_ok: bool = False) -> tuple[Case, CaseAccess]:
     """The one check every write on a case's parts makes, inside its own transaction: the actor
     still sees the case — through the same selector as the read, so a participation that
     expired or was revoked since the page was loaded stops the write (404) — and what they may
-    do on it. A stale `CaseAccess` handed in by a caller is never trusted."""
+    do on it. A stale `CaseAccess` handed in by a caller is never trusted.
+
+    A closed case takes notes and nothing else (SPEC §2): every other write answers 409, unless
+    the caller says `closed_ok` (notes; the facts that meet the law's clocks still open)."""
     case = case_get_visible(user=actor, pk=case_id)
+    if not closed_ok:
+        _require_case_open(case)
     return case, case_access(user=actor, case=case)
 
 
@@ -80,31 +100,97 @@ def case_update(*, case: Case, actor: User, data: Mapping[str, Any], if_match: s
         raise _forbidden("Only the lead agency edits the case.")
     case = _lock(Case, case.pk)
     check_if_match(case, if_match)
+    _require_case_open(case)
+    old_court = case.court
     changed = [n for n in CASE_EDITABLE if n in data and getattr(case, n) != data[n]]
     for name in changed:
         setattr(case, name, data[name])
     if changed:
         _save(case, actor=actor)
     if "court" in changed:
+        # WIC 827/830: the court's MDT shares end, and the case leaves the old court's agendas
+        # (mdt receives the signal in this transaction).
         sharing.participations_end_with_court(case=case, actor=actor, reason="court_changed")
+        signals.case_court_changed.send(sender=Case, case=case, old_court=old_court, new_court=case.court, actor=actor)
     _audit(actor, Action.UPDATE, "case", case, case.youth_id, fields=changed)
     return case
 
 
+RENEWAL_RULE = sharing.RENEWAL_RULE
+
+
+def _renewal_participations(case: Case) -> Any:
+    return CaseAgency.objects.filter(case_id=case.pk, legal_basis=CaseAgency.LegalBasis.MDT_18961_7)
+
+
 @transaction.atomic
 def case_close(*, case: Case, actor: User, reason: str) -> Case:
+    """Close the case (SPEC §2): a supervisor of the lead agency, with a reason, never while a
+    missing episode is open (the youth is still missing). Closing cancels the sharing-renewal
+    clocks, ends the `court_mdt` shares and — through `signals.case_closed`, which mdt receives
+    — cancels the open action items and takes the case off unpublished agendas. The law's
+    reporting duties (the referral's clocks, a missing episode's reports and debrief) stay open."""
     access = case_access(user=actor, case=case)
     case = _lock(Case, case.pk)
     if not access.can_close_case:
         raise _forbidden("Only a supervisor of the lead agency closes the case.")
     if case.status != Case.Status.OPEN:
         raise ApplicationError("The case is already closed.", code="conflict")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the case closes.", fields={"reason": ["This field may not be blank."]})
+    if MissingEpisode.objects.filter(case_id=case.pk, returned_at__isnull=True).exists():
+        raise ApplicationError(
+            "The youth is still missing: record the return on the missing episode before closing the case.",
+            code="conflict",
+        )
     case.status = Case.Status.CLOSED
     case.close_reason = reason
     case.closed_at = timezone.now()
-    sharing.participations_end_with_court(case=case, actor=actor, reason="case_closed")
     _save(case, actor=actor)
+    sharing.participations_end_with_court(case=case, actor=actor, reason="case_closed")
+    for participation in _renewal_participations(case):
+        deadlines.deadline_cancel(rule_code=RENEWAL_RULE, target=participation, reason="case closed", actor=actor)
+    signals.case_closed.send(sender=Case, case=case, actor=actor)
     _audit(actor, Action.TRANSITION, "case", case, case.youth_id, to="closed")
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
+    """Reopen a closed case (SPEC §2): a supervisor of the lead agency, with a reason. Nothing
+    closing ended comes back by itself: `court_mdt` shares need a new grant, cancelled action
+    items stay cancelled, the case is put on agendas again by a coordinator. A WIC 18961.7
+    share still running gets its renewal clock again. 409 when the youth has another open case."""
+    access = case_access(user=actor, case=case)
+    case = _lock(Case, case.pk)
+    if not access.can_close_case:
+        raise _forbidden("Only a supervisor of the lead agency reopens the case.")
+    if case.status != Case.Status.CLOSED:
+        raise ApplicationError("The case is open.", code="conflict")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the case reopens.", fields={"reason": ["This field may not be blank."]})
+    if Case.objects.filter(youth_id=case.youth_id, status=Case.Status.OPEN).exclude(pk=case.pk).exists():
+        raise ApplicationError(
+            "The youth has another open case: work that one, or close it before reopening this one.",
+            code="conflict",
+        )
+    now = timezone.now()
+    case.status = Case.Status.OPEN
+    case.reopened_at = now
+    case.reopen_reason = reason
+    _save(case, actor=actor)
+    for participation in _renewal_participations(case):
+        if sharing.is_active(participation, now=now) and participation.expires_at is not None:
+            deadlines.deadline_open(
+                rule_code=RENEWAL_RULE,
+                target=participation,
+                starts_at=now,
+                due_at=participation.expires_at,
+                actor=actor,
+            )
+    _audit(actor, Action.TRANSITION, "case", case, case.youth_id, to="open")
     return case
 
 

@@ -29,6 +29,7 @@ from .cases import _case_open, _team_add
 from .youth import youth_create
 
 REFERRAL_CLOCK_FIELDS = (
+    "information_received_at",
     "hotline_reported_at",
     "written_report_submitted_at",
     "recovered_at",
@@ -57,12 +58,18 @@ def suggested_level(*, indicators: Iterable[str], source: str) -> str:
     return Screening.Level.NO_CONCERN
 
 
-def _validate_indicators(indicators: Iterable[str]) -> list[str]:
+def _validate_indicators(indicators: Iterable[str], *, carried: Iterable[str] = ()) -> list[str]:
+    """The codes, each once; an unknown or deactivated code answers 400 naming the valid ones
+    (SPEC §2: the active codes of `GET /api/v1/indicator-codes/`). A code the referral already
+    `carried` stays allowed after it was deactivated: an edit need not drop what was recorded."""
     codes = list(dict.fromkeys(indicators))
-    unknown = sorted(set(codes) - indicator_codes_active())
+    active = indicator_codes_active()
+    unknown = sorted(set(codes) - active - set(carried))
     if unknown:
+        valid = ", ".join(sorted(active)) or "none (ask a system admin to add them)"
         raise ApplicationError(
-            "Unknown indicator codes.", fields={"indicators": [f"Unknown code: {c}" for c in unknown]}
+            f"Unknown indicator codes. Send codes from GET /api/v1/indicator-codes/: {valid}.",
+            fields={"indicators": [f"Unknown code: {c}. Valid codes: {valid}." for c in unknown]},
         )
     return codes
 
@@ -94,9 +101,30 @@ def _validate_clocks(values: Mapping[str, Any]) -> None:
         raise ApplicationError("Some times cannot be right; see each field.", fields=errors)
 
 
+#: The clocks of the First Responder Protocol: a declined or duplicate referral can no longer
+#: meet them (SPEC §2). The reporting duties of the law stay open.
+FRP_RULES = ("first_response_90m", "frp_services_72h")
+#: The reporting duties of the law: they outlive the referral's decision.
+REPORTING_RULES = ("written_report_36h", "law_enforcement_report_24h")
+#: The clocks a declined or duplicate referral settles, in order.
+REFERRAL_RULES = (*REPORTING_RULES, *FRP_RULES)
+
+
+def _written_report_start(values: Mapping[str, Any]) -> dt.datetime | None:
+    """PC 11166(a): 36 hours from receiving the information; when that time is not given, from
+    the telephone report (SPEC §3)."""
+    return values.get("information_received_at") or values.get("hotline_reported_at")
+
+
+def _referred_by_law_enforcement(referral: Referral) -> bool:
+    """The report came from a law-enforcement agency: there is no one to report it to."""
+    return referral.referring_agency.kind == Agency.Kind.LAW_ENFORCEMENT
+
+
 def _referral_clocks(referral: Referral, *, before: Mapping[str, Any], actor: Any) -> None:
     """Open and meet the referral's legal clocks for the timestamps newly set (or corrected).
-    A timestamp that already meets its clock at creation opens it and meets it at once."""
+    A timestamp that already meets its clock at creation opens it and meets it at once. A
+    declined or duplicate referral opens no First Responder Protocol clock (they were settled)."""
 
     def newly(name: str) -> bool:
         return getattr(referral, name) is not None and before.get(name) is None
@@ -104,32 +132,56 @@ def _referral_clocks(referral: Referral, *, before: Mapping[str, Any], actor: An
     def moved(name: str) -> bool:
         return before.get(name) is not None and getattr(referral, name) != before.get(name)
 
-    for start, rules in (
-        ("hotline_reported_at", ["written_report_36h"]),
-        ("recovered_at", ["first_response_90m", "frp_services_72h"]),
-    ):
-        if moved(start):
-            for rule in rules:
-                deadlines.deadline_cancel(rule_code=rule, target=referral, reason="clock start corrected", actor=actor)
-        if newly(start) or (moved(start) and getattr(referral, start) is not None):
-            for rule in rules:
-                deadlines.deadline_open(
-                    rule_code=rule, target=referral, starts_at=getattr(referral, start), actor=actor
-                )
+    settled = referral.status in (Referral.Status.DECLINED, Referral.Status.DUPLICATE)
+    starts = {
+        "written_report_36h": (
+            _written_report_start(before),
+            _written_report_start({n: getattr(referral, n) for n in REFERRAL_CLOCK_FIELDS}),
+        ),
+        **{rule: (before.get("recovered_at"), referral.recovered_at) for rule in FRP_RULES},
+    }
+    for rule, (was, now) in starts.items():
+        if was is not None and now != was:
+            deadlines.deadline_cancel(rule_code=rule, target=referral, reason="clock start corrected", actor=actor)
+        if now is not None and now != was and not (settled and rule in FRP_RULES):
+            deadlines.deadline_open(rule_code=rule, target=referral, starts_at=now, actor=actor)
     meets = (
         ("written_report_submitted_at", "written_report_36h"),
         ("responder_arrived_at", "first_response_90m"),
         ("law_enforcement_notified_at", "law_enforcement_report_24h"),
     )
     for field, rule in meets:
-        if newly(field) or (getattr(referral, field) is not None and moved(_start_of(rule))):
+        was, now = starts.get(rule, (None, None))
+        restarted = was is not None and now != was  # the clock was re-opened: the fact meets it again
+        if newly(field) or (getattr(referral, field) is not None and restarted):
             deadlines.deadline_meet(rule_code=rule, target=referral, met_at=getattr(referral, field), actor=actor)
     if referral.recovered_at and referral.case_id and (newly("recovered_at") or moved("recovered_at")):
         _frp_services_meet_if_recorded(referral, actor=actor)
 
 
-def _start_of(rule: str) -> str:
-    return {"written_report_36h": "hotline_reported_at", "first_response_90m": "recovered_at"}.get(rule, "")
+def _settle_clocks(referral: Referral, *, actor: Any) -> None:
+    """A declined or duplicate referral settles its clocks (SPEC §2): a duplicate's clock is
+    superseded where the original referral has the same clock outstanding; the First Responder
+    Protocol's clocks, which can no longer be met, close as not applicable; the reporting
+    duties of the law stay open. The reason is the decision, never the decline's free text."""
+    declined = referral.status == Referral.Status.DECLINED
+    reason = "referral declined" if declined else "referral marked a duplicate"
+    original = None if declined else referral.duplicate_of
+    for rule in REFERRAL_RULES:
+        carrier = deadlines.deadline_outstanding(rule_code=rule, target=original) if original is not None else None
+        if carrier is not None:
+            deadlines.deadline_settle(
+                rule_code=rule,
+                target=referral,
+                status="superseded",
+                superseded_by=carrier,
+                reason=f"referral marked a duplicate of R-{original.pk}",
+                actor=actor,
+            )
+        elif rule in FRP_RULES:
+            deadlines.deadline_settle(
+                rule_code=rule, target=referral, status="not_applicable", reason=reason, actor=actor
+            )
 
 
 def _frp_services_meet_if_recorded(referral: Referral, *, actor: Any) -> None:
@@ -159,6 +211,7 @@ def referral_create(
     source: str,
     indicators: Iterable[str] = (),
     narrative: str = "",
+    information_received_at: dt.datetime | None = None,
     hotline_reported_at: dt.datetime | None = None,
     written_report_submitted_at: dt.datetime | None = None,
     recovered_at: dt.datetime | None = None,
@@ -174,6 +227,7 @@ def referral_create(
         if receiving_agency is None:
             raise ApplicationError("No receiving agency.", fields={"receiving_agency": ["Required."]})
     clocks = {
+        "information_received_at": information_received_at,
         "hotline_reported_at": hotline_reported_at,
         "written_report_submitted_at": written_report_submitted_at,
         "recovered_at": recovered_at,
@@ -181,6 +235,9 @@ def referral_create(
         "law_enforcement_notified_at": law_enforcement_notified_at,
     }
     _validate_clocks(clocks)
+    if clocks["law_enforcement_notified_at"] is None and actor.agency.kind == Agency.Kind.LAW_ENFORCEMENT:
+        # SPEC §3: the report came from law enforcement; it was notified when the referral came in.
+        clocks["law_enforcement_notified_at"] = received_at
     codes = _validate_indicators(indicators)
     if youth is None:
         youth = youth_create(actor=actor, **dict(youth_data or {}))
@@ -238,7 +295,9 @@ def referral_update(
     changed = []
     for name in REFERRAL_EDITABLE:
         if name in data:
-            value = _validate_indicators(data[name]) if name == "indicators" else data[name]
+            value = (
+                _validate_indicators(data[name], carried=referral.indicators) if name == "indicators" else data[name]
+            )
             if getattr(referral, name) != value:
                 setattr(referral, name, value)
                 changed.append(name)
@@ -278,7 +337,7 @@ def referral_screen(
     _save(referral, actor=actor)
     _audit(actor, Action.TRANSITION, "referral", referral, referral.youth_id, to="screening", level=level)
     clear = Screening.Level.CLEAR_CONCERN
-    if level == clear and previous_level != clear:
+    if level == clear and previous_level != clear and not _referred_by_law_enforcement(referral):
         deadlines.deadline_open(rule_code="law_enforcement_report_24h", target=referral, starts_at=now, actor=actor)
         if referral.law_enforcement_notified_at:
             deadlines.deadline_meet(
@@ -295,16 +354,23 @@ def referral_screen(
 
 
 @transaction.atomic
-def referral_accept(*, referral: Referral, actor: User) -> Referral:
+def referral_accept(*, referral: Referral, actor: User, youth: Youth | None = None) -> Referral:
     """Accept: open the youth's case with the receiving agency as lead, or link the referral to
     the youth's open case. Accepting grants nothing (SPEC §1 "Sharing has one door"): linking to
     a case another agency leads raises a share request for the receiving agency, and the
     referring agency keeps sight of its own referral only. The referring worker joins the case
     team only when their agency leads the case. Under a row lock: of two concurrent accepts
-    exactly one wins."""
+    exactly one wins.
+
+    `youth` (already checked visible to the actor) is an existing record the supervisor chose
+    among the possible duplicates (SPEC §2): the referral is linked to it instead of the record
+    it was created with, which stays as it is (a merge, with its own rights, brings them
+    together)."""
     referral = _decision_lock(referral, actor)
     _transition(referral, "accept")
     now = timezone.now()
+    if youth is not None and youth.pk != referral.youth_id:
+        _relink_youth(referral, youth, actor=actor)
     Youth.objects.select_for_update().filter(pk=referral.youth_id).first()  # one open case per youth
     case = Case.objects.select_for_update().filter(youth_id=referral.youth_id, status=Case.Status.OPEN).first()
     opened = case is None
@@ -328,6 +394,20 @@ def referral_accept(*, referral: Referral, actor: User) -> Referral:
     return referral
 
 
+def _relink_youth(referral: Referral, youth: Youth, *, actor: User) -> None:
+    """Point the (locked) referral at the chosen youth record, audited for both children's
+    records (the one it leaves and the one it joins), ids only."""
+    chosen = Youth.objects.select_for_update().get(pk=youth.pk)
+    if chosen.merged_into_id:
+        raise ApplicationError(
+            "That youth record was merged into another.", fields={"youth": ["Use the merged record."]}
+        )
+    previous = referral.youth_id
+    referral.youth = chosen
+    _audit(actor, Action.UPDATE, "referral", referral, previous, fields=["youth"], youth_to=chosen.pk)
+    _audit(actor, Action.UPDATE, "referral", referral, chosen.pk, fields=["youth"], youth_from=previous)
+
+
 @transaction.atomic
 def referral_decline(*, referral: Referral, actor: User, reason: str) -> Referral:
     referral = _decision_lock(referral, actor)
@@ -335,6 +415,7 @@ def referral_decline(*, referral: Referral, actor: User, reason: str) -> Referra
     referral.decline_reason = reason
     _save(referral, actor=actor)
     _audit(actor, Action.TRANSITION, "referral", referral, referral.youth_id, to="declined")
+    _settle_clocks(referral, actor=actor)
     return referral
 
 
@@ -357,4 +438,5 @@ def referral_mark_duplicate(*, referral: Referral, actor: User, duplicate_of: Re
         to="duplicate",
         duplicate_of=duplicate_of.pk if duplicate_of else None,
     )
+    _settle_clocks(referral, actor=actor)
     return referral

@@ -21,7 +21,12 @@ from .. import matching
 from ..crypto import blind_index
 from ..models import Case, CaseAgency, Referral, Youth, YouthExternalId, YouthMerge, YouthSearchKey
 from ..permissions import RecordCharge, can_edit_youth_identity, can_merge_youth, may_merge_record
-from ..selectors.visibility import case_access, participation_active_q, youth_ids_visible_among
+from ..selectors.visibility import (
+    case_access,
+    participation_active_q,
+    youth_contact_details_visible,
+    youth_ids_visible_among,
+)
 from ._common import Action, _audit, _forbidden, _lock, _require_case_role, _save
 
 YOUTH_FIELDS = (
@@ -42,6 +47,16 @@ def _clean_aliases(aliases: Iterable[str] | None) -> list[str]:
         alias = " ".join(str(alias).split())
         if alias and alias not in out:
             out.append(alias)
+    return out
+
+
+def _clean_contact_details(items: Iterable[Mapping[str, Any]] | None) -> list[dict[str, str]]:
+    """Each contact as {"kind", "value", "label"}, trimmed, without empty or repeated entries."""
+    out: list[dict[str, str]] = []
+    for item in items or []:
+        entry = {k: " ".join(str(item.get(k, "") or "").split()) for k in ("kind", "value", "label")}
+        if entry["value"] and entry not in out:
+            out.append(entry)
     return out
 
 
@@ -128,9 +143,11 @@ def youth_create(
     pronouns: str = "",
     preferred_language: str = "",
     external_ids: Iterable[Mapping[str, Any]] = (),
+    contact_details: Iterable[Mapping[str, Any]] = (),
 ) -> Youth:
     _require_case_role(actor)
     youth = Youth(
+        contact_details=_clean_contact_details(contact_details),
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         date_of_birth=date_of_birth,
@@ -163,10 +180,18 @@ def youth_update(*, youth: Youth, actor: User, data: Mapping[str, Any], if_match
             "A youth record is edited by the lead agency's case team and supervisors of its open case, "
             "or by the agency holding it when it has no open case."
         )
+    if "contact_details" in data and not youth_contact_details_visible(user=actor, youth=youth):
+        # Written only by who may read them (SPEC §1: a write needs the read's visibility).
+        raise _forbidden("A youth's contact details are recorded by the lead agency's case team.")
     check_if_match(youth, if_match)
     if youth.merged_into_id:
         raise ApplicationError("This record was merged into another; edit that one.", code="conflict")
     changed = []
+    if "contact_details" in data:
+        contacts = _clean_contact_details(data["contact_details"])
+        if youth.contact_details != contacts:
+            youth.contact_details = contacts
+            changed.append("contact_details")
     for name in YOUTH_FIELDS:
         if name not in data:
             continue

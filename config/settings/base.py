@@ -5,6 +5,9 @@ from pathlib import Path
 
 import environ
 
+from ops.logconfig import formatter as log_formatter
+from ops.logconfig import structlog_configure
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 #: Each settings module names its environment. Guards relax only for the names in
 #: core.environments.NON_PRODUCTION: anything else, this default included, counts as production.
@@ -45,10 +48,17 @@ INSTALLED_APPS = [
     "mdt",
     "notifications",
     "reports",
+    # The staff's web app (SPEC §7): pages on the same services and selectors as the API.
+    "django_htmx",
+    "web",
+    "ops",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # outermost: times the whole request
     "core.middleware.RequestContextMiddleware",
+    "ops.middleware.RequestLogMiddleware",  # one structured line per request, with its ids
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
@@ -61,9 +71,14 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Admin sessions: 30 minutes idle, 12 hours at most (after authentication, before any view).
     "accounts.middleware.SessionLimitsMiddleware",
+    # The web app (/app/): request.htmx, then sign-in, the MFA gate, its strict CSP and its own
+    # 404/403 pages (after the session limits, so an ended session is seen as signed out).
+    "django_htmx.middleware.HtmxMiddleware",
+    "web.middleware.WebPagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -305,21 +320,32 @@ CELERY_BEAT_SCHEDULE: dict = {
     # SPEC §5: a signed checkpoint at least every 10 minutes (every 5, so one missed run is not a gap).
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 300.0},
     "deadlines-sweep": {"task": "notifications.tasks.sweep_deadlines_task", "schedule": 60.0},
+    # SPEC §3: the supervisors' daily digest at 7:00 Pacific. Beat runs in UTC: the task runs every
+    # 10 minutes and makes a day's digests on its first run at or after 7:00 in Los Angeles (once).
+    "deadlines-daily-digest": {"task": "notifications.tasks.supervisor_digest_task", "schedule": 600.0},
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
     # SPEC §9: access-oversight alerts from the audit log (a 10-minute window, looked at every 5).
     "access-alerts": {"task": "reports.tasks.access_alerts_task", "schedule": 300.0},
+    # ops/watchdog.py: alerts while beat runs (each worker also runs it on its own timer, for when beat stops).
+    "ops-watchdog": {"task": "ops.tasks.watchdog_task", "schedule": 60.0},
 }
+#: Seconds between two rounds of each worker's own watchdog timer (0: no timer).
+HARBOR_WATCHDOG_INTERVAL = env.int("HARBOR_WATCHDOG_INTERVAL", default=60)
 
 # Every line a request can put in a log passes through SecretPathFilter: the calendar-feed and
 # set-password tokens in a path become ***, and so does a query string (core/logging_filters.py).
 # The filter sits on the loggers that write paths (so the records they propagate are already
 # masked) and on the handlers (so a record from anywhere else is masked before it is written).
+# Lines are structured (ops/logconfig.py): JSON by default, key=value lines with
+# HARBOR_LOG_FORMAT=console (`make run`); each carries the request or task ids.
+HARBOR_LOG_FORMAT = env("HARBOR_LOG_FORMAT", default="json")
+structlog_configure()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"secrets": {"()": "core.logging_filters.SecretPathFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "structured": log_formatter(HARBOR_LOG_FORMAT),
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -327,7 +353,7 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["secrets"]},
         # runserver's access log, as Django's default logging has it, plus the filter.
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["secrets"]},
     },
@@ -345,6 +371,20 @@ LOGIN_URL = "/admin/login/"
 # Lockout is per username (SPEC §8, CJIS 5.5.3). Per-address lockout would lock a whole agency
 # office behind one NAT address; per-address abuse is slowed by the token endpoint's throttle.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- operations (SPEC §7, docs/operations.md) ------------------------------------------------------
+#: The bearer token of GET /metrics/ (ops/metrics.py); unset (or shorter than 16): the path is a 404.
+HARBOR_METRICS_TOKEN = env("HARBOR_METRICS_TOKEN", default="")
+#: Error reports (ops/sentry.py scrubs every event before it leaves): off unless SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=None),
+    )
 
 # Throttle counters (and any cache use) are shared between web processes through Redis when
 # there is one; the embedded default keeps them per process.

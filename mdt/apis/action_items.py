@@ -53,6 +53,7 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
             "status",
             "done_at",
             "cancelled_at",
+            "cancel_reason",
             "created_at",
             "updated_at",
         ]
@@ -73,8 +74,18 @@ class ActionItemListCreateApi(generics.GenericAPIView):
         case = IdField()
         meeting = IdField(required=False, allow_null=True)
         description = serializers.CharField(max_length=5000)
-        assignee = serializers.PrimaryKeyRelatedField(queryset=active_users(), required=False, allow_null=True)
-        agency = AgencyField()
+        assignee = serializers.PrimaryKeyRelatedField(
+            queryset=active_users(),
+            required=False,
+            allow_null=True,
+            help_text="A member of the MDT team or of the case's team; the item's agency is theirs.",
+        )
+        agency = AgencyField(
+            required=False,
+            allow_null=True,
+            help_text="Leave out: the item's agency is the assignee's (a different one is a 400). "
+            "Needed only for an item with no assignee yet.",
+        )
         due_at = SaneDateTimeField()
         status = NamedChoiceField(
             enum_name="ActionItemStatusEnum",
@@ -111,7 +122,7 @@ class ActionItemListCreateApi(generics.GenericAPIView):
             meeting=meeting,
             description=v["description"],
             assignee=v.get("assignee"),
-            agency=v["agency"],
+            agency=v.get("agency"),
             due_at=v["due_at"],
             status=v["status"],
             actor=request.user,
@@ -123,8 +134,16 @@ class ActionItemListCreateApi(generics.GenericAPIView):
 class ActionItemDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         description = serializers.CharField(max_length=5000, required=False)
-        assignee = serializers.PrimaryKeyRelatedField(queryset=active_users(), required=False, allow_null=True)
-        agency = AgencyField(required=False)
+        assignee = serializers.PrimaryKeyRelatedField(
+            queryset=active_users(),
+            required=False,
+            allow_null=True,
+            help_text="A member of the MDT team or of the case's team; the item moves to their agency.",
+        )
+        agency = AgencyField(
+            required=False,
+            help_text="Leave out: the item's agency is the assignee's (a different one is a 400).",
+        )
         due_at = SaneDateTimeField(required=False)
         status = NamedChoiceField(enum_name="ActionItemStatusEnum", choices=ActionItem.Status.choices, required=False)
 

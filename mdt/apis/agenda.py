@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -72,6 +73,7 @@ class AgendaItemOutputSerializer(serializers.ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_versions",
+            "withdrawn_at",
         ]
 
 
@@ -228,12 +230,17 @@ class AgendaCaseSerializer(serializers.Serializer):
     case_number = serializers.CharField()
     youth_initials = serializers.CharField()
     youth_age = serializers.IntegerField(allow_null=True)
-    lead_agency = serializers.CharField()
-    csec_status = serializers.CharField()
+    lead_agency = serializers.CharField(allow_null=True)
+    csec_status = serializers.CharField(allow_null=True)
     safety_alerts = AlertSerializer(many=True)
     open_deadlines = DeadlineSerializer(many=True)
     open_action_items = CarriedActionItemSerializer(many=True)
     last_review = LastReviewSerializer(allow_null=True)
+    withdrawn = serializers.BooleanField(
+        help_text="The case left the team's court after the agenda was published: only its number "
+        "and place are shown (no agenda view)."
+    )
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
 
 
 class AgendaOutputSerializer(serializers.Serializer):
@@ -284,6 +291,7 @@ class MeetingAgendaApi(ErrorsAsJsonMixin, APIView):
                         detail={"meeting": meeting.pk, "format": fmt},
                     )
                     for e in view
+                    if not e["withdrawn"]
                 ],
             ],
         )
@@ -337,3 +345,58 @@ class MeetingSuggestionsApi(APIView):
             empty=empty_list("mdt_suggestion", meeting=meeting.pk),
         )
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class EligibleCaseSerializer(serializers.Serializer):
+    """The agenda view of a case the team may put on an agenda — and nothing else."""
+
+    case = serializers.IntegerField()
+    case_number = serializers.CharField()
+    youth_initials = serializers.CharField()
+    youth_age = serializers.IntegerField(allow_null=True)
+    lead_agency = serializers.CharField()
+    csec_status = serializers.CharField()
+    safety_alerts = AlertSerializer(many=True)
+    open_deadlines = DeadlineSerializer(many=True)
+    open_action_items = CarriedActionItemSerializer(many=True)
+    last_review = LastReviewSerializer(allow_null=True)
+
+
+class TeamEligibleCasesApi(APIView):
+    """SPEC §4: a coordinator finds the cases they may put on an agenda by case number, among the
+    open cases of the team's court. Answers the agenda view of each match only."""
+
+    pagination_class = PageNumberPagination
+
+    class QuerySerializer(serializers.Serializer):
+        number = serializers.CharField(
+            min_length=selectors.ELIGIBLE_SEARCH_MIN,
+            max_length=20,
+            help_text="All or part of a case number, e.g. H-2026-000123 or 000123 (at least 4 characters).",
+            error_messages={
+                "required": "Send part of a case number, e.g. ?number=000123.",
+                "blank": "Send part of a case number, e.g. ?number=000123.",
+                "min_length": "Send at least 4 characters of the case number, e.g. ?number=000123.",
+                "max_length": "A case number has at most 20 characters, e.g. H-2026-000123.",
+            },
+        )
+
+    @extend_schema(tags=["mdt"], parameters=[QuerySerializer], responses={200: EligibleCaseSerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        team = selectors.team_get(user=request.user, pk=pk)
+        if not selectors.is_coordinator(user=request.user, team=team):
+            raise ApplicationError("Only the team's coordinators build its agendas.", code="forbidden")
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        cases = selectors.eligible_cases(user=request.user, team=team, number=query.validated_data["number"])
+        paginator, page = paginate(self, request, cases)
+        views = selectors.case_agenda_views(cases=page, team_id=team.pk, as_of=timezone.now())
+        audit_reads(
+            request,
+            [
+                AuditEntry(Action.LIST, "case_agenda_view", v["case"], youth_id=v["youth_id"], detail={"team": team.pk})
+                for v in views
+            ],
+            empty=empty_list("case_agenda_view", team=team.pk),
+        )
+        return paginator.get_paginated_response(EligibleCaseSerializer(views, many=True).data)

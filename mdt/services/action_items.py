@@ -15,6 +15,7 @@ from django_fsm import can_proceed
 from accounts.models import Agency, User
 from audit.models import AuditEvent
 from audit.services import audit_record
+from cases.models import Case, CaseTeamMember
 from core.errors import ApplicationError
 from core.etags import check_if_match
 from mdt import selectors
@@ -28,19 +29,43 @@ ACTION_ITEM_RULE = "action_item_due"
 Action = AuditEvent.Action
 
 
-def _validate_assignee(*, team_id: int, assignee: User | None, agency: Agency) -> None:
+ASSIGNEE_NOT_ELIGIBLE = "The assignee must sit on the MDT team or on the case's team."
+AGENCY_IS_THE_ASSIGNEES = (
+    "The item's agency is its assignee's: leave `agency` out, or send the assignee's agency ({code})."
+)
+AGENCY_NEEDED = "Send an assignee (the item's agency is then theirs), or the agency that owns the item."
+
+
+def _may_be_assigned(*, team_id: int, case: Any, assignee: User) -> bool:
+    """SPEC §4: the assignee is a member of the MDT team or of the case's team (an MDT often
+    gives the follow-up to the case's social worker, who does not sit on the MDT). A case-team
+    member must still see the case (cases' visibility rule: an expired share sees nothing), since
+    the item shows its case number and description to its assignee."""
+    from cases.selectors.visibility import case_ids_visible_to
+
+    if not (assignee.is_active and may_sit_on_team(assignee)):
+        return False
+    if TeamMembership.objects.filter(team_id=team_id, user=assignee).exists():
+        return True
+    return (
+        CaseTeamMember.objects.filter(case=case, user=assignee, removed_at__isnull=True).exists()
+        and Case.objects.filter(pk=case.pk, pk__in=case_ids_visible_to(user=assignee)).exists()
+    )
+
+
+def _owner_agency(*, team_id: int, case: Any, assignee: User | None, agency: Agency | None) -> Agency:
+    """The item's agency: its assignee's (a sent agency must be that one: 400 otherwise), or,
+    for an item with no assignee yet, the agency sent."""
     if assignee is None:
-        return
-    # The assignee sees the item (case number and description): only people on the team.
-    if not (may_sit_on_team(assignee) and TeamMembership.objects.filter(team_id=team_id, user=assignee).exists()):
-        raise ApplicationError(
-            "The assignee must sit on the team.", fields={"assignee": ["Not a member of this team."]}
-        )
-    if assignee.agency_id != agency.pk:
-        raise ApplicationError(
-            "The assignee must belong to the agency that owns the item.",
-            fields={"agency": ["Must be the assignee's agency."]},
-        )
+        if agency is None:
+            raise ApplicationError(AGENCY_NEEDED, fields={"agency": [AGENCY_NEEDED]})
+        return agency
+    if not _may_be_assigned(team_id=team_id, case=case, assignee=assignee):
+        raise ApplicationError(ASSIGNEE_NOT_ELIGIBLE, fields={"assignee": [ASSIGNEE_NOT_ELIGIBLE]})
+    if agency is not None and agency.pk != assignee.agency_id:
+        message = AGENCY_IS_THE_ASSIGNEES.format(code=assignee.agency.code)
+        raise ApplicationError(message, fields={"agency": [message]})
+    return assignee.agency
 
 
 CASE_NOT_ON_AGENDA = "Not a case on your team's agendas."
@@ -53,7 +78,7 @@ def action_item_create(
     meeting: Meeting | None = None,
     description: str,
     assignee: User | None,
-    agency: Agency,
+    agency: Agency | None = None,
     due_at: dt.datetime,
     status: str = ActionItem.Status.OPEN,
     actor: Any,
@@ -68,7 +93,11 @@ def action_item_create(
         meeting = lock_meeting(meeting)
         if not selectors.is_team_member(user=actor, team=meeting.team):
             raise ApplicationError("Not a member of this meeting's team.", fields={"meeting": ["Not found."]})
-        on_agenda = visible_items.filter(meeting=meeting, case_id=case_id).select_related("case").first()
+        on_agenda = (
+            visible_items.filter(meeting=meeting, case_id=case_id, withdrawn_at__isnull=True)
+            .select_related("case")
+            .first()
+        )
         if on_agenda is None:
             raise ApplicationError(
                 "The case is not on this meeting's agenda.", fields={"case": ["Not on this agenda."]}
@@ -77,7 +106,7 @@ def action_item_create(
         team_id = meeting.team_id
     else:
         on_agenda = (
-            visible_items.filter(case_id=case_id)
+            visible_items.filter(case_id=case_id, withdrawn_at__isnull=True)
             .select_related("case", "meeting")
             .order_by("-meeting__starts_at")
             .first()
@@ -86,7 +115,9 @@ def action_item_create(
             raise ApplicationError(CASE_NOT_ON_AGENDA, fields={"case": [CASE_NOT_ON_AGENDA]})
         team_id = on_agenda.meeting.team_id
     case = on_agenda.case
-    _validate_assignee(team_id=team_id, assignee=assignee, agency=agency)
+    if case.status != case.Status.OPEN:
+        raise conflict("The case is closed: it takes notes only. A supervisor of the lead agency can reopen it.")
+    agency = _owner_agency(team_id=team_id, case=case, assignee=assignee, agency=agency)
     if timezone.is_naive(due_at):
         raise ApplicationError("Times need a UTC offset.", fields={"due_at": ["Give a UTC offset."]})
     item = ActionItem.objects.create(
@@ -154,16 +185,36 @@ def _mark_done(*, item: ActionItem, actor: Any) -> ActionItem:
     return item
 
 
-def _cancel(*, item: ActionItem, actor: Any) -> ActionItem:
+def _cancel(*, item: ActionItem, actor: Any, reason: str = "") -> ActionItem:
     """open -> cancelled on the locked item: its deadline is cancelled."""
     if not can_proceed(item.cancel):
         raise conflict(STAYS_CLOSED)
     item.cancel()
     item.cancelled_at = timezone.now()
+    item.cancel_reason = reason
     item.save()
-    notify.deadline_cancel(rule_code=ACTION_ITEM_RULE, target=item, reason="action item cancelled", actor=actor)
+    notify.deadline_cancel(
+        rule_code=ACTION_ITEM_RULE, target=item, reason=reason or "action item cancelled", actor=actor
+    )
     _audit_transition(item=item, actor=actor)
     return item
+
+
+@transaction.atomic
+def action_items_cancel_for_case(*, case_id: int, actor: Any, reason: str) -> int:
+    """The system cancels every open action item of a case (SPEC §2: closing the case, reason
+    "case closed"), each through its own transition, with its deadline. Returns how many."""
+    items = (
+        ActionItem.objects.select_for_update(of=("self",))
+        .select_related("case", "agency", "assignee", "team")
+        .filter(case_id=case_id, status=ActionItem.Status.OPEN)
+        .order_by("id")
+    )
+    count = 0
+    for item in items:
+        _cancel(item=item, actor=actor, reason=reason)
+        count += 1
+    return count
 
 
 def _move_to(*, item: ActionItem, status: str, actor: Any) -> ActionItem:
@@ -196,6 +247,7 @@ def action_item_cancel(*, item: ActionItem, actor: Any, if_match: str | None = N
 
 
 ACTION_ITEM_FIELDS = ("description", "assignee", "agency", "due_at")
+#: A change of assignee moves the item to the new assignee's agency unless the body says otherwise.
 
 
 @transaction.atomic
@@ -207,6 +259,13 @@ def action_item_update(
     item = _lock(item)
     check_if_match(item, if_match)
     coordinator = selectors.is_coordinator(user=actor, team=item.team_id)
+    data = dict(data)
+    if "assignee" in data or "agency" in data:
+        assignee = data.get("assignee", item.assignee)
+        sent_agency = data.get("agency")
+        if sent_agency is None and assignee is None:
+            sent_agency = item.agency  # unassigning keeps the owner agency
+        data["agency"] = _owner_agency(team_id=item.team_id, case=item.case, assignee=assignee, agency=sent_agency)
     changed = [name for name in ACTION_ITEM_FIELDS if name in data and getattr(item, name) != data[name]]
     if not coordinator and (changed or item.assignee_id != actor.pk):
         raise ApplicationError(ONLY_COORDINATORS_OR_ASSIGNEE, code="forbidden")
@@ -217,7 +276,6 @@ def action_item_update(
             setattr(item, name, data[name])
         if timezone.is_naive(item.due_at):
             raise ApplicationError("Times need a UTC offset.", fields={"due_at": ["Give a UTC offset."]})
-        _validate_assignee(team_id=item.team_id, assignee=item.assignee, agency=item.agency)
         item.save()
         if {"due_at", "assignee", "agency"} & set(changed):
             # The deadline copies its due time and who is responsible: open it afresh.

@@ -16,7 +16,8 @@ from audit.services import audit_record
 from cases.models import Case
 from core.errors import ApplicationError
 from core.etags import check_if_match
-from mdt.models import AgendaItem, Meeting, ReviewVersion
+from mdt.models import AgendaChange, AgendaItem, Meeting, ReviewVersion
+from mdt.services.change_notices import agenda_change_record
 from mdt.services.guards import (
     conflict,
     forbid_unless_coordinator,
@@ -25,14 +26,13 @@ from mdt.services.guards import (
     require_in_session,
     require_unlocked,
 )
-from notifications.services import notices
 
 Action = AuditEvent.Action
 
 
 def _agenda_changed(meeting: Meeting, actor: Any) -> None:
-    if meeting.status == Meeting.Status.PUBLISHED:
-        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+    """After publishing, the members are told (batched: mdt/services/change_notices.py)."""
+    agenda_change_record(meeting=meeting, kind=AgendaChange.Kind.ITEMS, actor=actor)
 
 
 def _require_agenda_editable(meeting: Meeting) -> None:
@@ -64,7 +64,11 @@ def agenda_item_add(
     case = Case.objects.filter(pk=case_id, court=meeting.team.court, status=Case.Status.OPEN).first()
     if case is None:
         raise ApplicationError(CASE_NOT_ELIGIBLE, fields={"case": [CASE_NOT_ELIGIBLE]})
-    if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+    existing = AgendaItem.objects.filter(meeting=meeting, case=case).first()
+    if existing is not None and existing.withdrawn_at is not None:
+        # The case is back on the team's court: the coordinator puts its withdrawn item back.
+        return _agenda_item_restore(item=existing, meeting=meeting, reason=reason, actor=actor)
+    if existing is not None:
         raise ApplicationError("The case is already on this agenda.", fields={"case": ["Already on this agenda."]})
     size = AgendaItem.objects.filter(meeting=meeting).count()
     position = size + 1 if position is None else max(1, min(position, size + 1))
@@ -90,6 +94,87 @@ def agenda_item_add(
     return item
 
 
+def _agenda_item_restore(*, item: AgendaItem, meeting: Meeting, reason: str, actor: Any) -> AgendaItem:
+    item.withdrawn_at = None
+    item.withdrawn_reason = ""
+    item.reason = reason
+    item.save()
+    _agenda_changed(meeting, actor)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="mdt_agenda_item",
+        object_id=item.pk,
+        youth_id=item.case.youth_id,
+        detail={"meeting": meeting.pk, "case": item.case_id, "restored": True},
+    )
+    return item
+
+
+# --- a case that leaves a court (signals from cases, received in mdt/receivers.py) -----------------
+
+
+def _remove(item: AgendaItem, *, meeting: Meeting, actor: Any, why: str) -> None:
+    item_id, position = item.pk, item.position
+    item.delete()
+    AgendaItem.objects.filter(meeting=meeting, position__gt=position).update(position=F("position") - 1)
+    audit_record(
+        actor=actor,
+        action=Action.DELETE,
+        object_type="mdt_agenda_item",
+        object_id=item_id,
+        youth_id=item.case.youth_id,
+        detail={"meeting": meeting.pk, "case": item.case_id, why: True},
+    )
+
+
+def _items_of_case(*, case: Case, court: str | None, statuses: Sequence[str]) -> list[AgendaItem]:
+    qs = AgendaItem.objects.filter(case_id=case.pk, meeting__status__in=statuses, withdrawn_at__isnull=True)
+    if court is not None:
+        qs = qs.filter(meeting__team__court=court)
+    return list(qs.select_related("case", "meeting").order_by("meeting_id", "id"))
+
+
+@transaction.atomic
+def agenda_case_leave_unpublished(*, case: Case, actor: Any, why: str, court: str | None = None) -> int:
+    """Take the case off every agenda not yet published (of `court`'s teams, or of every team):
+    a draft agenda simply loses the item. Returns how many items were removed."""
+    removed = 0
+    for item in _items_of_case(case=case, court=court, statuses=[Meeting.Status.SCHEDULED]):
+        meeting = lock_meeting(item.meeting)
+        if meeting.status != Meeting.Status.SCHEDULED:
+            continue  # published meanwhile: the published rule applies (the caller's next step)
+        _remove(item, meeting=meeting, actor=actor, why=why)
+        removed += 1
+    return removed
+
+
+@transaction.atomic
+def agenda_case_withdraw(*, case: Case, actor: Any, why: str, court: str) -> int:
+    """SPEC §4: a case whose court changes leaves the old court's unpublished agendas, and a
+    published agenda of that court shows it as withdrawn — the item stays in its place, without
+    its agenda view — and its members are told the agenda changed. Held meetings keep their
+    record. Returns how many items were withdrawn or removed."""
+    count = agenda_case_leave_unpublished(case=case, actor=actor, why=why, court=court)
+    now = timezone.now()
+    for item in _items_of_case(case=case, court=court, statuses=[Meeting.Status.PUBLISHED]):
+        meeting = lock_meeting(item.meeting)
+        item.withdrawn_at = now
+        item.withdrawn_reason = why
+        item.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
+        _agenda_changed(meeting, actor)
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="mdt_agenda_item",
+            object_id=item.pk,
+            youth_id=item.case.youth_id,
+            detail={"meeting": meeting.pk, "case": item.case_id, "withdrawn": True, why: True},
+        )
+        count += 1
+    return count
+
+
 AGENDA_ITEM_FIELDS = ("reason", "presenting_agency", "minutes_allotted")
 
 
@@ -103,6 +188,8 @@ def agenda_item_update(
     check_if_match(item, if_match)
     forbid_unless_coordinator(actor=actor, team_id=meeting.team_id)
     _require_agenda_editable(meeting)
+    if item.withdrawn_at is not None:
+        raise conflict("The case was withdrawn from this agenda: remove the item, or add the case again.")
     changed = [name for name in AGENDA_ITEM_FIELDS if name in data and getattr(item, name) != data[name]]
     for name in changed:
         setattr(item, name, data[name])
@@ -180,6 +267,8 @@ def agenda_item_review(*, item: AgendaItem, summary: str, decisions: str = "", a
     forbid_unless_member(actor=actor, team=meeting.team)
     require_in_session(meeting)
     item = AgendaItem.objects.select_related("case").get(pk=item.pk)
+    if item.withdrawn_at is not None:
+        raise conflict("The case was withdrawn from this agenda; it is not reviewed here.")
     created = item.reviewed_at is None
     now = timezone.now()
     # The meeting's row lock serialises reviews of its items, so the next number is free.

@@ -17,7 +17,8 @@ from audit.services import audit_record
 from core.errors import ApplicationError
 from core.etags import check_if_match
 from mdt import selectors
-from mdt.models import MDTTeam, Meeting
+from mdt.models import AgendaChange, MDTTeam, Meeting
+from mdt.services.change_notices import agenda_change_record
 from mdt.services.guards import conflict, forbid_unless_coordinator, lock_meeting, require_unlocked
 from notifications.services import deadlines as notify
 from notifications.services import notices
@@ -50,6 +51,15 @@ def _validate_times(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
         )
 
 
+PAST_MESSAGE = "A meeting cannot be scheduled in the past: send a start time from now on."
+
+
+def _refuse_past(starts_at: dt.datetime) -> None:
+    """SPEC §4: a meeting cannot be scheduled (or moved) into the past."""
+    if starts_at < timezone.now():
+        raise ApplicationError(PAST_MESSAGE, fields={"starts_at": [PAST_MESSAGE]})
+
+
 @transaction.atomic
 def meeting_schedule(
     *,
@@ -65,6 +75,7 @@ def meeting_schedule(
     Each opens its agenda_publish_48h deadline (agenda due to members two days ahead)."""
     forbid_unless_coordinator(actor=actor, team_id=team.pk)
     _validate_times(starts_at, ends_at)
+    _refuse_past(starts_at)
     count = count if repeat_weekly else 1
     if not 1 <= count <= MAX_SERIES:
         raise ApplicationError("A series has 1 to 52 meetings.", fields={"count": [f"Between 1 and {MAX_SERIES}."]})
@@ -118,6 +129,8 @@ def meeting_update(*, meeting: Meeting, data: dict[str, Any], actor: Any) -> Mee
     for name in changed:
         setattr(meeting, name, data[name])
     _validate_times(meeting.starts_at, meeting.ends_at)
+    if "starts_at" in changed:
+        _refuse_past(meeting.starts_at)
     if schedule_changed:
         meeting.sequence += 1
     meeting.save()
@@ -131,8 +144,11 @@ def meeting_update(*, meeting: Meeting, data: dict[str, Any], actor: Any) -> Mee
             actor=actor,
             due_at=meeting.starts_at - AGENDA_PUBLISH_LEAD,
         )
-    if schedule_changed and meeting.status == Meeting.Status.PUBLISHED:
-        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+    # After publishing, the members are told what changed (batched: services/change_notices.py).
+    if {"starts_at", "ends_at"} & set(changed):
+        agenda_change_record(meeting=meeting, kind=AgendaChange.Kind.TIME, actor=actor, old_starts_at=old_starts_at)
+    if "location" in changed:
+        agenda_change_record(meeting=meeting, kind=AgendaChange.Kind.PLACE, actor=actor)
     audit_record(
         actor=actor,
         action=Action.UPDATE,
@@ -218,7 +234,10 @@ def meeting_cancel(*, meeting: Meeting, reason: str = "", actor: Any) -> Meeting
     if source == Meeting.Status.SCHEDULED:
         notify.deadline_cancel(rule_code=AGENDA_PUBLISH_RULE, target=meeting, reason="meeting cancelled", actor=actor)
     else:
-        notices.meeting_members_notify(meeting=meeting, event="changed", actor=actor)
+        # A cancellation is told at once, whatever was told in the last 15 minutes.
+        # ... and never to the person who cancelled it (SPEC §4).
+        others = [u for u in selectors.team_members(team_id=meeting.team_id) if u.pk != actor.pk]
+        notices.meeting_members_notify(meeting=meeting, event="cancelled", actor=actor, recipients=others)
     _audit_transition(actor, meeting, source)
     return meeting
 

@@ -1,7 +1,7 @@
 """Deadlines: open, meet, cancel, waive (SPEC §3).
 
 INTERFACE CONTRACT (cases/ and mdt/ call these inside their own transactions; keep the
-signatures): `deadline_open`, `deadline_meet`, `deadline_cancel`. What a deadline records of its
+signatures): `deadline_open`, `deadline_meet`, `deadline_cancel`, `deadline_settle`. What a deadline records of its
 target is described by the app that registered the target's model (`notifications.subjects`).
 """
 
@@ -124,7 +124,7 @@ def deadline_open(
         due = starts + rule.offset
     # The same facts recorded again (a re-save) do not reopen a deadline already met or waived.
     closed = existing.filter(
-        status__in=[Deadline.Status.MET, Deadline.Status.WAIVED], starts_at=starts, due_at=due
+        status__in=[Deadline.Status.MET, Deadline.Status.WAIVED, *Deadline.SETTLED], starts_at=starts, due_at=due
     ).first()
     if closed is not None:
         return closed
@@ -212,6 +212,63 @@ def deadline_cancel(*, rule_code: str, target: models.Model, reason: str, actor:
         )
         _audit(actor, AuditEvent.Action.TRANSITION, deadline, {"status": "cancelled"})
     return len(deadlines)
+
+
+@transaction.atomic
+def deadline_settle(
+    *,
+    rule_code: str,
+    target: models.Model,
+    status: str,
+    reason: str,
+    superseded_by: Deadline | None = None,
+    actor: Any = None,
+) -> int:
+    """Settle the outstanding deadline `rule_code` of `target` by the facts (SPEC §3): it can no
+    longer be met (`not_applicable`) or another deadline carries the same duty (`superseded`,
+    `superseded_by`). `reason` is the decision (e.g. "referral declined"), never a person's free
+    text. No reminder goes out after this commits. Returns how many."""
+    if status not in Deadline.SETTLED:
+        raise ValueError(f"a deadline is settled as {' or '.join(Deadline.SETTLED)}, not {status!r}")
+    if (status == Deadline.Status.SUPERSEDED) != (superseded_by is not None):
+        raise ValueError("a superseded deadline names the deadline that supersedes it (and only then)")
+    deadlines = _active_for(rule_code, target)
+    now = timezone.now()
+    for deadline in deadlines:
+        deadline.status = status
+        deadline.settled_at = now
+        deadline.settle_reason = reason[:200]
+        deadline.superseded_by = superseded_by
+        deadline.next_stage, deadline.next_reminder_at = "", None
+        deadline.save(
+            update_fields=[
+                "status",
+                "settled_at",
+                "settle_reason",
+                "superseded_by",
+                "next_stage",
+                "next_reminder_at",
+                "updated_at",
+            ]
+        )
+        detail = {"status": status, "reason": deadline.settle_reason}
+        if superseded_by is not None:
+            detail["superseded_by"] = superseded_by.pk
+        _audit(actor, AuditEvent.Action.TRANSITION, deadline, detail)
+    return len(deadlines)
+
+
+def deadline_outstanding(*, rule_code: str, target: models.Model) -> Deadline | None:
+    """The outstanding (open or missed) deadline `rule_code` of `target`, if any."""
+    rule = DeadlineRule.objects.filter(code=rule_code).first()
+    if rule is None:
+        return None
+    return Deadline.objects.filter(
+        rule=rule,
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=target.pk,
+        status__in=Deadline.ACTIVE,
+    ).first()
 
 
 @transaction.atomic

@@ -29,8 +29,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import db
+
 from .. import messages
-from ..models import Notification, NotificationDelivery
+from ..models import DailyDigest, Notification, NotificationDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +87,8 @@ def _enqueue_sends(notification_ids: list[int]) -> None:
 def _email_wanted(user: Any, rule_code: str, stage: str, opt_outs: set[tuple[int, str]]) -> bool:
     if not user.email:
         return False
-    if stage == Notification.Stage.OVERDUE:
-        return True  # the escalation cannot be turned off
+    if stage == Notification.Stage.OVERDUE or rule_code == messages.DIGEST_RULE:
+        return True  # the escalation and the supervisors' daily digest cannot be turned off
     return (user.pk, rule_code) not in opt_outs
 
 
@@ -169,7 +171,7 @@ WITH claimed AS (
     INSERT INTO notifications_notificationdelivery (notification_id, attempted_at, outcome, error_class)
     SELECT id, %(now)s, %(logged)s, '' FROM claimed
 )
-SELECT c.id, c.stage, c.reason, c.subject, c.reference, c.due_at, c.link, c.email, r.name, r.legal_source
+SELECT c.id, c.stage, c.reason, c.subject, c.reference, c.due_at, c.link, c.email, r.name, r.legal_source, c.rule
 FROM claimed AS c LEFT JOIN notifications_deadlinerule AS r ON r.code = c.rule
 """
 
@@ -199,12 +201,20 @@ def _claim_for_email(notification_id: int, now: dt.datetime) -> Any:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, stage, reason, subject, reference, due_at, link, address, rule_name, legal_source = row
+    pk, stage, reason, subject, reference, due_at, link, address, rule_name, legal_source, rule_code = row
     shown = Notification(
         id=pk, stage=stage, reason=reason, subject=subject, reference=reference, due_at=due_at, link=link
     )
     rule = _RuleText(rule_name, legal_source) if rule_name is not None else None
-    return messages.build_email(notification=shown, rule=rule, to=address)
+    return messages.build_email(notification=shown, rule=rule, to=address, lines=_digest_lines(pk, rule_code))
+
+
+def _digest_lines(notification_id: int, rule_code: str) -> list[dict[str, str]] | None:
+    """A daily digest's lines (one query, for digests only); None for any other notification."""
+    if rule_code != messages.DIGEST_RULE:
+        return None
+    lines = DailyDigest.objects.filter(notification_id=notification_id).values_list("lines", flat=True).first()
+    return list(lines or [])
 
 
 def notification_send(*, notification_id: int, mail_connection: Any = None) -> SendResult:
@@ -223,7 +233,7 @@ def notification_send(*, notification_id: int, mail_connection: Any = None) -> S
     try:
         with transaction.atomic():
             now = timezone.now()
-            message = _claim_for_email(notification_id, now) if connection.vendor == "postgresql" else None
+            message = _claim_for_email(notification_id, now) if db.fast_paths() else None
             if message is None:
                 outcome, message = _claim_orm(notification_id, now)
                 if message is None:
@@ -261,7 +271,8 @@ def _claim_orm(notification_id: int, now: dt.datetime) -> tuple[str, Any]:
         )
         return "skipped", None
     rule = notification.deadline.rule if notification.deadline_id else None
-    message = messages.build_email(notification=notification, rule=rule)
+    lines = _digest_lines(notification.pk, notification.rule)
+    message = messages.build_email(notification=notification, rule=rule, lines=lines)
     notification.attempts += 1
     notification.delivery_status = Notification.Delivery.SENT
     notification.sent_at = now

@@ -26,20 +26,43 @@ from .delivery import _email_wanted, _enqueue_sends, _new_notification
 
 #: Notification kind for MDT agenda notices (not a deadline).
 AGENDA_NOTICE = "mdt_agenda"
+#: Notification.subject holds 200 characters.
+SUBJECT_MAX = 200
+
+
+#: Subject words per agenda event (messages.NOTICE_WORDS, plus the cancellation).
+AGENDA_EVENT_WORDS = {**messages.NOTICE_WORDS, "cancelled": "Meeting cancelled"}
 
 
 @transaction.atomic
-def meeting_members_notify(*, meeting: Any, event: str, actor: Any) -> int:
-    """Tell every member of the meeting's team that its agenda was `published` or `changed`
-    (in-app + email, no case details). Returns how many notifications were created."""
-    if event not in messages.NOTICE_WORDS:
+def meeting_members_notify(
+    *,
+    meeting: Any,
+    event: str,
+    actor: Any,
+    recipients: Iterable[Any] | None = None,
+    change_words: str = "",
+) -> int:
+    """Tell the members of the meeting's team that its agenda was `published` or `changed`, or
+    that the meeting was `cancelled` (in-app + email, no case details). `actor`: who did it
+    (None for a batched notice sent by a task); mdt/ leaves them out of `recipients` for a
+    change (SPEC §4: never sent to the person who made the change). `recipients`: only these users
+    (mdt/ batches the change notices and says who is due one); default: every member.
+    `change_words` say what changed, e.g. "time from … to …; items" (SPEC §4). Returns how
+    many notifications were created."""
+    if event not in AGENDA_EVENT_WORDS:
         raise ValueError(f"unknown agenda event {event!r}")
     team = meeting.team
-    members = team_member_users(team_id=team.pk)
+    members = list(recipients) if recipients is not None else team_member_users(team_id=team.pk)
+    members = [u for u in members if getattr(u, "is_active", False)]
     if not members:
         return 0
     now = timezone.now()
     reference = f"{team.code} meeting M-{meeting.pk}"
+    words = AGENDA_EVENT_WORDS[event] + (f": {change_words}" if change_words else "")
+    subject = f"{messages.SUBJECT_PREFIX} {words} — {reference}"
+    if len(subject) > SUBJECT_MAX:
+        subject = messages.notice_subject(event=event, reference=reference)
     opt_outs = email_opt_outs(user_ids=[u.pk for u in members])
     rows = [
         _new_notification(
@@ -49,10 +72,10 @@ def meeting_members_notify(*, meeting: Any, event: str, actor: Any) -> int:
             stage=Notification.Stage.NOTICE,
             email=_email_wanted(user, AGENDA_NOTICE, Notification.Stage.NOTICE, opt_outs),
             now=now,
-            subject=messages.notice_subject(event=event, reference=reference),
+            subject=subject,
             reference=reference,
             due_at=meeting.starts_at,
-            link=messages.absolute_link(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/"),
+            link=messages.absolute_link(f"/app/mdt/meetings/{meeting.pk}/"),
             meeting_id=meeting.pk,
         )
         for user in members

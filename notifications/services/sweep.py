@@ -8,6 +8,7 @@ enqueued only on commit (see `delivery`), and every sweep runs `notifications_re
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass
 from functools import partial
@@ -38,8 +39,9 @@ class SweepResult:
 
 def _advance(deadline: Deadline, now: dt.datetime) -> str:
     """Move one claimed deadline past `now`: the stage to remind of (the latest one that has
-    come; an earlier one overtaken while no sweep ran is not sent late), the status when the due
-    time has passed unmet, and the next reminder."""
+    come), the status when the due time has passed unmet, and the next reminder. An earlier
+    stage overtaken while no sweep ran (beat down, database unreachable) is not sent late: it is
+    recorded on the deadline as superseded, with its time and the sweep's (SPEC §3)."""
     current = STAGE_ORDER.get(deadline.next_stage, 0)
     stages = [(s, at) for s, at in deadline.stage_times() if STAGE_ORDER[s] >= current]
     passed = [s for s, at in stages if at <= now]
@@ -48,6 +50,12 @@ def _advance(deadline: Deadline, now: dt.datetime) -> str:
         deadline.next_stage, deadline.next_reminder_at = upcoming[0] if upcoming else ("", None)
         return ""
     stage = passed[-1]
+    if len(passed) > 1:
+        times = dict(stages)
+        deadline.superseded_stages = [
+            *(deadline.superseded_stages or []),
+            *({"stage": s, "at": times[s].isoformat(), "recorded_at": now.isoformat()} for s in passed[:-1]),
+        ]
     if deadline.status == Deadline.Status.OPEN and deadline.due_at <= now:
         if deadline.lapse_outcome == DeadlineRule.LapseOutcome.MET:
             deadline.status, deadline.met_at = Deadline.Status.MET, deadline.due_at
@@ -68,7 +76,11 @@ _SWEEP_FIELDS = [
     ("missed_at", "timestamptz"),
     ("next_stage", "varchar"),
     ("next_reminder_at", "timestamptz"),
+    # jsonb travels as text (a binary jsonb[] array needs a wrapper per element) and is cast back.
+    ("superseded_stages", "text"),
 ]
+#: Cast from the array's element type where the column's type differs.
+_SWEEP_CASTS = {"superseded_stages": "::jsonb"}
 #: The notification columns the sweep fills.
 _NOTIFICATION_COLUMNS = [
     ("deadline_id", "bigint"),
@@ -96,13 +108,20 @@ def _deadlines_write_back(batch: list[Deadline], *, now: dt.datetime) -> None:
     of a 1,000-deadline sweep in the profile)."""
     for deadline in batch:
         deadline.updated_at = now
-    if connection.vendor != "postgresql":
+    if not db.fast_paths():
         Deadline.objects.bulk_update(batch, [f for f, _ in _SWEEP_FIELDS] + ["updated_at"], batch_size=500)
         return
     columns = [("id", "bigint"), *_SWEEP_FIELDS]
     names = ", ".join(f for f, _ in columns)
-    assignments = ", ".join(f"{f} = v.{f}" for f, _ in _SWEEP_FIELDS)
-    rows = [{"id": d.pk, **{f: getattr(d, f) for f, _ in _SWEEP_FIELDS}} for d in batch]
+    assignments = ", ".join(f"{f} = v.{f}{_SWEEP_CASTS.get(f, '')}" for f, _ in _SWEEP_FIELDS)
+    rows = [
+        {
+            "id": d.pk,
+            **{f: getattr(d, f) for f, _ in _SWEEP_FIELDS},
+            "superseded_stages": json.dumps(d.superseded_stages),
+        }
+        for d in batch
+    ]
     with db.bound_cursor() as cursor:
         cursor.execute(
             f"UPDATE notifications_deadline AS d SET {assignments}, updated_at = %s "  # noqa: S608 - names are constants
@@ -123,7 +142,7 @@ def _notifications_insert(rows: list[dict[str, Any]], *, now: dt.datetime) -> li
     if not rows:
         return []
     pending = Notification.Delivery.PENDING
-    if connection.vendor != "postgresql":
+    if not db.fast_paths():
         Notification.objects.bulk_create([Notification(**row) for row in rows], batch_size=500, ignore_conflicts=True)
         return list(
             Notification.objects.filter(
@@ -147,6 +166,7 @@ def _notifications_insert(rows: list[dict[str, Any]], *, now: dt.datetime) -> li
 _CLAIMED_FIELDS = (
     # the stage machine
     *("status", "met_at", "missed_at", "next_stage", "next_reminder_at", "upcoming_at", "due_at", "overdue_at"),
+    "superseded_stages",
     *("lapse_outcome", "recipients", "escalate_overdue"),
     # who is told, and what the reminder says (the target's type and id for the last fallback)
     *("rule", "content_type", "object_id", "case", "referral", "agency", "team_id", "assignee"),

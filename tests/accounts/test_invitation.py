@@ -84,7 +84,8 @@ def test_invitation_link_sets_the_password_once(dcfs_admin, django_capture_on_co
     assert opened.status_code == 200
     assert opened.context["validlink"] is True
     assert submitted.status_code == 302
-    assert submitted["Location"] == "/accounts/set-password/done/"
+    # and the person goes on with the web app's first-time set-up, signed in (issue 15)
+    assert submitted["Location"] == "/app/setup/"
     invitee.refresh_from_db()
     assert invitee.check_password(NEW_PASSWORD)
     assert api_login("invitee", NEW_PASSWORD).get("/api/v1/me/").status_code == 200

@@ -135,7 +135,14 @@ OPERATIONS: dict[str, tuple[str, str, str, Any, dict[str, int]]] = {
     "case-close": (
         "post",
         "/api/v1/cases/{case}/close/",
-        "",
+        "returned",  # SPEC §2: a case does not close while the youth is missing
+        {"reason": "Synthetic"},
+        expect(200, sees=SEES_CASE, **LEAD_ONLY),
+    ),
+    "case-reopen": (
+        "post",
+        "/api/v1/cases/{case}/reopen/",
+        "closed",
         {"reason": "Synthetic"},
         expect(200, sees=SEES_CASE, **LEAD_ONLY),
     ),
@@ -275,6 +282,12 @@ def _bring_to(state: str, world: Any, people: Any) -> None:
         )
     if state == "merged":
         youth_services.youth_merge(source=world.pending.youth, target=world.case.youth, actor=people.dcfs_supervisor)
+    if state in ("returned", "closed"):
+        part_services.missing_episode_update(
+            episode=world.episode, actor=people.dcfs_supervisor, data={"returned_at": timezone.now()}
+        )
+    if state == "closed":
+        case_services.case_close(case=world.case, actor=people.dcfs_supervisor, reason="Synthetic")
 
 
 def _user(role: str, people: Any) -> Any:

@@ -117,8 +117,21 @@ def test_missing_episode_clocks(people, clock_calls):
         ("meet", "missing_attorney_24h"),
     ]
     clock_calls.clear()
+    # SPEC §2 (WIC 16501.35): the debrief's time alone does not meet its clock...
     part_services.missing_episode_update(
         episode=episode, actor=people.dcfs_supervisor, data={"return_debrief_at": later + dt.timedelta(hours=1)}
+    )
+    assert summary(clock_calls) == []
+    # ...the whole debrief does.
+    part_services.missing_episode_update(
+        episode=episode,
+        actor=people.dcfs_supervisor,
+        data={
+            "absence_factors": "factors",
+            "experiences_while_absent": "experiences",
+            "exploited_while_absent": "unknown",
+            "return_screening": {"level": "possible_concern", "instrument": "CSE-IT", "screened_at": later},
+        },
     )
     assert summary(clock_calls) == [("meet", "return_debrief_72h")]
 

@@ -18,7 +18,7 @@ DUE = "2026-03-09T17:00:00-07:00"
 
 
 @pytest.fixture
-def setting(people, star):  # type: ignore[no-untyped-def]
+def setting(people, star, frozen):  # type: ignore[no-untyped-def]
     case = CaseFactory(court="STAR")
     meeting = published_meeting(star, people.star_coordinator, [case])
     return case, meeting

@@ -85,7 +85,10 @@ def test_the_agenda_view_shows_the_listed_fields_and_nothing_identifying(
         "open_deadlines",
         "open_action_items",
         "last_review",
+        "withdrawn",  # SPEC §4: an item whose case left the court shows as withdrawn
+        "withdrawn_at",
     }
+    assert item["withdrawn"] is False and item["withdrawn_at"] is None
     assert item["case_number"] == sensitive_case.number
     assert item["youth_initials"] == "MQ"
     assert item["youth_age"] == 15  # born 17 May 2010, meeting on 11 March 2026

@@ -178,6 +178,15 @@ OPERATIONS: dict[str, tuple[str, str, str, dict[str, Any] | None, set[str], dict
         {"list"},
         own_team(200, 403),
     ),
+    # SPEC §4: coordinators find their court's open cases by number (the agenda view only).
+    "eligible_cases": (
+        "get",
+        "/api/v1/mdt/teams/{team}/eligible-cases/?number=2026",
+        "published",
+        None,
+        {"list"},
+        expect(403, coordinator=200),
+    ),
     "item_patch": (
         "patch",
         "/api/v1/mdt/items/{item}/",

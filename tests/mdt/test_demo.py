@@ -34,3 +34,14 @@ def test_seed_demo_twice_creates_everything_once(frozen):  # type: ignore[no-unt
 
 def test_seed_demo_without_demo_users_does_nothing_harmful(db):  # type: ignore[no-untyped-def]
     assert "0 meeting(s)" in seed_demo()
+
+
+def test_seed_demo_names_each_teams_coordinators_for_the_printout(frozen):  # type: ignore[no-untyped-def]
+    # given the demo users
+    agencies_bootstrap()
+    seed_demo_users()
+    # when the MDT demo data is seeded
+    summary = seed_demo()
+    # then the printout says who coordinates which team
+    assert "STAR MDT coordinator(s): probation_mdt_member" in summary
+    assert "DREAM MDT coordinator(s): dcfs_mdt_member" in summary

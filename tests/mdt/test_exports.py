@@ -173,3 +173,13 @@ def test_a_feed_url_stops_working_when_rotated_revoked_or_the_user_leaves(people
 def test_admins_and_auditors_get_no_feed(people, make_client, frozen):  # type: ignore[no-untyped-def]
     for user in (people.system_admin, people.auditor, people.agency_admin):
         assert make_client(user).post("/api/v1/mdt/calendar-feed/").status_code == 403
+
+
+def test_the_meetings_ics_links_to_its_agenda_page(people, star, make_client, frozen, settings):  # type: ignore[no-untyped-def]
+    from tests.mdt.support import schedule as _schedule
+
+    settings.HARBOR_BASE_URL = "https://harbor.example.invalid"
+    meeting = _schedule(star, people.star_coordinator)
+    body = make_client(people.star_coordinator).get(f"/api/v1/mdt/meetings/{meeting.pk}/calendar.ics").content
+    text = body.decode().replace("\r\n ", "")
+    assert f"URL:https://harbor.example.invalid/mdt/meetings/{meeting.pk}/" in text

@@ -60,7 +60,7 @@ def test_a_weak_tag_of_the_current_meeting_is_accepted(people, star, make_client
 
 
 @pytest.fixture
-def action_item(people, star):  # type: ignore[no-untyped-def]
+def action_item(people, star, frozen):  # type: ignore[no-untyped-def]
     case = CaseFactory(court="STAR")
     meeting = published_meeting(star, people.star_coordinator, [case])
     return action_item_create(

@@ -9,6 +9,7 @@ import pytest
 from audit.models import AuditEvent
 from mdt.models import Meeting
 from mdt.services.agenda import agenda_item_remove, agenda_item_review
+from mdt.services.change_notices import agenda_change_notices_send
 from mdt.services.meetings import meeting_cancel, meeting_hold, meeting_update
 from mdt.services.teams import team_member_remove
 from tests.mdt.factories import CaseFactory
@@ -136,9 +137,16 @@ def test_changes_after_publishing_notify_again(people, star, make_client, notify
     client.post(f"/api/v1/mdt/meetings/{meeting.pk}/items/reorder/", {"items": items[::-1]}, format="json")
     client.patch(f"/api/v1/mdt/meetings/{meeting.pk}/", {"location": "Video link"}, format="json")
     client.delete(f"/api/v1/mdt/items/{added.json()['id']}/")
-    # then members are told each time
+    # then members are told at once of the first change, and (SPEC §4: at most one notice per
+    # member per 15 minutes) of the others in one notice at the end of the window
     events = [c["event"] for c in notify_calls.named("meeting_members_notify")]
-    assert events == ["published", "changed", "changed", "changed", "changed"]
+    assert events == ["published", "changed"]
+    frozen.shift(dt.timedelta(minutes=15))
+    agenda_change_notices_send(meeting_id=meeting.pk)
+    events = [c["event"] for c in notify_calls.named("meeting_members_notify")]
+    assert events == ["published", "changed", "changed"]
+    assert "items; " not in notify_calls.named("meeting_members_notify")[-1]["change_words"]
+    assert notify_calls.named("meeting_members_notify")[-1]["change_words"] == "place; items"
     meeting.refresh_from_db()
     assert meeting.sequence == 1  # the calendar event changed (place)
 
@@ -275,7 +283,7 @@ def test_status_can_be_set_through_patch(people, star, make_client, notify_calls
         f"/api/v1/mdt/meetings/{meeting.pk}/", {"status": "cancelled", "cancel_reason": "holiday"}, format="json"
     )
     assert cancelled.json()["status"] == "cancelled" and cancelled.json()["cancel_reason"] == "holiday"
-    assert [c["event"] for c in notify_calls.named("meeting_members_notify")] == ["published", "changed"]
+    assert [c["event"] for c in notify_calls.named("meeting_members_notify")] == ["published", "cancelled"]
 
 
 def test_cancelling_a_scheduled_meeting_cancels_its_agenda_deadline(people, star, notify_calls, frozen):  # type: ignore[no-untyped-def]
@@ -491,8 +499,10 @@ def test_publishing_reaches_every_member_through_the_notifications_app(people, s
     make_client(people.star_coordinator).patch(
         f"/api/v1/mdt/meetings/{meeting.pk}/", {"location": "Video"}, format="json"
     )
-    # then every member got an in-app notice each time, and no one else did
+    # then every member got an in-app notice each time, and no one else did — except that the
+    # coordinator is not told of their own change (SPEC §4)
     notices = Notification.objects.filter(meeting_id=meeting.pk)
     members = {people.star_coordinator.pk, people.da_member.pk, people.dmh_clinician.pk}
-    assert notices.count() == 2 * len(members)
+    assert notices.count() == 2 * len(members) - 1
+    assert notices.filter(recipient=people.star_coordinator).count() == 1
     assert set(notices.values_list("recipient_id", flat=True)) == members

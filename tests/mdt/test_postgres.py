@@ -39,7 +39,7 @@ def _in_threads(*targets) -> list[object]:  # type: ignore[no-untyped-def]
     return results
 
 
-def test_concurrent_adds_get_distinct_positions(people, star):  # type: ignore[no-untyped-def]
+def test_concurrent_adds_get_distinct_positions(people, star, frozen):  # type: ignore[no-untyped-def]
     meeting = schedule(star, people.star_coordinator)
     cases = [CaseFactory(court="STAR") for _ in range(6)]
     results = _in_threads(
@@ -57,7 +57,7 @@ def test_concurrent_adds_get_distinct_positions(people, star):  # type: ignore[n
     assert positions == [1, 2, 3, 4, 5, 6]
 
 
-def test_two_concurrent_publishes_publish_once(people, star):  # type: ignore[no-untyped-def]
+def test_two_concurrent_publishes_publish_once(people, star, frozen):  # type: ignore[no-untyped-def]
     meeting = schedule(star, people.star_coordinator)
     results = _in_threads(
         lambda: meeting_publish(meeting=meeting, actor=people.star_coordinator),

@@ -21,6 +21,14 @@ def rules(db):  # type: ignore[no-untyped-def]
     bootstrap.run()
 
 
+@pytest.fixture(params=[True, False], ids=["fast_paths", "orm_twins"])
+def fast_paths(request, settings):  # type: ignore[no-untyped-def]
+    """HARBOR_DB_FAST_PATHS on and off: the sweep's PostgreSQL-only statements (core/db.py) and
+    their ORM twins run the same tests (on SQLite both ids run the twins)."""
+    settings.HARBOR_DB_FAST_PATHS = request.param
+    return request.param
+
+
 @pytest.fixture
 def eager_celery():  # type: ignore[no-untyped-def]
     """Tasks run in-process when enqueued (the on-commit send lands in mail.outbox)."""

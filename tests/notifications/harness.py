@@ -220,7 +220,7 @@ class FlakyProxy:
         self.listener.close()
 
 
-def due_notifications(*, deadlines: int, team_size: int) -> list[int]:
+def due_notifications(*, deadlines: int, team_size: int, hours_ago: float = 49) -> list[int]:
     """`deadlines` referral deadlines of a case whose DCFS team has `team_size` people, each
     with its upcoming reminder due now; sweeps nothing. Returns the deadline ids."""
     from accounts.models import Agency
@@ -244,14 +244,14 @@ def due_notifications(*, deadlines: int, team_size: int) -> list[int]:
             created_by=team[0],
             received_at=now,
             source="law_enforcement_recovery",
-            recovered_at=now - dt.timedelta(hours=49),
+            recovered_at=now - dt.timedelta(hours=hours_ago),
             case=case,
         )
         for _ in range(deadlines)
     )
     # frp_services_72h: upcoming at 48 h; the creator and the DCFS case team are reminded.
     return [
-        deadline_open(rule_code="frp_services_72h", target=r, starts_at=now - dt.timedelta(hours=49)).pk
+        deadline_open(rule_code="frp_services_72h", target=r, starts_at=now - dt.timedelta(hours=hours_ago)).pk
         for r in referrals
     ]
 

@@ -68,7 +68,10 @@ RULE_CASES = [
     RuleCase("missing_attorney_24h", 24 * H, 16 * H, 25 * H, ["dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
     RuleCase("return_debrief_72h", 72 * H, 48 * H, 73 * H, ["dcfs_worker"], ["dcfs_supervisor", "dcfs_supervisor2"]),
     RuleCase("agenda_publish_48h", 5 * 24 * H, 80 * H, 5 * 24 * H + H, ["mdt_coordinator"]),
-    RuleCase("action_item_due", 6 * 24 * H, 4 * 24 * H, 7 * 24 * H, ["probation_worker"], ["probation_supervisor"]),
+    # The item's agency (Probation) takes no part in the DCFS-led case: its supervisors may not
+    # open the item, so the escalation reaches none of them (SPEC §3: recipients through the
+    # visibility selectors; test_sweep pins the escalation once Probation takes part).
+    RuleCase("action_item_due", 6 * 24 * H, 4 * 24 * H, 7 * 24 * H, ["probation_worker"], []),
     RuleCase("sharing_renewal_30d", 30 * 24 * H, 20 * 24 * H, None, ["dcfs_worker"], lapse_status="met"),
 ]
 RULE_CASES_BY_CODE = {rc.code: rc for rc in RULE_CASES}

@@ -98,6 +98,11 @@ def test_a_deadline_row_shape(all_open, world, cast, make_client):
         "waived_at": None,
         "waive_reason": "",
         "cancelled_at": None,
+        "settled_at": None,
+        "settle_reason": "",
+        "superseded_by": None,
+        "superseded_stages": [],
+        "outstanding": True,
         "created_at": row["created_at"],
     }
 
@@ -259,7 +264,7 @@ def test_inbox_query_count_does_not_grow_with_the_page(
 
     add(1)
     client.get("/api/v1/notifications/")
-    with django_assert_num_queries(2) as one:  # token and the page
+    with django_assert_num_queries(7) as one:  # token, the page, and its audit event (SPEC §5: 5 queries)
         assert len(client.get("/api/v1/notifications/").json()["results"]) == 1
     add(49)
     with django_assert_num_queries(len(one.captured_queries)):

@@ -315,7 +315,7 @@ def test_publishing_an_agenda_notifies_every_active_member(
         sorted(m.subject for m in mail.outbox)
         == [f"[Safe Harbor] Agenda published — STAR meeting M-{world.meeting.pk}"] * 2
     )
-    assert f"/api/v1/mdt/meetings/{world.meeting.pk}/agenda/" in mail.outbox[0].body
+    assert f"/app/mdt/meetings/{world.meeting.pk}/" in mail.outbox[0].body
     assert YOUTH_FIRST not in all_email_text() and YOUTH_LAST not in all_email_text()
 
 

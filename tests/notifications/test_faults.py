@@ -171,3 +171,61 @@ def test_a_database_briefly_unreachable_during_sends_is_retried_not_lost(harness
         assert set(Notification.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
     finally:
         proxy.close()
+
+
+def test_a_late_double_sweep_over_settled_and_superseded_deadlines_sends_each_latest_stage_once(harness):
+    """The new states under faults: a sweep late by a day (stages superseded), some deadlines
+    settled as not applicable meanwhile (a declined referral), two sweepers at once and a
+    flushed broker before the sends — each latest-stage reminder goes out exactly once, none for
+    the settled deadlines, and every superseded stage is recorded once."""
+    from notifications.models import Deadline
+    from notifications.services.deadlines import deadline_settle
+
+    # given 100 services clocks whose overdue stage passed a day ago (upcoming and due unsent)
+    ids = due_notifications(deadlines=100, team_size=2, hours_ago=97)
+    settled = Deadline.objects.filter(pk__in=ids[:20]).select_related("referral")
+    for deadline in settled:
+        deadline_settle(
+            rule_code="frp_services_72h", target=deadline.referral, status="not_applicable", reason="referral declined"
+        )
+
+    # when two sweepers start together
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def sweeper() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(deadlines_sweep(batch_size=7, redeliver=False))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert sum(r.deadlines for r in results) == 80
+
+    # then only the overdue stage was created: the two responsible workers; no supervisor exists
+    swept = Notification.objects.filter(deadline_id__in=ids)
+    assert set(swept.values_list("stage", flat=True)) == {"overdue"}
+    assert swept.count() == 160
+    assert not swept.filter(deadline_id__in=ids[:20]).exists()
+    for deadline in Deadline.objects.filter(pk__in=ids[20:]):
+        assert [s["stage"] for s in deadline.superseded_stages] == ["upcoming", "due"]
+        assert deadline.status == "missed"
+    assert set(Deadline.objects.filter(pk__in=ids[:20]).values_list("status", flat=True)) == {"not_applicable"}
+
+    # and a flushed broker loses none of the sends, a second late sweep adds none
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.flushall() if IN_CI else client.flushdb()
+    pending = pending_ids()
+    assert deadlines_sweep(redeliver=False).notifications == 0
+    harness.start_worker()
+    notifications_redeliver(now=now_plus(minutes=10))
+    wait_until(all_sent(160), timeout=60, what="every notification to be sent")
+    assert_exactly_once(harness, pending)

@@ -25,6 +25,9 @@ from tests.notifications.support import (
     usernames,
 )
 
+# Every sweep test runs with the PostgreSQL fast paths on and off (their ORM twins).
+pytestmark = pytest.mark.usefixtures("fast_paths")
+
 
 @pytest.fixture
 def world(cast):  # type: ignore[no-untyped-def]
@@ -74,7 +77,7 @@ def test_every_stage_of_every_rule(world, cast, sweep, clock, rc):
     assert YOUTH_FIRST not in all_email_text() and YOUTH_LAST not in all_email_text()
 
 
-def test_a_late_first_sweep_sends_only_the_latest_stage(world, sweep, clock):
+def test_a_late_first_sweep_sends_only_the_latest_stage_and_records_the_others(world, sweep, clock):
     deadline = open_rule(world, "written_report_36h")
 
     clock.move_to(T0 + 37 * H)
@@ -83,6 +86,21 @@ def test_a_late_first_sweep_sends_only_the_latest_stage(world, sweep, clock):
     assert set(Notification.objects.filter(deadline=deadline).values_list("stage", flat=True)) == {"overdue"}
     deadline.refresh_from_db()
     assert (deadline.status, deadline.missed_at) == ("missed", T0 + 36 * H)
+    # nothing skipped silently: the stages passed over are on the deadline, with their times
+    assert deadline.superseded_stages == [
+        {"stage": "upcoming", "at": (T0 + 24 * H).isoformat(), "recorded_at": (T0 + 37 * H).isoformat()},
+        {"stage": "due", "at": (T0 + 36 * H).isoformat(), "recorded_at": (T0 + 37 * H).isoformat()},
+    ]
+
+
+def test_a_sweep_in_time_supersedes_nothing(world, sweep, clock):
+    deadline = open_rule(world, "written_report_36h")
+    for at in (24, 36, 37):
+        clock.move_to(T0 + at * H)
+        sweep()
+    deadline.refresh_from_db()
+    assert deadline.superseded_stages == []
+    assert Notification.objects.filter(deadline=deadline).values("stage").distinct().count() == 3
 
 
 def test_meeting_the_deadline_stops_further_reminders(world, sweep, clock):
@@ -126,6 +144,8 @@ def test_a_deactivated_team_member_is_skipped_while_others_remain(world, cast, s
 
 
 def test_a_deactivated_assignee_hands_over_to_the_agency_supervisors(world, cast, sweep, clock):
+    # given Probation takes part in the case, so its supervisors may open the item
+    f.participation(world.case, cast.agencies["PROBATION"], granted_at=T0, by=cast.dcfs_supervisor)
     deadline = open_rule(world, "action_item_due")
     user_deactivate(actor=cast.system_admin, user=cast.probation_worker)
 
@@ -133,6 +153,50 @@ def test_a_deactivated_assignee_hands_over_to_the_agency_supervisors(world, cast
     sweep()
 
     assert usernames(stage_notifications(deadline, "upcoming")) == ["probation_supervisor"]
+
+
+def test_the_overdue_action_item_escalates_only_to_supervisors_who_may_open_it(world, cast, sweep, clock):
+    """The reported bug: the escalation went to every supervisor of the item's agency, who
+    usually cannot open it. Probation takes no part in this DCFS-led case."""
+    deadline = open_rule(world, "action_item_due")
+
+    # when it is overdue
+    clock.move_to(T0 + 7 * 24 * H)
+    sweep()
+
+    # then only the assignee hears of it: Probation's supervisor cannot see the case
+    assert usernames(stage_notifications(deadline, "overdue")) == ["probation_worker"]
+
+    # and once Probation takes part in the case, the next escalation reaches its supervisor
+    f.participation(world.case, cast.agencies["PROBATION"], granted_at=T0 + 7 * 24 * H, by=cast.dcfs_supervisor)
+    other = f.action_item(
+        world.case, world.team, assignee=cast.probation_worker, due_at=T0 + 8 * 24 * H, creator=cast.mdt_coordinator
+    )
+    from notifications.services.deadlines import deadline_open
+
+    later = deadline_open(rule_code="action_item_due", target=other, starts_at=T0 + 7 * 24 * H, due_at=other.due_at)
+    clock.move_to(T0 + 9 * 24 * H)
+    sweep()
+    overdue = stage_notifications(later, "overdue")
+    assert usernames(overdue) == ["probation_supervisor", "probation_worker"]
+    assert {n.reason for n in overdue if n.recipient == cast.probation_supervisor} == {"escalation"}
+
+
+def test_a_supervisor_who_may_not_see_the_referral_is_not_a_substitute(world, cast, sweep, clock):
+    # given a Sheriff referral received by DCFS, its creator gone, and no case yet
+    referral = f.ReferralFactory(
+        created_by=cast.sheriff_worker, receiving_agency=cast.agencies["DCFS"], hotline_reported_at=T0
+    )
+    from notifications.services.deadlines import deadline_open
+
+    deadline = deadline_open(rule_code="first_response_90m", target=referral, starts_at=T0)
+    user_deactivate(actor=cast.system_admin, user=cast.sheriff_worker)
+
+    clock.move_to(T0 + 60 * H / 60)
+    sweep()
+
+    # then DCFS's supervisors (the receiving agency sees the referral) stand in, nobody else
+    assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor", "dcfs_supervisor2"]
 
 
 def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, cast, sweep, clock):
@@ -145,6 +209,12 @@ def test_without_any_active_coordinator_the_meeting_creator_is_reminded(world, c
     clock.move_to(T0 + 80 * H)
     sweep()
 
+    # then the meeting's creator, who is not on the team and so may not see the meeting, is not
+    # told (SPEC §3: never a person who may not see the object); a coordinator of the team is
+    assert stage_notifications(deadline, "upcoming") == []
+    f.team_membership(world.team, cast.dcfs_supervisor, coordinator=True)
+    Deadline.objects.filter(pk=deadline.pk).update(next_stage="upcoming", next_reminder_at=T0 + 80 * H)
+    sweep()
     assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
 
 
@@ -165,8 +235,9 @@ def test_a_coordinator_moved_to_a_role_off_the_team_is_no_longer_reminded(world,
     clock.move_to(T0 + 80 * H)
     sweep()
 
-    # then they get no meeting reminder: the next in line (the meeting's creator) does
-    assert usernames(stage_notifications(deadline, "upcoming")) == ["dcfs_supervisor"]
+    # then they get no meeting reminder; nor does the next in line, the meeting's creator, who
+    # is not on the team and may not see the meeting
+    assert stage_notifications(deadline, "upcoming") == []
 
 
 def test_a_person_who_leaves_after_the_reminder_is_created_gets_no_email(
@@ -321,3 +392,17 @@ def test_the_sweep_reads_through_the_partial_index(world, clock):
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "deadline_next_reminder_idx" in plan
+
+
+@pytest.mark.postgres
+def test_the_fast_paths_setting_chooses_the_statements(world, clock, fast_paths):
+    from django.test.utils import CaptureQueriesContext
+
+    open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 37 * H)  # a late sweep: the superseded stages travel in the write-back too
+    with CaptureQueriesContext(connection) as queries:
+        deadlines_sweep(redeliver=False)
+    unnest = [q["sql"] for q in queries.captured_queries if "unnest(" in q["sql"]]
+    assert len(unnest) == (2 if fast_paths else 0)
+    deadline = Deadline.objects.get(rule__code="written_report_36h", referral=world.referral)
+    assert [s["stage"] for s in deadline.superseded_stages] == ["upcoming", "due"]

@@ -19,7 +19,7 @@ from cases.services import youth as youth_services
 from mdt.models import AgendaItem
 from tests.factories import TEST_PASSWORD
 
-from .matrix import CASE_OF, FIXED_NOTE_SCOPES, OPERATIONS, ROLES_BY_KEY, Op, Role, Row
+from .matrix import CASE_OF, FIXED_NOTE_SCOPES, FIXED_SERVICE_SCOPES, OPERATIONS, ROLES_BY_KEY, Op, Role, Row
 from .world import RING, World, membership, notification_of, ring
 
 DENIED_BODY_KEYS = {"detail", "code"}
@@ -62,7 +62,7 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
     own_case = world.case[home]
     names["own_youth"] = own_case.youth_id
     relation = None
-    if scope in FIXED_NOTE_SCOPES:
+    if scope in FIXED_NOTE_SCOPES or scope in FIXED_SERVICE_SCOPES:
         relation = "fixed"
         case = world.case["DCFS"]
     elif scope in CASE_OF:
@@ -78,6 +78,10 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
             referral_youth=referral.youth_id,
             note=(note or world.team_note[case.pk]).pk,
             episode=world.episode[case.pk].pk,
+            placement=world.placement[case.pk].pk,
+            service=(world.clinical_service if scope in FIXED_SERVICE_SCOPES else world.service[case.pk]).pk,
+            hearing=world.hearing[case.pk].pk,
+            alert=world.alert[case.pk].pk,
             deadline=world.deadline[case.pk].pk,
             shared_agency=ring(case.lead_agency.code),
         )
@@ -188,6 +192,25 @@ def _supervisor_of(world: World, agency_code: str) -> User:
     return world.user(f"{agency_code.lower()}_supervisor")
 
 
+def _case_returned_or_closed(world: World, case_id: int, *, close: bool) -> None:
+    """The case's youth is back (every open missing episode gets its return) and, with `close`,
+    the case is closed by its lead agency's supervisor (idempotent)."""
+    from django.utils import timezone
+
+    from cases.models import Case, MissingEpisode
+    from cases.services import cases as case_services
+    from cases.services import parts as part_services
+
+    case = Case.objects.select_related("lead_agency").get(pk=case_id)
+    supervisor = _supervisor_of(world, case.lead_agency.code)
+    for episode in MissingEpisode.objects.filter(case_id=case.pk, returned_at__isnull=True):
+        part_services.missing_episode_update(
+            episode=episode, actor=supervisor, data={"returned_at": timezone.now() - dt.timedelta(minutes=5)}
+        )
+    if close and case.status == Case.Status.OPEN:
+        case_services.case_close(case=case, actor=supervisor, reason="Synthetic reason")
+
+
 def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any]) -> None:
     """Bring the row's object to the state the operation needs (idempotent: rows may run in
     sequence on one world)."""
@@ -215,6 +238,8 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
         if not mfa_is_enrolled(user):
             device = mfa_totp_begin(actor=user)
             names["otp"] = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    elif op.prep in ("returned", "closed") and names.get("case"):
+        _case_returned_or_closed(world, names["case"], close=op.prep == "closed")
     elif op.prep == "verify_job" and "verify_job" not in names:
         from audit.services import audit_verify_job_create
 

@@ -78,6 +78,9 @@ CASE_OF = {
 }
 #: Notes on the DCFS-led case written by the DMH clinician (fixed objects, not relative).
 FIXED_NOTE_SCOPES = ("clinical_note", "agency_note")
+#: The mental-health service on the DCFS-led case, recorded by the DMH clinician (SPEC §2: shown
+#: only where clinical notes are).
+FIXED_SERVICE_SCOPES = ("clinical_service",)
 
 #: Pending referrals, relative to X: received by X and referred by X's worker (`pending`),
 #: referred by X's worker to the next agency (`sent`), referred to X by the previous agency's
@@ -213,6 +216,8 @@ OPERATIONS: list[Op] = [
     Op("post", "/api/v1/youth/{id}/unmerge/", MERGE_SCOPES,
        params={"id": "merge_youth"}, prep="merged", audit={"update"}, youth="merge_youth"),
     # --- referrals (SPEC §2) ---------------------------------------------------------------------
+    # Reference data like the agencies: every signed-in user reads the indicator codes.
+    Op("get", "/api/v1/indicator-codes/", NONE),
     Op("get", "/api/v1/referrals/", CASE_SCOPES + PENDING_SCOPES, audit={"list"},
        listed="referral"),
     Op("post", "/api/v1/referrals/", NONE, body=NEW_REFERRAL, audit={"create"}),
@@ -273,6 +278,22 @@ OPERATIONS: list[Op] = [
     Op("post", "/api/v1/cases/{id}/alerts/", (*CASE_SCOPES, "own_with_address", "shared_with_address"),
        body={"kind": "known_exploiter", "summary": "Synthetic alert", "protected_detail": "{address}"},
        params=CASE, audit={"create"}, youth="youth"),
+    # Case parts by their own id (SPEC §6 "case parts"): end a placement, move a service on,
+    # reschedule / cancel / hold a hearing, resolve an alert.
+    Op("get", "/api/v1/placements/{id}/", CASE_SCOPES, params={"id": "placement"}, audit={"view"}, youth="youth"),
+    Op("patch", "/api/v1/placements/{id}/", CASE_SCOPES,
+       body={"end_date": "2026-02-01", "end_reason": "Synthetic reason"}, params={"id": "placement"},
+       audit={"update"}, youth="youth"),
+    Op("get", "/api/v1/services/{id}/", CASE_SCOPES + FIXED_SERVICE_SCOPES, params={"id": "service"},
+       audit={"view"}, youth="youth"),
+    Op("patch", "/api/v1/services/{id}/", CASE_SCOPES, body={"status": "accepted"}, params={"id": "service"},
+       audit={"transition", "update"}, youth="youth"),
+    Op("get", "/api/v1/hearings/{id}/", CASE_SCOPES, params={"id": "hearing"}, audit={"view"}, youth="youth"),
+    Op("patch", "/api/v1/hearings/{id}/", CASE_SCOPES, body={"starts_at": LATER, "reason": "Synthetic reason"},
+       params={"id": "hearing"}, audit={"transition", "update"}, youth="youth"),
+    Op("get", "/api/v1/alerts/{id}/", CASE_SCOPES, params={"id": "alert"}, audit={"view"}, youth="youth"),
+    Op("post", "/api/v1/alerts/{id}/resolve/", CASE_SCOPES, body={"reason": "Synthetic reason"},
+       params={"id": "alert"}, audit={"transition"}, youth="youth"),
     Op("get", "/api/v1/cases/{id}/timeline/", CASE_SCOPES, params=CASE, audit={"view"},
        youth="youth"),
     Op("get", "/api/v1/cases/{id}/history/", CASE_SCOPES, params=CASE, audit={"view"},
@@ -297,7 +318,11 @@ OPERATIONS: list[Op] = [
     Op("post", "/api/v1/share-requests/{id}/decline/", SHARE_SCOPES,
        body={"reason": "Synthetic reason"}, params={"id": "share_request2"}, audit={"access_change"},
        youth="share_request2_youth"),
-    Op("post", "/api/v1/cases/{id}/close/", CASE_SCOPES,
+    # SPEC §2: a case closes once no missing episode is open ("returned" records the return);
+    # reopening needs a closed case ("closed" closes it through the service).
+    Op("post", "/api/v1/cases/{id}/close/", CASE_SCOPES, prep="returned",
+       body={"reason": "Synthetic reason"}, params=CASE, audit={"transition"}, youth="youth", late=True),
+    Op("post", "/api/v1/cases/{id}/reopen/", CASE_SCOPES, prep="closed",
        body={"reason": "Synthetic reason"}, params=CASE, audit={"transition"}, youth="youth", late=True),
     Op("delete", "/api/v1/cases/{id}/team/{member_id}/", CASE_SCOPES,
        params={"id": "case", "member_id": "member"}, audit={"access_change"}, youth="youth", late=True),
@@ -307,12 +332,15 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/deadlines/", CASE_SCOPES, audit={"list"}, listed="deadline"),
     Op("post", "/api/v1/deadlines/{id}/waive/", CASE_SCOPES,
        body={"reason": "Synthetic reason"}, params={"id": "deadline"}, audit={"transition"}, youth="youth"),
-    # The inbox and preferences are the caller's own, not case data (SPEC §5): no read event.
-    Op("get", "/api/v1/notifications/", NOTIFICATION_SCOPES,
+    # SPEC §5: the inbox is audited like every other read (one `list` event per page); marking
+    # read and the preferences are the caller's own, not case data: no read event.
+    Op("get", "/api/v1/notifications/", NOTIFICATION_SCOPES, audit={"list"},
        listed="notification"),
     Op("get", "/api/v1/notifications/unread-count/", NONE),
     Op("post", "/api/v1/notifications/{id}/read/", NOTIFICATION_SCOPES,
        params={"id": "notification"}),
+    # Failed emails (SPEC §3): supervisors (their agency's escalations) and system admins.
+    Op("get", "/api/v1/notification-failures/", NONE),
     Op("get", "/api/v1/notification-preferences/", NONE),
     Op("put", "/api/v1/notification-preferences/", NONE,
        body={"rules": [{"rule": "missing_attorney_24h", "email": False}]}, audit={"update"}),
@@ -323,6 +351,9 @@ OPERATIONS: list[Op] = [
        body={"user": "{new_member}"}, params={"id": "team"}, audit={"access_change"}, late=True),
     Op("delete", "/api/v1/mdt/teams/{id}/members/{user_id}/", ROSTER_SCOPES,
        params={"id": "team", "user_id": "roster_user"}, audit={"access_change"}, late=True),
+    # SPEC §4: coordinators find the cases of their court by number; the agenda view only.
+    Op("get", "/api/v1/mdt/teams/{id}/eligible-cases/", ROSTER_SCOPES, query="?number=2026",
+       params={"id": "team"}, audit={"list"}),
     Op("get", "/api/v1/mdt/meetings/", MDT_SCOPES, audit={"list"}, listed="meeting"),
     Op("post", "/api/v1/mdt/meetings/", ROSTER_SCOPES,
        body={"team": "{team}", "starts_at": "{in_20_days}", "ends_at": "{in_20_days_2h}"}, audit={"create"}),

@@ -127,6 +127,10 @@ RELATIONS = [
     Relation("DCFS.supervisor", "post", "/api/v1/referrals/{id}/mark-duplicate/", {"id": "own_pending_duplicate"},
              "duplicate_of", {"duplicate_of": "{other_pending}"}, "cases.Referral",
              ("own_pending_duplicate", ("status", "duplicate_of_id"))),
+    # SPEC §2: accepting links to a youth the supervisor may see; another answers as an unknown id
+    Relation("DCFS.supervisor", "post", "/api/v1/referrals/{id}/accept/", {"id": "own_pending_duplicate"},
+             "youth", {"youth": "{other_youth}"}, "cases.Referral",
+             ("own_pending_duplicate", ("status", "youth_id", "case_id"))),
     Relation("DCFS.supervisor", "post", "/api/v1/youth/{id}/merge/", {"id": "own_merge_youth"}, "into",
              {"into": "{other_youth}"}, "cases.YouthMerge"),
     Relation("DCFS.case_worker", "post", "/api/v1/youth/", {}, "external_ids",

@@ -82,6 +82,12 @@ class World:
     sent: dict[str, Referral] = field(default_factory=dict)  # S[X]: X's worker → next agency
     team_note: dict[int, Note] = field(default_factory=dict)  # by case id
     episode: dict[int, Any] = field(default_factory=dict)  # by case id
+    # One placement, service, hearing and alert per case (SPEC §6 "case parts"), by case id.
+    placement: dict[int, Any] = field(default_factory=dict)
+    service: dict[int, Any] = field(default_factory=dict)
+    hearing: dict[int, Any] = field(default_factory=dict)
+    alert: dict[int, Any] = field(default_factory=dict)
+    clinical_service: Any = None  # a mental-health service on K[DCFS], by the DMH clinician
     deadline: dict[int, Deadline] = field(default_factory=dict)  # by case id
     clinical_note: Note | None = None
     agency_note: Note | None = None
@@ -193,12 +199,28 @@ def build_world() -> World:
                 learned_at=now - dt.timedelta(hours=26),
             )
             world.deadline[case.pk] = Deadline.objects.filter(case_id=case.pk).order_by("id").first()
+            world.placement[case.pk] = part_services.placement_create(
+                case=case, actor=author, placement_type="shelter", start_date=dt.date(2026, 1, 1)
+            )
+            world.service[case.pk] = part_services.service_referral_create(
+                case=case, actor=author, provider="Synthetic advocates", kind="advocacy", referred_at=now
+            )
+            # Far enough ahead to be outside every meeting's 14-day suggestion window (SPEC §4).
+            world.hearing[case.pk] = part_services.court_hearing_create(
+                case=case, actor=author, starts_at=now + dt.timedelta(days=60), hearing_type="review"
+            )
+            world.alert[case.pk] = part_services.safety_alert_create(
+                case=case, actor=author, kind="safety_risk", summary="Synthetic alert"
+            )
     dcfs_case, clinician = world.case["DCFS"], u("dmh_case_worker")
     world.clinical_note = part_services.case_note_add(
         case=dcfs_case, actor=clinician, body="Synthetic clinical note.", visibility=Note.Visibility.CLINICAL
     )
     world.agency_note = part_services.case_note_add(
         case=dcfs_case, actor=clinician, body="Synthetic DMH note.", visibility=Note.Visibility.AGENCY
+    )
+    world.clinical_service = part_services.service_referral_create(
+        case=dcfs_case, actor=clinician, provider="Synthetic clinic", kind="mental_health", referred_at=now
     )
     part_services.court_hearing_create(
         case=world.case["SHERIFF"],

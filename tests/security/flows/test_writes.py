@@ -66,7 +66,21 @@ def _shared_case(people: Any) -> SimpleNamespace:
         missing_since=T - dt.timedelta(hours=3),
         learned_at=T - dt.timedelta(hours=2),
     )
-    return SimpleNamespace(case=case, participation=participation, clinician=clinician, episode=episode)
+    parts = {
+        "placement": part_services.placement_create(
+            case=case, actor=people.dmh_case_worker, placement_type="shelter", start_date=T.date()
+        ),
+        "service": part_services.service_referral_create(
+            case=case, actor=people.dmh_case_worker, provider="Synthetic Clinic", referred_at=T - dt.timedelta(hours=1)
+        ),
+        "hearing": part_services.court_hearing_create(
+            case=case, actor=people.dmh_case_worker, starts_at=T + dt.timedelta(days=9), hearing_type="review"
+        ),
+        "alert": part_services.safety_alert_create(
+            case=case, actor=people.dmh_case_worker, kind="safety_risk", summary="Synthetic"
+        ),
+    }
+    return SimpleNamespace(case=case, participation=participation, clinician=clinician, episode=episode, **parts)
 
 
 #: Every service that writes a case or one of its parts, as the DMH people (whose participation
@@ -114,6 +128,29 @@ CASE_PART_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any
             case=w.case, actor=actor, kind="safety_risk", summary="Synthetic"
         ),
     ),
+    "placement_update": (
+        "dmh_case_worker",
+        lambda w, p, actor: part_services.placement_update(
+            placement=w.placement, actor=actor, data={"end_date": T.date(), "end_reason": "Synthetic"}
+        ),
+    ),
+    "service_referral_update": (
+        "dmh_case_worker",
+        lambda w, p, actor: part_services.service_referral_update(
+            service=w.service, actor=actor, data={"status": "accepted"}
+        ),
+    ),
+    "court_hearing_update": (
+        "dmh_case_worker",
+        lambda w, p, actor: part_services.court_hearing_update(
+            hearing=w.hearing, actor=actor, data={"status": "cancelled", "reason": "Synthetic"}
+        ),
+    ),
+    # The alert's author resolves it: the right to it ends with the participation.
+    "safety_alert_resolve": (
+        "dmh_case_worker",
+        lambda w, p, actor: part_services.safety_alert_resolve(alert=w.alert, actor=actor, reason="Synthetic"),
+    ),
     # A participant's supervisor removes (and assigns again) their own agency's people.
     "case_team_member_remove": (
         "dmh_supervisor",
@@ -136,6 +173,10 @@ LEAD_ONLY_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any
     "case_close": (
         "dmh_supervisor",
         lambda w, p, actor: case_services.case_close(case=w.case, actor=actor, reason="x"),
+    ),
+    "case_reopen": (
+        "dmh_supervisor",
+        lambda w, p, actor: case_services.case_reopen(case=w.case, actor=actor, reason="x"),
     ),
     "case_agency_grant": (
         "dmh_supervisor",

@@ -1,0 +1,319 @@
+"""The web app's forms: input parsing only, in the USWDS look. Every rule lives in the services
+the forms' views call; their ApplicationError field messages come back onto the fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from core.errors import ApplicationError
+from core.times import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
+
+_CLASSES = {
+    "checkbox": "usa-checkbox__input",
+    "checkboxselectmultiple": "usa-checkbox__input",
+    "radioselect": "usa-radio__input",
+    "select": "usa-select",
+    "textarea": "usa-textarea",
+}
+
+
+class UswdsForm(forms.Form):
+    """Widgets get USWDS classes, required fields `required`/aria-required, and after
+    validation the error class and aria-describedby pointing at the field's message."""
+
+    required_css_class = "required"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for name, f in self.fields.items():
+            kind = f.widget.__class__.__name__.lower()
+            css = _CLASSES.get(kind, "usa-input")
+            f.widget.attrs.setdefault("class", css)
+            if f.help_text:
+                f.widget.attrs["aria-describedby"] = f"id_{self.prefix + '-' if self.prefix else ''}{name}-hint"
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            widget = self.fields[name].widget
+            bound_id = self[name].auto_id
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} usa-input--error".strip()
+            widget.attrs["aria-invalid"] = "true"
+            described = [d for d in widget.attrs.get("aria-describedby", "").split() if d]
+            widget.attrs["aria-describedby"] = " ".join([*described, f"{bound_id}-error"])
+
+    def add_service_error(self, exc: ApplicationError, *, field_map: dict[str, str] | None = None) -> None:
+        """A service's refusal, its field messages on the matching fields, the rest on top."""
+        placed = False
+        for key, messages in (exc.fields or {}).items():
+            name = (field_map or {}).get(key, key.split(".")[-1] if key.split(".")[-1] in self.fields else key)
+            for message in messages if isinstance(messages, list) else [messages]:
+                if name in self.fields:
+                    self.add_error(name, str(message))
+                    placed = True
+        self.add_error(None, exc.message if placed or not exc.fields else exc.message)
+        self.full_clean_marks()
+
+    def full_clean_marks(self) -> None:
+        # add_error after validation: re-mark the widgets (class, aria) without cleaning again.
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "usa-input--error" not in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} usa-input--error".strip()
+                    widget.attrs["aria-invalid"] = "true"
+                    described = [d for d in widget.attrs.get("aria-describedby", "").split() if d]
+                    widget.attrs["aria-describedby"] = " ".join([*described, f"{self[name].auto_id}-error"])
+
+
+class PacificDateTimeField(forms.DateTimeField):
+    """A time entered in Pacific time (the browser's datetime-local input), stored in UTC, and
+    bounded like every time a client sends (SPEC §6)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        result = super().to_python(value)  # made aware in the current zone: Los Angeles
+        if result is not None and not (EARLIEST_TIME <= result < LATEST_TIME):
+            raise forms.ValidationError("Enter a time between 1900 and 2100.")
+        return result
+
+
+class BoundedDateField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def to_python(self, value: Any) -> dt.date | None:
+        result = super().to_python(value)
+        if result is not None and not (EARLIEST_DATE <= result < LATEST_DATE):
+            raise forms.ValidationError("Enter a date between 1900 and 2100.")
+        return result
+
+
+def now_local_input() -> str:
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+class SignInForm(UswdsForm):
+    username = forms.CharField(
+        label="User name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label="Password",
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    otp = forms.CharField(
+        label="Authenticator code",
+        max_length=16,
+        required=False,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes. "
+        "Leave it empty if your account has no authenticator.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+# --- referral intake ------------------------------------------------------------------------------
+
+#: What each indicator of the county fact sheet means, shown under its checkbox. A code's own
+#: `description` (when the model has one) wins; a code added by a system admin shows its label.
+INDICATOR_HINTS = {
+    "runaway_or_homeless": "Has run away, is homeless or couch-surfing, or has a history of going missing.",
+    "prior_sexual_abuse": "Known or suspected earlier sexual abuse or assault.",
+    "justice_or_truancy_history": "Truancy, curfew violations or juvenile justice involvement.",
+    "controlling_older_partner": "A boyfriend, girlfriend or friend notably older who controls the youth.",
+    "tattoos_or_branding": "Tattoos or marks that may show ownership (names, symbols, barcodes).",
+    "signs_of_violence": "Bruises, injuries or other signs of physical violence.",
+    "unexplained_money_or_gifts": "Money, phones, clothes, hotel keys or gifts with no clear source.",
+    "online_solicitation": "Contact or advertising online (social media, classified sites) of a sexual nature.",
+}
+
+CLOCK_FIELDS = (
+    "hotline_reported_at",
+    "written_report_submitted_at",
+    "recovered_at",
+    "responder_arrived_at",
+    "law_enforcement_notified_at",
+)
+
+
+class ReferralIntakeForm(UswdsForm):
+    youth = forms.IntegerField(
+        label="Existing youth record",
+        required=False,
+        min_value=1,
+        help_text="Leave empty to enter a new youth below. To use a record you may see, pick it from the "
+        "possible matches.",
+        widget=forms.HiddenInput,
+    )
+    first_name = forms.CharField(label="First name", max_length=100, required=False)
+    last_name = forms.CharField(label="Last name", max_length=100, required=False)
+    date_of_birth = BoundedDateField(label="Date of birth", required=False, help_text="If known.")
+    aliases = forms.CharField(
+        label="Aliases and street names",
+        required=False,
+        max_length=2000,
+        help_text="One per line.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    gender_identity = forms.ChoiceField(label="Gender identity", required=False)
+    receiving_agency = forms.ChoiceField(label="Receiving agency", help_text="The agency that screens and decides it.")
+    received_at = PacificDateTimeField(label="Received at", help_text="Pacific time.")
+    source = forms.ChoiceField(label="Source")
+    indicators = forms.MultipleChoiceField(label="Indicators", required=False, widget=forms.CheckboxSelectMultiple)
+    narrative = forms.CharField(
+        label="Narrative", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    hotline_reported_at = PacificDateTimeField(label="Hotline report made", required=False)
+    written_report_submitted_at = PacificDateTimeField(label="Written report (SS 8572) submitted", required=False)
+    recovered_at = PacificDateTimeField(label="Recovered by law enforcement", required=False)
+    responder_arrived_at = PacificDateTimeField(label="Responder arrived on scene", required=False)
+    law_enforcement_notified_at = PacificDateTimeField(label="Law enforcement notified", required=False)
+
+    def __init__(self, *args: Any, agencies: list[tuple[str, str]], indicators: list[Any], **kwargs: Any):
+        from cases.models import Referral, Youth
+
+        super().__init__(*args, **kwargs)
+        self.fields["receiving_agency"].choices = agencies
+        self.fields["source"].choices = [("", "- Select -"), *Referral.Source.choices]
+        self.fields["gender_identity"].choices = [("", "- Select -"), *Youth.GenderIdentity.choices]
+        self.fields["indicators"].choices = [(i.code, i.label) for i in indicators]
+        self.indicator_rows = [
+            {"code": i.code, "label": i.label, "hint": getattr(i, "description", "") or INDICATOR_HINTS.get(i.code, "")}
+            for i in indicators
+        ]
+        for name in ("first_name", "last_name", "date_of_birth"):
+            self.fields[name].widget.attrs["class"] += " web-dup-input"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("youth"):
+            for name in ("first_name", "last_name"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, "Enter the youth's name (or pick an existing record from the matches).")
+        return data
+
+    def youth_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        out: dict[str, Any] = {
+            "first_name": data["first_name"].strip(),
+            "last_name": data["last_name"].strip(),
+            "date_of_birth": data.get("date_of_birth"),
+            "aliases": [a.strip() for a in (data.get("aliases") or "").splitlines() if a.strip()],
+        }
+        if data.get("gender_identity"):
+            out["gender_identity"] = data["gender_identity"]
+        return out
+
+
+class ScreeningForm(UswdsForm):
+    level = forms.ChoiceField(label="Level of concern", widget=forms.RadioSelect)
+    instrument = forms.CharField(label="Screening instrument", max_length=100, initial="CSE-IT")
+    instrument_version = forms.CharField(label="Instrument version", max_length=30, required=False)
+
+    def __init__(self, *args: Any, suggested: str, **kwargs: Any):
+        from cases.models import Screening
+
+        super().__init__(*args, **kwargs)
+        labels = dict(Screening.Level.choices)
+        self.fields["level"].choices = [
+            (code, f"{label} (suggested)" if code == suggested else label) for code, label in labels.items()
+        ]
+        self.fields["level"].initial = suggested
+
+
+class ReasonForm(UswdsForm):
+    reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DuplicateOfForm(UswdsForm):
+    duplicate_of = forms.IntegerField(
+        label="Original referral number",
+        required=False,
+        min_value=1,
+        help_text="The R- number of the referral this one repeats, if you know it (digits only).",
+    )
+
+
+# --- case page ------------------------------------------------------------------------------------
+
+
+class NoteForm(UswdsForm):
+    visibility = forms.ChoiceField(label="Who may read it", widget=forms.RadioSelect)
+    body = forms.CharField(label="Note", max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: Any, clinical: bool, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        choices = [
+            ("team", "Team — everyone who may see the case, except MDT members"),
+            ("agency", "Agency — only people of your agency who may see the case"),
+        ]
+        if clinical:
+            choices.append(("clinical", "Clinical — mental-health information (WIC 5328): DMH staff only"))
+        # No choice is made for the writer: the segment is chosen explicitly, every time.
+        self.fields["visibility"].choices = choices
+
+
+class MissingEpisodeForm(UswdsForm):
+    missing_since = PacificDateTimeField(label="Missing since", help_text="Pacific time.")
+    learned_at = PacificDateTimeField(label="Your agency learned of it at", help_text="Starts the 24-hour clocks.")
+    reported_to_law_enforcement_at = PacificDateTimeField(label="Reported to law enforcement (NCIC)", required=False)
+    ncic_number = forms.CharField(label="NCIC number", max_length=50, required=False)
+    reported_to_ncmec_at = PacificDateTimeField(label="Reported to NCMEC", required=False)
+    attorney_notified_at = PacificDateTimeField(label="Youth's attorney notified", required=False)
+
+
+class EpisodeReturnForm(UswdsForm):
+    returned_at = PacificDateTimeField(label="Returned at", help_text="Pacific time. Starts the 72-hour debrief clock.")
+    return_debrief_at = PacificDateTimeField(label="Return debrief held at", required=False)
+
+
+class GrantForm(UswdsForm):
+    agency = forms.ChoiceField(label="Agency")
+    legal_basis = forms.ChoiceField(label="Legal basis")
+    expires_at = PacificDateTimeField(
+        label="Ends at", required=False, help_text="Required for consent: the authorization's end date."
+    )
+    good_cause = forms.CharField(
+        label="Good cause", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, agencies: list[tuple[str, str]], **kwargs: Any):
+        from cases.models import CaseAgency
+
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = agencies
+        self.fields["legal_basis"].choices = [c for c in CaseAgency.LegalBasis.choices if c[0] != "lead"]
+
+
+class RenewForm(UswdsForm):
+    good_cause = forms.CharField(
+        label="Good cause", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TeamMemberForm(UswdsForm):
+    user = forms.ChoiceField(label="Person")
+    case_role = forms.CharField(label="Role on the case", max_length=50, help_text="e.g. social_worker, clinician.")
+
+    def __init__(self, *args: Any, people: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = people
+
+
+class ShareApproveForm(GrantForm):
+    pass
+
+
+class FindCaseForm(UswdsForm):
+    q = forms.CharField(
+        label="Case number or youth name", max_length=100, help_text="e.g. H-2026-000123, or a first or last name."
+    )

@@ -1,0 +1,47 @@
+"""What the pages share: how a page is declared and rendered, and the case-role check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from core.permissions import is_case_role
+
+
+def page(*, methods: tuple[str, ...] = ("GET",), audit_object_type: str = "") -> Callable:
+    """Declare a page: the methods it answers (others 405) and the object type its refusals
+    are audited as (web.middleware)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        allowed = require_http_methods(list(methods))(view)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return allowed(request, *args, **kwargs)
+
+        wrapper.audit_object_type = audit_object_type  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def require_case_role(request: HttpRequest) -> None:
+    """The case pages are for case workers and supervisors. Every other role gets the same 404
+    as for an object it may not see (SPEC §1: a path naming a case object answers 404)."""
+    if not (is_case_role(request.user) and request.user.agency_id):
+        raise Http404
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, nav: str = "", status: int = 200
+) -> HttpResponse:
+    return render(request, template, {"nav": nav, **context}, status=status)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
