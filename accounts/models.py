@@ -26,7 +26,7 @@ class Agency(models.Model):
     is_active = models.BooleanField(default=True)
     #: An agency whose analysts read the county's reports, not only their own agency's (SPEC §1
     #: names `COURT`): set by a system admin; analysts of any other agency read their own.
-    is_county_wide = models.BooleanField(default=False)
+    is_county_wide = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["code"]
