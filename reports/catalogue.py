@@ -138,12 +138,16 @@ def csec_identification(quarter: Quarter, scope: Scope, by: str) -> dict[str, An
 # --- deadlines: compliance and FRP timeliness -------------------------------------------------------
 
 
-def _deadline_outcome(d: Deadline, now: dt.datetime) -> str:
+def _deadline_outcome(d: Deadline, now: dt.datetime) -> str | None:
+    """The compliance column of a deadline; None for a superseded one (another deadline carries
+    the same duty and is counted instead)."""
+    if d.status == Deadline.Status.SUPERSEDED:
+        return None
     if d.status == Deadline.Status.MET:
         return "met_late" if d.met_at and d.met_at > d.due_at else "met_on_time"
     if d.status == Deadline.Status.WAIVED:
         return "waived"
-    if d.status == Deadline.Status.CANCELLED:
+    if d.status in (Deadline.Status.CANCELLED, Deadline.Status.NOT_APPLICABLE):
         return "not_applicable"
     if d.status == Deadline.Status.MISSED or d.due_at <= now:
         return "missed"
@@ -161,8 +165,9 @@ def _deadlines(quarter: Quarter, scope: Scope, rules: Iterable[str] | None = Non
 
 def _outcomes(quarter: Quarter, scope: Scope, rules: Iterable[str] | None, now: dt.datetime) -> Any:
     for code, agency, status, starts_at, due_at, met_at in _deadlines(quarter, scope, rules).iterator():
-        d = Deadline(status=status, due_at=due_at, met_at=met_at)
-        yield code, agency or NONE, _deadline_outcome(d, now), starts_at, met_at
+        outcome = _deadline_outcome(Deadline(status=status, due_at=due_at, met_at=met_at), now)
+        if outcome is not None:
+            yield code, agency or NONE, outcome, starts_at, met_at
 
 
 def deadline_compliance(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:

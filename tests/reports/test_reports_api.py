@@ -215,3 +215,24 @@ def test_a_refused_csv_request_answers_json(people):  # type: ignore[no-untyped-
     assert response.status_code == 403
     assert response["Content-Type"].startswith("application/json")
     assert client_for(people["auditor"]).get("/api/v1/reports/caseload/")["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    ("status", "met_late", "outcome"),
+    [
+        ("met", False, "met_on_time"),
+        ("met", True, "met_late"),
+        ("missed", False, "missed"),
+        ("waived", False, "waived"),
+        ("cancelled", False, "not_applicable"),
+        ("not_applicable", False, "not_applicable"),
+        ("superseded", False, None),  # the deadline that carries the duty is counted instead
+    ],
+)
+def test_each_deadline_status_has_its_compliance_column(status, met_late, outcome):  # type: ignore[no-untyped-def]
+    from notifications.models import Deadline
+    from reports.catalogue import _deadline_outcome
+
+    due = IN_Q3
+    met = due + dt.timedelta(hours=1 if met_late else -1) if status == "met" else None
+    assert _deadline_outcome(Deadline(status=status, due_at=due, met_at=met), IN_Q3 + dt.timedelta(days=1)) == outcome
