@@ -24,6 +24,9 @@ class Agency(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.OTHER)
     is_active = models.BooleanField(default=True)
+    #: An agency whose analysts read the county's reports, not only their own agency's (SPEC §1
+    #: names `COURT`): set by a system admin; analysts of any other agency read their own.
+    is_county_wide = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["code"]

@@ -51,7 +51,8 @@ def _audit_user(actor: Any, action: str, user: User, detail: dict[str, Any] | No
 
 
 def _check_grant(*, actor: User, agency: Agency | None, role: str) -> None:
-    """An agency admin manages only their own agency and never grants system_admin/auditor."""
+    """An agency admin manages only their own agency and never grants system_admin, auditor or
+    analyst (non-case roles a system admin hands out, SPEC §1)."""
     if is_system_admin(actor):
         if agency is None and role != Role.SYSTEM_ADMIN:
             raise ApplicationError(

@@ -664,3 +664,22 @@ def pdf_timing(*, meeting_id: int, user: str, items: int = 20, repeats: int = 7)
         "max_ms": max(timings),
         "repeats": repeats,
     }
+
+
+def alerts_day_timing() -> dict[str, Any]:
+    """The access-oversight scan (reports.oversight) over the last 24 hours of audit events in
+    one window — the issue's bound is a day of county events in under 60 s — inside a
+    transaction that is rolled back, so the bench database keeps no alerts or notifications."""
+    from audit.models import AuditEvent
+    from reports.models import OversightSettings
+    from reports.oversight import access_alerts_scan
+
+    now = timezone.now()
+    cfg = OversightSettings(window_minutes=24 * 60)
+    events = AuditEvent.objects.filter(occurred_at__gte=now - dt.timedelta(days=1)).count()
+    with transaction.atomic():
+        started = time.perf_counter()
+        alerts = access_alerts_scan(now=now, cfg=cfg)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return {"events": events, "seconds": seconds, "alerts": len(alerts)}

@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     AGENCY_ADMIN = "agency_admin", "Agency admin"
     SYSTEM_ADMIN = "system_admin", "System admin"
     AUDITOR = "auditor", "Auditor"
+    #: Reads the aggregate, small-cell suppressed reports of SPEC §9 and nothing person-level.
+    ANALYST = "analyst", "Analyst"
 
 
 #: Roles that may read case data at all (admins and auditors never do: separation of duties).
@@ -31,7 +33,7 @@ def is_case_side_role(role: str) -> bool:
     return role in CASE_SIDE_ROLES
 
 
-#: Roles an agency admin may hand out; system_admin and auditor only a system admin may.
+#: Roles an agency admin may hand out; system_admin, auditor and analyst only a system admin may.
 AGENCY_ADMIN_GRANTABLE = frozenset({Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.AGENCY_ADMIN})
 
 
@@ -57,6 +59,10 @@ def is_admin(user: Any) -> bool:
 
 def is_auditor(user: Any) -> bool:
     return role_of(user) == Role.AUDITOR
+
+
+def is_analyst(user: Any) -> bool:
+    return role_of(user) == Role.ANALYST
 
 
 def is_case_role(user: Any) -> bool:

@@ -11,11 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.errors import ApplicationError
 from core.permissions import is_agency_admin, is_system_admin
 
 from . import access
-from .models import AccessReportAgency
+from .models import AccessReportAgency, OversightSettings
 
 
 @admin.register(AccessReportAgency)
@@ -45,6 +47,17 @@ class AccessReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Loosening a threshold changes who is watched: an access-management change (SPEC §5).
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.ACCESS_CHANGE,
+            object_type="oversight_settings",
+            object_id=obj.pk,
+            detail={"fields": sorted(form.changed_data), "via": "admin"},
+        )
+
     @admin.display(description="Access report")
     def download(self, obj: AccessReportAgency) -> str:
         url = reverse("admin:reports_access_report_download", args=[obj.code])
@@ -71,3 +84,37 @@ class AccessReportAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="access-report-{agency.code}.csv"'
         response["Cache-Control"] = "no-store"
         return response
+
+
+@admin.register(OversightSettings)
+class OversightSettingsAdmin(admin.ModelAdmin):
+    """Reports › Access oversight settings: the alert thresholds, for system admins only (SPEC §9).
+    One row: adding is offered only while there is none."""
+
+    list_display = ("window_minutes", "bulk_reads", "duplicate_searches", "unusual_hour_reads", "updated_at")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_system_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_system_admin(request.user) and not OversightSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Loosening a threshold changes who is watched: an access-management change (SPEC §5).
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.ACCESS_CHANGE,
+            object_type="oversight_settings",
+            object_id=obj.pk,
+            detail={"fields": sorted(form.changed_data), "via": "admin"},
+        )

@@ -331,6 +331,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # 10 minutes and makes a day's digests on its first run at or after 7:00 in Los Angeles (once).
     "deadlines-daily-digest": {"task": "notifications.tasks.supervisor_digest_task", "schedule": 600.0},
     "tokens-purge-expired": {"task": "accounts.tasks.tokens_purge_expired_task", "schedule": 3600.0},
+    # SPEC §9: access-oversight alerts from the audit log (a 10-minute window, looked at every 5).
+    "access-alerts": {"task": "reports.tasks.access_alerts_task", "schedule": 300.0},
     # ops/watchdog.py: alerts while beat runs (each worker also runs it on its own timer, for when beat stops).
     "ops-watchdog": {"task": "ops.tasks.watchdog_task", "schedule": 60.0},
 }

@@ -146,6 +146,7 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
     names["new_user_agency"] = ring(home, 1) if scope == "other_agency" else home
     names["agency_code"] = ring(home, 1) if scope == "other_agency" else home
     names["new_user_role"] = "auditor" if scope == "auditor_role" else "case_worker"
+    names["report_name"] = "csec-identification"
     names["note_visibility"] = "clinical" if scope == "clinical_write" else "team"
     names["address"] = "Synthetic address 1" if scope.endswith("_with_address") else ""
     names["token"] = world.feed_token if scope == "valid_token" else "0" * 43

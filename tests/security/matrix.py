@@ -57,6 +57,7 @@ ROLES: list[Role] = [
     Role("STAR.mdt_member", "star_member", "SHERIFF", "mdt_member", "STAR"),
     Role("DCFS.agency_admin", "dcfs_agency_admin", "DCFS", "agency_admin"),
     Role("DCFS.auditor", "dcfs_auditor", "DCFS", "auditor"),
+    Role("DCFS.analyst", "dcfs_analyst", "DCFS", "analyst"),
     Role("system_admin", "root", None, "system_admin"),
 ]
 ROLES_BY_KEY = {r.key: r for r in ROLES}
@@ -189,6 +190,12 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/audit-events/", NONE, audit={"list"}),
     Op("post", "/api/v1/audit-events/verify/", NONE, audit={"verify"}),
     Op("get", "/api/v1/audit-events/verify/{id}/", NONE, params={"id": "verify_job"}, prep="verify_job"),
+    # --- reports (SPEC §9: supervisors, analysts, system admins; every answer an export) -----------
+    Op("get", "/api/v1/reports/", NONE),
+    Op("get", "/api/v1/reports/caseload/", NONE, audit={"export"}),  # case workers and supervisors
+    # SPEC §9: the lead agency's supervisors see who read their case's records
+    Op("get", "/api/v1/cases/{id}/readers/", CASE_SCOPES, params=CASE, audit={"view"}, youth="youth"),
+    Op("get", "/api/v1/reports/{name}/", NONE, params={"name": "report_name"}, audit={"export"}),
     # --- youth (SPEC §2) -------------------------------------------------------------------------
     Op("get", "/api/v1/youth/", CASE_SCOPES, audit={"list"}, listed="youth"),
     Op("post", "/api/v1/youth/", NONE,

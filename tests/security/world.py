@@ -131,6 +131,7 @@ def build_world() -> World:
     _user(world, "star_member", Role.MDT_MEMBER, agencies["SHERIFF"])
     _user(world, "dream_coordinator", Role.MDT_MEMBER, agencies["DCFS"])
     _user(world, "dcfs_agency_admin", Role.AGENCY_ADMIN, agencies["DCFS"])
+    _user(world, "dcfs_analyst", Role.ANALYST, agencies["DCFS"])
     _user(world, "root", Role.SYSTEM_ADMIN, None, is_superuser=True)
     u = world.user
 

@@ -1,0 +1,329 @@
+"""The county and state reports of SPEC §9: counts only, computed from the records (never from
+hand-kept tallies), every count through small-cell suppression, for one calendar quarter and one
+scope (an agency, or the county). No row names a person, a case or a referral.
+
+Each report is one or more two-way tables (rows: the breakdown; columns: categories that
+partition the row's count), so each row has a total and each column a total, and suppression
+knows every equation a reader can write. Medians and shares are shown only where the count they
+are computed from is shown and at least 11."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import Agency
+from cases.models import Case, MissingEpisode, Youth
+from mdt.models import ActionItem, AgendaItem
+from notifications.models import Deadline
+
+from .periods import LOCAL, Quarter
+from .suppression import COMPLEMENTARY, SMALL, suppress_breakdowns, suppress_table
+
+CSEC_CATEGORIES = (Case.CsecStatus.BEFORE_CARE, Case.CsecStatus.IN_CARE, Case.CsecStatus.WHILE_MISSING)
+CSEC_BREAKDOWNS = ("agency", "court", "age_band", "gender_identity")
+AGE_BANDS = ((0, 11, "under_12"), (12, 14, "12_14"), (15, 17, "15_17"), (18, 200, "18_and_over"))
+COMPLIANCE = ("met_on_time", "met_late", "missed", "waived", "not_applicable", "open")
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The records a report counts: one agency's, or (agency None) the whole county's."""
+
+    agency: Agency | None
+
+    @property
+    def label(self) -> str:
+        return self.agency.code if self.agency else "COUNTY"
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    description: str
+    breakdowns: tuple[str, ...]
+    build: Callable[[Quarter, Scope, str], dict[str, Any]]
+
+
+def _median(values: list[float]) -> float | str | None:
+    if not values:
+        return None
+    if len(values) <= SMALL:
+        return COMPLEMENTARY
+    return round(statistics.median(values), 1)
+
+
+def _share(part: int | str, whole: int | str) -> float | str | None:
+    if not isinstance(part, int) or not isinstance(whole, int):
+        return COMPLEMENTARY
+    return round(part / whole, 3) if whole else None
+
+
+def _table(counts: dict[str, Counter[str]], columns: Iterable[str]) -> dict[str, Any]:
+    cols = tuple(columns)
+    rows = sorted(counts)
+    return suppress_table(rows, cols, [[counts[r][c] for c in cols] for r in rows])
+
+
+def _age_band(birth: Any, on: dt.date) -> str:
+    """`birth`: the decrypted date of birth (a date), or None."""
+    if birth is None:
+        return "unknown"
+    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return next((label for low, high, label in AGE_BANDS if low <= age <= high), "unknown")
+
+
+# --- CSEC identification (P.L. 113-183 §105) ------------------------------------------------------
+
+
+def csec_identification(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
+    """Youth identified in the quarter per `csec_status` category, counted from the case's
+    history (a change into the category within the quarter), by the lead agency and court the
+    case had at that moment, the youth's age band then, or gender identity."""
+    history = Case.history.model
+    changed = history.objects.filter(
+        history_date__gte=quarter.start, history_date__lt=quarter.end, csec_status__in=CSEC_CATEGORIES
+    )
+    if scope.agency:
+        changed = changed.filter(lead_agency_id=scope.agency.pk)
+    case_ids = set(changed.values_list("id", flat=True))
+    entries: list[tuple[int, str, Any]] = []  # (case id, category, history row)
+    previous: dict[int, str] = {}
+    rows = (
+        history.objects.filter(id__in=case_ids, history_date__lt=quarter.end)
+        .order_by("id", "history_date", "history_id")
+        .only("id", "csec_status", "history_date", "lead_agency_id", "court", "youth_id")
+    )
+    for row in rows.iterator():
+        before = previous.get(row.id)
+        previous[row.id] = row.csec_status
+        if row.csec_status in CSEC_CATEGORIES and row.csec_status != before and row.history_date >= quarter.start:
+            if scope.agency is None or row.lead_agency_id == scope.agency.pk:
+                entries.append((row.id, row.csec_status, row))
+    youth_ids = {row.youth_id for _, _, row in entries}
+    # Every breakdown is counted and suppressed together (they share the category totals), so
+    # fetching all four recovers nothing that fetching one hides.
+    youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", "date_of_birth", "gender_identity")}
+    codes = dict(Agency.objects.values_list("pk", "code"))
+    counts: dict[str, dict[str, Counter[str]]] = {b: defaultdict(Counter) for b in CSEC_BREAKDOWNS}
+    seen: set[tuple[int, str]] = set()
+    for case_id, category, row in entries:
+        if (case_id, category) in seen:
+            continue
+        seen.add((case_id, category))
+        youth = youths.get(row.youth_id)
+        keys = {
+            "agency": codes.get(row.lead_agency_id, NONE),
+            "court": row.court or NONE,
+            "age_band": _age_band(youth.date_of_birth if youth else None, row.history_date.astimezone(LOCAL).date()),
+            "gender_identity": youth.gender_identity if youth else "unknown",
+        }
+        for breakdown, key in keys.items():
+            counts[breakdown][key][category] += 1
+    tables = {}
+    for breakdown, by_key in counts.items():
+        labels = sorted(by_key)
+        tables[breakdown] = (labels, [[by_key[r][c] for c in CSEC_CATEGORIES] for r in labels])
+    return {"table": suppress_breakdowns(CSEC_CATEGORIES, tables)[by]}
+
+
+# --- deadlines: compliance and FRP timeliness -------------------------------------------------------
+
+
+def _deadline_outcome(d: Deadline, now: dt.datetime) -> str | None:
+    """The compliance column of a deadline; None for a superseded one (another deadline carries
+    the same duty and is counted instead)."""
+    if d.status == Deadline.Status.SUPERSEDED:
+        return None
+    if d.status == Deadline.Status.MET:
+        return "met_late" if d.met_at and d.met_at > d.due_at else "met_on_time"
+    if d.status == Deadline.Status.WAIVED:
+        return "waived"
+    if d.status in (Deadline.Status.CANCELLED, Deadline.Status.NOT_APPLICABLE):
+        return "not_applicable"
+    if d.status == Deadline.Status.MISSED or d.due_at <= now:
+        return "missed"
+    return "open"
+
+
+def _deadlines(quarter: Quarter, scope: Scope, rules: Iterable[str] | None = None) -> Any:
+    qs = Deadline.objects.filter(starts_at__gte=quarter.start, starts_at__lt=quarter.end)
+    if scope.agency:
+        qs = qs.filter(agency_id=scope.agency.pk)
+    if rules is not None:
+        qs = qs.filter(rule__code__in=list(rules))
+    return qs.values_list("rule__code", "agency__code", "status", "starts_at", "due_at", "met_at")
+
+
+def _outcomes(quarter: Quarter, scope: Scope, rules: Iterable[str] | None, now: dt.datetime) -> Any:
+    for code, agency, status, starts_at, due_at, met_at in _deadlines(quarter, scope, rules).iterator():
+        outcome = _deadline_outcome(Deadline(status=status, due_at=due_at, met_at=met_at), now)
+        if outcome is not None:
+            yield code, agency or NONE, outcome, starts_at, met_at
+
+
+def deadline_compliance(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
+    """Deadlines that started in the quarter, by rule and responsible agency: met on time, met
+    late, missed, waived, not applicable (cancelled), still open; median hours to meet."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    to_meet: dict[str, list[float]] = defaultdict(list)
+    for code, agency, outcome, starts_at, met_at in _outcomes(quarter, scope, None, timezone.now()):
+        key = f"{code} {agency}"
+        counts[key][outcome] += 1
+        if met_at and outcome.startswith("met"):
+            to_meet[key].append((met_at - starts_at).total_seconds() / 3600)
+    table = _table(counts, COMPLIANCE)
+    for row in table["rows"]:
+        row["median_hours_to_meet"] = _median(to_meet[row["row"]])
+    return {"table": table}
+
+
+FRP_RULES = {"responders_within_90_minutes": "first_response_90m", "services_within_72_hours": "frp_services_72h"}
+FRP_COLUMNS = ("within", "later", "not_met", "other")
+
+
+def frp_timeliness(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
+    """The First Responder Protocol's clocks for referrals of the quarter, by responsible
+    agency: responders on scene within 90 minutes, services within 72 hours (the deadlines'
+    outcomes), with the share within and the median minutes to meet."""
+    now = timezone.now()
+    counts: dict[str, dict[str, Counter[str]]] = {name: defaultdict(Counter) for name in FRP_RULES}
+    minutes: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in FRP_RULES}
+    agencies: set[str] = set()
+    for name, rule in FRP_RULES.items():
+        for _code, agency, outcome, starts_at, met_at in _outcomes(quarter, scope, [rule], now):
+            column = {"met_on_time": "within", "met_late": "later", "missed": "not_met"}.get(outcome, "other")
+            counts[name][agency][column] += 1
+            agencies.add(agency)
+            if met_at and outcome.startswith("met"):
+                minutes[name][agency].append((met_at - starts_at).total_seconds() / 60)
+    rows = sorted(agencies)
+    # The two clocks count different deadlines: each is its own table.
+    answer: dict[str, Any] = {}
+    for name in FRP_RULES:
+        table = _table({r: counts[name][r] for r in rows}, FRP_COLUMNS)
+        for row in table["rows"]:
+            row["share_within"] = _share(row["cells"][0], row["total"])
+            row["median_minutes"] = _median(minutes[name][row["row"]])
+        table["share_within"] = _share(table["totals"][0], table["total"])
+        answer[name] = table
+    return answer
+
+
+# --- missing episodes ----------------------------------------------------------------------------
+
+EPISODE_COLUMNS = ("debriefed_within_72_hours", "debriefed_later", "returned_not_debriefed", "still_missing")
+
+
+def missing_episodes(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
+    """Episodes learned of in the quarter, by the case's lead agency: returned and debriefed
+    within 72 hours (WIC 16501.35), later, not yet; still missing; median days missing."""
+    qs = MissingEpisode.objects.filter(learned_at__gte=quarter.start, learned_at__lt=quarter.end)
+    if scope.agency:
+        qs = qs.filter(case__lead_agency_id=scope.agency.pk)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    days: dict[str, list[float]] = defaultdict(list)
+    for agency, learned, returned, debrief in qs.values_list(
+        "case__lead_agency__code", "learned_at", "returned_at", "return_debrief_at"
+    ).iterator():
+        if returned is None:
+            column = "still_missing"
+        else:
+            days[agency].append((returned - learned).total_seconds() / 86400)
+            if debrief is None:
+                column = "returned_not_debriefed"
+            elif debrief - returned <= dt.timedelta(hours=72):
+                column = "debriefed_within_72_hours"
+            else:
+                column = "debriefed_later"
+        counts[agency][column] += 1
+    table = _table(counts, EPISODE_COLUMNS)
+    for row in table["rows"]:
+        row["median_days_missing"] = _median(days[row["row"]])
+    return {"table": table}
+
+
+# --- MDT activity -------------------------------------------------------------------------------
+
+ACTION_COLUMNS = ("done_by_due_date", "done_late", "open_overdue", "open", "cancelled")
+
+
+def mdt_activity(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
+    """Per MDT team: cases reviewed at the quarter's meetings, and action items due in the
+    quarter by outcome (done by their due date, late, overdue, open, cancelled). An agency's
+    report counts the cases it leads."""
+    now = timezone.now()
+    reviewed = AgendaItem.objects.filter(reviewed_at__gte=quarter.start, reviewed_at__lt=quarter.end)
+    items = ActionItem.objects.filter(due_at__gte=quarter.start, due_at__lt=quarter.end)
+    if scope.agency:
+        reviewed = reviewed.filter(case__lead_agency_id=scope.agency.pk)
+        items = items.filter(case__lead_agency_id=scope.agency.pk)
+    review_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for team, _case in set(reviewed.values_list("meeting__team__code", "case_id")):
+        review_counts[team]["cases_reviewed"] += 1
+    action_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for team, status, due_at, done_at in items.values_list("team__code", "status", "due_at", "done_at").iterator():
+        if status == ActionItem.Status.DONE:
+            column = "done_late" if done_at and done_at > due_at else "done_by_due_date"
+        elif status == ActionItem.Status.CANCELLED:
+            column = "cancelled"
+        else:
+            column = "open_overdue" if due_at <= now else "open"
+        action_counts[team][column] += 1
+    return {
+        "cases_reviewed": _table(review_counts, ("cases_reviewed",)),
+        "action_items": _table(action_counts, ACTION_COLUMNS),
+    }
+
+
+REPORTS: dict[str, Report] = {
+    r.name: r
+    for r in (
+        Report(
+            "csec-identification",
+            "CSEC identification",
+            "Youth identified as commercially sexually exploited in the quarter, by P.L. 113-183 §105 "
+            "category (before care, in care, while missing), counted from csec_status history.",
+            CSEC_BREAKDOWNS,
+            csec_identification,
+        ),
+        Report(
+            "frp-timeliness",
+            "First Responder Protocol timeliness",
+            "Responders within 90 minutes and services within 72 hours: counts, share within, median.",
+            ("agency",),
+            frp_timeliness,
+        ),
+        Report(
+            "deadline-compliance",
+            "Deadline compliance",
+            "Deadlines started in the quarter by rule and agency: met on time, met late, missed, waived, "
+            "not applicable, open; median hours to meet.",
+            ("rule_agency",),
+            deadline_compliance,
+        ),
+        Report(
+            "missing-episodes",
+            "Missing episodes",
+            "Episodes learned of in the quarter: debrief within 72 hours of return, later, not yet; still "
+            "missing; median days missing.",
+            ("agency",),
+            missing_episodes,
+        ),
+        Report(
+            "mdt-activity",
+            "MDT activity",
+            "Per MDT team: cases reviewed, action items done by their due date.",
+            ("team",),
+            mdt_activity,
+        ),
+    )
+}
