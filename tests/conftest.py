@@ -113,3 +113,16 @@ def _flush_past_the_append_only_triggers() -> None:
 
 
 _flush_past_the_append_only_triggers()
+
+
+@pytest.fixture
+def eager_celery():  # type: ignore[no-untyped-def]
+    """Tasks run in-process when enqueued (the on-commit send lands in mail.outbox). Celery's own
+    configuration, not Django's setting: the app has read its settings by the time a test runs."""
+    from config.celery import app as celery_app
+
+    before = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = False  # eager retries re-run in place only without propagation
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before

@@ -242,6 +242,8 @@ OPERATIONS: dict[str, tuple[str, str, str, Any, dict[str, int]]] = {
     ),
     "timeline": ("get", "/api/v1/cases/{case}/timeline/", "", None, expect(200, sees=SEES_CASE)),
     "history": ("get", "/api/v1/cases/{case}/history/", "", None, expect(200, sees=SEES_CASE)),
+    # SPEC §9: who read the case's records — the lead agency's supervisors only.
+    "readers": ("get", "/api/v1/cases/{case}/readers/", "", None, expect(200, sees=SEES_CASE, **LEAD_ONLY)),
 }
 
 # A path naming an object answers 404 to a role without case access (no hint that it exists);

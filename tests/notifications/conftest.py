@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from config.celery import app as celery_app
 from core.permissions import Role
 from notifications import bootstrap
 from notifications.services.sweep import SweepResult, deadlines_sweep
@@ -27,16 +26,6 @@ def fast_paths(request, settings):  # type: ignore[no-untyped-def]
     their ORM twins run the same tests (on SQLite both ids run the twins)."""
     settings.HARBOR_DB_FAST_PATHS = request.param
     return request.param
-
-
-@pytest.fixture
-def eager_celery():  # type: ignore[no-untyped-def]
-    """Tasks run in-process when enqueued (the on-commit send lands in mail.outbox)."""
-    before = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = False  # eager retries re-run in place only without propagation
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 @pytest.fixture

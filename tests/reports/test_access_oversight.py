@@ -52,9 +52,8 @@ def reads(user, youth_ids) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_the_auditor_is_alerted_after_60_reads_outside_the_caseload_in_ten_minutes(  # type: ignore[no-untyped-def]
-    people, settings, django_capture_on_commit_callbacks
+    people, eager_celery, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     # given: a supervisor opens 60 youth's records in ten minutes, on none of their teams
     with time_machine.travel(DAYTIME, tick=False):
         reads(people["reader"], range(1000, 1060))
