@@ -276,9 +276,13 @@ def _changed_only(episode: Any, data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, value in data.items():
         stored = getattr(episode, name, None)
-        if hasattr(stored, "replace") and hasattr(value, "tzinfo") and stored is not None:
-            if stored.replace(second=0, microsecond=0) == value:
-                continue
+        if (
+            hasattr(stored, "replace")
+            and hasattr(value, "tzinfo")
+            and stored is not None
+            and stored.replace(second=0, microsecond=0) == value
+        ):
+            continue
         out[name] = value
     return out
 
