@@ -4,6 +4,7 @@ the forms' views call; their ApplicationError field messages come back onto the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -36,6 +37,13 @@ class UswdsForm(forms.Form):
             f.widget.attrs.setdefault("class", css)
             if f.help_text:
                 f.widget.attrs["aria-describedby"] = f"id_{self.prefix + '-' if self.prefix else ''}{name}-hint"
+
+    def choice_field(self, name: str) -> forms.ChoiceField:
+        """One of this form's choice fields, typed as one (`fields` holds plain Fields): for
+        the choices a view sets per request."""
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField), name
+        return field
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -169,10 +177,10 @@ class ReferralIntakeForm(UswdsForm):
         from cases.models import Referral, Youth
 
         super().__init__(*args, **kwargs)
-        self.fields["receiving_agency"].choices = agencies
-        self.fields["source"].choices = [("", "- Select -"), *Referral.Source.choices]
-        self.fields["gender_identity"].choices = [("", "- Select -"), *Youth.GenderIdentity.choices]
-        self.fields["indicators"].choices = [(i.code, i.label) for i in indicators]
+        self.choice_field("receiving_agency").choices = agencies
+        self.choice_field("source").choices = [("", "- Select -"), *Referral.Source.choices]
+        self.choice_field("gender_identity").choices = [("", "- Select -"), *Youth.GenderIdentity.choices]
+        self.choice_field("indicators").choices = [(i.code, i.label) for i in indicators]
         self.indicator_rows = [
             # what each code means, from the model (IndicatorCode.description, kept by system admins)
             {"code": i.code, "label": i.label, "hint": i.description}
@@ -182,7 +190,8 @@ class ReferralIntakeForm(UswdsForm):
             self.fields[name].widget.attrs["class"] += " web-dup-input"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("youth"):
             for name in ("first_name", "last_name"):
                 if not (data.get(name) or "").strip():
@@ -212,7 +221,7 @@ class ScreeningForm(UswdsForm):
 
         super().__init__(*args, **kwargs)
         labels = dict(Screening.Level.choices)
-        self.fields["level"].choices = [
+        self.choice_field("level").choices = [
             (code, f"{label} (suggested)" if code == suggested else label) for code, label in labels.items()
         ]
         self.fields["level"].initial = suggested
@@ -228,7 +237,7 @@ class AcceptForm(UswdsForm):
 
     youth = forms.IntegerField(label="Youth record to link", required=False, min_value=1, widget=forms.RadioSelect)
 
-    def __init__(self, *args: Any, own: Any = None, candidates: list[Any] = (), **kwargs: Any):  # type: ignore[assignment]
+    def __init__(self, *args: Any, own: Any = None, candidates: Sequence[Any] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         choices = []
         if own is not None:
@@ -264,7 +273,7 @@ class NoteForm(UswdsForm):
         if clinical:
             choices.append(("clinical", "Clinical — mental-health information (WIC 5328): DMH staff only"))
         # No choice is made for the writer: the segment is chosen explicitly, every time.
-        self.fields["visibility"].choices = choices
+        self.choice_field("visibility").choices = choices
 
 
 class MissingEpisodeForm(UswdsForm):
@@ -311,16 +320,20 @@ class EpisodeReturnForm(UswdsForm):
     reported_to_ncmec_at = PacificDateTimeField(label="Reported to NCMEC", required=False)
     attorney_notified_at = PacificDateTimeField(label="Youth's attorney notified", required=False)
 
-    def __init__(self, *args: Any, people: list[tuple[str, str]] = (), **kwargs: Any):  # type: ignore[assignment]
+    def __init__(self, *args: Any, people: Sequence[tuple[str, str]] = (), **kwargs: Any):
         from cases.models import MissingEpisode, Screening
 
         super().__init__(*args, **kwargs)
-        self.fields["debriefed_by"].choices = [("", "- Who records it -"), *people]
-        self.fields["exploited_while_absent"].choices = [("", "- Not recorded -"), *MissingEpisode.Exploited.choices]
-        self.fields["screening_level"].choices = [("", "- Not screened yet -"), *Screening.Level.choices]
+        self.choice_field("debriefed_by").choices = [("", "- Who records it -"), *people]
+        self.choice_field("exploited_while_absent").choices = [
+            ("", "- Not recorded -"),
+            *MissingEpisode.Exploited.choices,
+        ]
+        self.choice_field("screening_level").choices = [("", "- Not screened yet -"), *Screening.Level.choices]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("screening_level") and not (data.get("screening_instrument") or "").strip():
             self.add_error("screening_instrument", "Name the instrument of the screening on return.")
         return data
@@ -397,8 +410,8 @@ class GrantForm(UswdsForm):
         from cases.models import CaseAgency
 
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = agencies
-        self.fields["legal_basis"].choices = [c for c in CaseAgency.LegalBasis.choices if c[0] != "lead"]
+        self.choice_field("agency").choices = agencies
+        self.choice_field("legal_basis").choices = [c for c in CaseAgency.LegalBasis.choices if c[0] != "lead"]
 
 
 class RenewForm(UswdsForm):
@@ -413,7 +426,7 @@ class TeamMemberForm(UswdsForm):
 
     def __init__(self, *args: Any, people: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = people
+        self.choice_field("user").choices = people
 
 
 class ShareApproveForm(GrantForm):

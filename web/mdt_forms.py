@@ -32,8 +32,8 @@ class AgendaItemForm(UswdsForm):
         from mdt.models import AgendaItem
 
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = AgendaItem.Reason.choices
-        self.fields["presenting_agency"].choices = [("", "The case's lead agency"), *agencies]
+        self.choice_field("reason").choices = AgendaItem.Reason.choices
+        self.choice_field("presenting_agency").choices = [("", "The case's lead agency"), *agencies]
 
 
 class FindEligibleForm(UswdsForm):
@@ -76,7 +76,7 @@ class ActionItemForm(UswdsForm):
 
     def __init__(self, *args: Any, people: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "- Select -"), *people]
+        self.choice_field("assignee").choices = [("", "- Select -"), *people]
 
 
 class MinutesForm(UswdsForm):

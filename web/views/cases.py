@@ -35,7 +35,7 @@ from ..forms import (
     RenewForm,
     TeamMemberForm,
 )
-from .common import page, render_page, require_case_role
+from .common import api_request, page, render_page, require_case_role, signed_in_user
 
 Action = AuditEvent.Action
 FIND_ROWS = 50
@@ -51,7 +51,7 @@ def _audit_parts(request: HttpRequest, case: Case, object_type: str, rows: list[
     """As CasePartListApi lists a case's parts: one `list` event of the rows shown, each with the
     case's youth; an empty list still a read of the case."""
     empty = AuditEntry(Action.LIST, object_type, "", case.youth_id, detail={"case": case.pk, "count": 0})
-    _audit_rows(request, object_type, rows, lambda row: case.youth_id, empty=empty)  # type: ignore[arg-type]
+    _audit_rows(api_request(request), object_type, rows, lambda row: case.youth_id, empty=empty)
     return rows
 
 
@@ -70,7 +70,7 @@ def _team_choices(request: HttpRequest, case: Case, on_team: set[int]) -> list[t
 
 def case_context(request: HttpRequest, case: Case, access: CaseAccess, **forms: Any) -> dict[str, Any]:
     """Everything the case page shows, each read audited as the API's read of it is."""
-    _audit_read(request, Action.VIEW, "case", case.pk, case.youth_id)  # type: ignore[arg-type]
+    _audit_read(api_request(request), Action.VIEW, "case", case.pk, case.youth_id)
     alerts = _audit_parts(request, case, "safety_alert", list(part_selectors.safety_alert_list(case=case)))
     team = _audit_parts(request, case, "case_team_member", list(part_selectors.case_team_list(case=case)))
     participations = _audit_parts(request, case, "case_agency", list(part_selectors.case_agency_list(case=case)))
@@ -87,12 +87,12 @@ def case_context(request: HttpRequest, case: Case, access: CaseAccess, **forms: 
     )
     hearings = _audit_parts(request, case, "court_hearing", list(part_selectors.court_hearing_list(case=case)))
     timeline = history_selectors.case_timeline(user=request.user, case=case)
-    _audit_read(request, Action.VIEW, "case_timeline", case.pk, case.youth_id)  # type: ignore[arg-type]
+    _audit_read(api_request(request), Action.VIEW, "case_timeline", case.pk, case.youth_id)
     share_requests: list[Any] = []
     if access.can_manage_agencies:
         share_requests = list(visibility.share_request_awaiting(user=request.user).filter(case_id=case.pk))
         if share_requests:
-            _audit_rows(request, "share_request", share_requests, lambda row: case.youth_id)  # type: ignore[arg-type]
+            _audit_rows(api_request(request), "share_request", share_requests, lambda row: case.youth_id)
     youth = case.youth
     open_ = case.status == Case.Status.OPEN
     participating = {p.agency_id for p in participations if sharing.is_active(p)}
@@ -193,7 +193,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             part_services.case_note_add(
                 case=case,
-                actor=request.user,
+                actor=signed_in_user(request),
                 body=form.cleaned_data["body"],
                 visibility=form.cleaned_data["visibility"],
             )
@@ -214,7 +214,7 @@ def episode_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
         try:
-            part_services.missing_episode_create(case=case, actor=request.user, **values)
+            part_services.missing_episode_create(case=case, actor=signed_in_user(request), **values)
         except ApplicationError as exc:
             if exc.code != "invalid":
                 raise
@@ -236,10 +236,11 @@ def episode_return(request: HttpRequest, pk: int, episode_id: int) -> HttpRespon
     form = EpisodeReturnForm(request.POST, prefix=f"return{episode.pk}", people=people)
     if form.is_valid():
         users = {m.user_id: m.user for m in team}
-        users[request.user.pk] = request.user
+        me = signed_in_user(request)
+        users[me.pk] = me
         data = _changed_only(episode, form.service_data(users))
         try:
-            part_services.missing_episode_update(episode=episode, actor=request.user, data=data)
+            part_services.missing_episode_update(episode=episode, actor=me, data=data)
         except ApplicationError as exc:
             if exc.code not in ("invalid", "conflict"):
                 raise
@@ -275,9 +276,13 @@ def _changed_only(episode: Any, data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, value in data.items():
         stored = getattr(episode, name, None)
-        if hasattr(stored, "replace") and hasattr(value, "tzinfo") and stored is not None:
-            if stored.replace(second=0, microsecond=0) == value:
-                continue
+        if (
+            hasattr(stored, "replace")
+            and hasattr(value, "tzinfo")
+            and stored is not None
+            and stored.replace(second=0, microsecond=0) == value
+        ):
+            continue
         out[name] = value
     return out
 
@@ -291,7 +296,7 @@ def agency_grant(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             case_services.case_agency_grant(
                 case=case,
-                actor=request.user,
+                actor=signed_in_user(request),
                 agency=agency,
                 legal_basis=form.cleaned_data["legal_basis"],
                 expires_at=form.cleaned_data.get("expires_at"),
@@ -321,7 +326,7 @@ def agency_renew(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     form = RenewForm(request.POST)
     form.is_valid()
     case_services.case_agency_renew(
-        participation=participation, actor=request.user, good_cause=form.cleaned_data.get("good_cause") or ""
+        participation=participation, actor=signed_in_user(request), good_cause=form.cleaned_data.get("good_cause") or ""
     )
     messages.success(request, f"Sharing with {participation.agency.code} is renewed.")
     return _back(case, "sharing")
@@ -331,7 +336,7 @@ def agency_renew(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 def agency_revoke(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     case, _ = _case(request, pk)
     participation = _participation(case, code)
-    case_services.case_agency_revoke(participation=participation, actor=request.user)
+    case_services.case_agency_revoke(participation=participation, actor=signed_in_user(request))
     messages.success(request, f"Sharing with {participation.agency.code} is revoked.")
     return _back(case, "sharing")
 
@@ -348,7 +353,7 @@ def share_request_decide(request: HttpRequest, pk: int, request_id: int, decisio
         if form.is_valid():
             sharing.share_request_approve(
                 share_request=share_request,
-                actor=request.user,
+                actor=signed_in_user(request),
                 legal_basis=form.cleaned_data["legal_basis"],
                 expires_at=form.cleaned_data.get("expires_at"),
                 good_cause=form.cleaned_data.get("good_cause") or "",
@@ -359,7 +364,7 @@ def share_request_decide(request: HttpRequest, pk: int, request_id: int, decisio
         form = ReasonForm(request.POST, prefix=f"sr{request_id}")
         if form.is_valid():
             sharing.share_request_decline(
-                share_request=share_request, actor=request.user, reason=form.cleaned_data["reason"]
+                share_request=share_request, actor=signed_in_user(request), reason=form.cleaned_data["reason"]
             )
             messages.success(request, "The share request is declined.")
             return _back(case, "sharing")
@@ -375,7 +380,7 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
         member = user_list_visible_to(user=request.user).get(pk=int(form.cleaned_data["user"]))
         try:
             case_services.case_team_member_add(
-                case=case, actor=request.user, user=member, case_role=form.cleaned_data["case_role"]
+                case=case, actor=signed_in_user(request), user=member, case_role=form.cleaned_data["case_role"]
             )
         except ApplicationError as exc:
             if exc.code != "invalid":
@@ -393,7 +398,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST, prefix="close")
     if form.is_valid():
         try:
-            case_services.case_close(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+            case_services.case_close(case=case, actor=signed_in_user(request), reason=form.cleaned_data["reason"])
         except ApplicationError as exc:
             # a refusal the form can explain (a missing episode still open; a blank reason) is
             # shown on it; who may not close hears 403 as from the API
@@ -412,7 +417,7 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST, prefix="reopen")
     if form.is_valid():
         try:
-            case_services.case_reopen(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+            case_services.case_reopen(case=case, actor=signed_in_user(request), reason=form.cleaned_data["reason"])
         except ApplicationError as exc:
             if exc.code not in ("invalid", "conflict") or case.status != Case.Status.CLOSED:
                 raise
@@ -440,7 +445,7 @@ def case_find(request: HttpRequest) -> HttpResponse:
             from cases.crypto import blind_index
 
             results = _by_name(cases, blind_index(q))
-        _audit_rows(request, "case", results, lambda row: row.youth_id)  # type: ignore[arg-type]
+        _audit_rows(api_request(request), "case", results, lambda row: row.youth_id)
     return render_page(request, "web/cases/find.html", {"form": form, "results": results}, nav="find")
 
 

@@ -19,7 +19,7 @@ from notifications.models import Deadline
 from notifications.selectors import deadline_list_visible_to, notification_get_for, notification_list_for
 from notifications.services.inbox import notification_mark_read
 
-from .common import is_htmx, page, render_page
+from .common import api_request, is_htmx, page, render_page, signed_in_user
 
 #: Rows per list on the home page (one page of the API's lists).
 HOME_ROWS = 50
@@ -28,7 +28,7 @@ INBOX_ROWS = 20
 
 def deadline_link(deadline: Deadline) -> str:
     """The web page a deadline belongs to: its case, else its referral."""
-    case_id = deadline.case_id or (deadline.referral.case_id if deadline.referral_id else None)
+    case_id = deadline.case_id or (deadline.referral.case_id if deadline.referral is not None else None)
     if case_id:
         return f"/app/cases/{case_id}/"
     if deadline.referral_id:
@@ -44,42 +44,42 @@ def outstanding_deadlines(user: Any) -> list[Deadline]:
     _audit_shown(user, rows)
     now = timezone.now()
     for row in rows:
-        row.web_link = deadline_link(row)  # type: ignore[attr-defined]
-        row.web_overdue = row.status == Deadline.Status.MISSED or row.due_at <= now  # type: ignore[attr-defined]
+        row.web_link = deadline_link(row)
+        row.web_overdue = row.status == Deadline.Status.MISSED or row.due_at <= now
     return rows
 
 
 def my_cases(request: HttpRequest) -> list[Any]:
-    user = request.user
+    user = signed_in_user(request)
     rows = list(
         visibility.case_list_visible_to(user=user)
         .filter(team__user=user, team__removed_at__isnull=True)
         .distinct()[:HOME_ROWS]
     )
-    _audit_rows(request, "case", rows, lambda row: row.youth_id)
+    _audit_rows(api_request(request), "case", rows, lambda row: row.youth_id)
     return rows
 
 
 def referrals_awaiting(request: HttpRequest) -> list[Referral]:
-    user = request.user
+    user = signed_in_user(request)
     rows = list(
         visibility.referral_list_visible_to(user=user).filter(
             receiving_agency_id=user.agency_id, status__in=[Referral.Status.RECEIVED, Referral.Status.SCREENING]
         )[:HOME_ROWS]
     )
-    _audit_rows(request, "referral", rows, lambda row: row.youth_id)
+    _audit_rows(api_request(request), "referral", rows, lambda row: row.youth_id)
     return rows
 
 
 def share_requests_awaiting(request: HttpRequest) -> list[Any]:
     rows = list(visibility.share_request_awaiting(user=request.user)[:HOME_ROWS])
-    _audit_rows(request, "share_request", rows, lambda row: row.case.youth_id)
+    _audit_rows(api_request(request), "share_request", rows, lambda row: row.case.youth_id)
     return rows
 
 
 @page()
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in_user(request)
     context: dict[str, Any] = {"case_side": is_case_role(user), "supervisor": is_supervisor(user)}
     if is_case_role(user) or is_mdt_member_role(user):
         context["deadlines"] = outstanding_deadlines(user)
@@ -104,7 +104,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         from django.http import Http404
 
         raise Http404
-    notification = notification_mark_read(notification=notification, actor=request.user)
+    notification = notification_mark_read(notification=notification, actor=signed_in_user(request))
     if is_htmx(request):
         return render_page(request, "web/partials/notification_row.html", {"n": notification})
     return HttpResponseRedirect("/app/#inbox")

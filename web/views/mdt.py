@@ -23,7 +23,7 @@ from mdt.permissions import may_sit_on_team
 from mdt.services.meetings import meeting_schedule
 
 from ..mdt_forms import ScheduleMeetingForm
-from .common import page, render_page
+from .common import api_request, page, render_page, signed_in_user
 
 Action = AuditEvent.Action
 #: Past meetings shown on My MDT (the most recent first).
@@ -64,7 +64,7 @@ def my_mdt(request: HttpRequest) -> HttpResponse:
     upcoming = list(meetings.filter(ends_at__gte=now)[:UPCOMING_ROWS])
     past = list(meetings.filter(ends_at__lt=now).order_by("-starts_at", "-id")[:PAST_ROWS])
     audit_reads(
-        request,  # type: ignore[arg-type]
+        api_request(request),
         [AuditEntry(Action.LIST, "mdt_meeting", m.pk) for m in [*upcoming, *past]],
         empty=empty_list("mdt_meeting"),
     )
@@ -98,7 +98,7 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
                     starts_at=form.cleaned_data["starts_at"],
                     ends_at=form.cleaned_data["ends_at"],
                     location=form.cleaned_data["location"],
-                    actor=request.user,
+                    actor=signed_in_user(request),
                 )[0]
             except ApplicationError as exc:
                 if exc.code != "invalid":
@@ -157,7 +157,7 @@ def dress_agenda(meeting: Meeting, view: list[dict[str, Any]]) -> list[dict[str,
 def read_agenda(request: HttpRequest, meeting: Meeting, *, action: str = Action.VIEW, fmt: str = "json") -> tuple:
     shared = selectors.agenda_shared_with(user=request.user, meeting=meeting)
     view = selectors.agenda_view(user=request.user, meeting=meeting) if shared else []
-    audit_reads(request, agenda_entries(action, fmt, meeting, view))  # type: ignore[arg-type]
+    audit_reads(api_request(request), agenda_entries(action, fmt, meeting, view))
     return shared, view
 
 
@@ -196,7 +196,7 @@ def agenda_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """The meeting as one calendar event: the API's calendar.ics (same export and audit)."""
     meeting = meeting_for(request, pk)
-    audit_reads(request, [AuditEntry(Action.EXPORT, "mdt_meeting", meeting.pk, detail={"format": "ics"})])  # type: ignore[arg-type]
+    audit_reads(api_request(request), [AuditEntry(Action.EXPORT, "mdt_meeting", meeting.pk, detail={"format": "ics"})])
     response = HttpResponse(exports.meeting_ics(meeting=meeting), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
     return response

@@ -22,7 +22,7 @@ from mdt.services.agenda import agenda_item_add, agenda_item_remove, agenda_reor
 from mdt.services.meetings import meeting_publish
 
 from ..mdt_forms import AgendaItemForm, FindEligibleForm
-from .common import page, render_page
+from .common import api_request, page, render_page, signed_in_user
 from .mdt import forbid_unless_coordinator, meeting_for
 
 Action = AuditEvent.Action
@@ -43,7 +43,7 @@ def _items(request: HttpRequest, meeting: Meeting) -> list[AgendaItem]:
     """As MeetingItemListCreateApi lists them: the meeting, and each item listed."""
     items = list(selectors.meeting_items(meeting=meeting))
     audit_reads(
-        request,  # type: ignore[arg-type]
+        api_request(request),
         [
             AuditEntry(Action.VIEW, "mdt_meeting", meeting.pk),
             *[
@@ -60,7 +60,7 @@ def _items(request: HttpRequest, meeting: Meeting) -> list[AgendaItem]:
 def _suggestions(request: HttpRequest, meeting: Meeting) -> list[Any]:
     rows = list(selectors.meeting_suggestions(user=request.user, meeting=meeting)[:SUGGESTION_ROWS])
     audit_reads(
-        request,  # type: ignore[arg-type]
+        api_request(request),
         [
             AuditEntry(Action.LIST, "mdt_suggestion", c.pk, youth_id=c.youth_id, detail={"meeting": meeting.pk})
             for c in rows
@@ -82,7 +82,7 @@ def _found(request: HttpRequest, meeting: Meeting, form: FindEligibleForm) -> li
     cases = selectors.eligible_cases(user=request.user, team=team, number=form.cleaned_data["number"])
     found = selectors.case_agenda_views(cases=cases, team_id=team.pk, as_of=timezone.now())
     audit_reads(
-        request,  # type: ignore[arg-type]
+        api_request(request),
         [
             AuditEntry(Action.LIST, "case_agenda_view", v["case"], youth_id=v["youth_id"], detail={"team": team.pk})
             for v in found
@@ -142,7 +142,7 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 presenting_agency=Agency.objects.get(code=code) if code else None,
                 minutes_allotted=form.cleaned_data["minutes_allotted"],
-                actor=request.user,
+                actor=signed_in_user(request),
             )
         except ApplicationError as exc:
             if exc.code != "invalid":
@@ -174,7 +174,7 @@ def item_move(request: HttpRequest, pk: int, item_id: int, direction: str) -> Ht
     to = at - 1 if direction == "up" else at + 1
     if 0 <= to < len(order):
         order[at], order[to] = order[to], order[at]
-        agenda_reorder(meeting=meeting, item_ids=order, actor=request.user)
+        agenda_reorder(meeting=meeting, item_ids=order, actor=signed_in_user(request))
         messages.success(request, f"Case {item.case.number} moved {direction} to number {to + 1}.")
     return HttpResponseRedirect(f"/app/mdt/meetings/{meeting.pk}/agenda/#item-{item.pk}")
 
@@ -187,7 +187,7 @@ def items_reorder(request: HttpRequest, pk: int) -> HttpResponse:
         ids = [int(v) for v in request.POST.getlist("items")]
     except ValueError as exc:
         raise ApplicationError("List every item of this agenda exactly once.") from exc
-    agenda_reorder(meeting=meeting, item_ids=ids, actor=request.user)
+    agenda_reorder(meeting=meeting, item_ids=ids, actor=signed_in_user(request))
     messages.success(request, "The agenda's order is saved.")
     return _back(meeting)
 
@@ -196,7 +196,7 @@ def items_reorder(request: HttpRequest, pk: int) -> HttpResponse:
 def item_remove(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     meeting = _meeting(request, pk)
     item = _item_of(meeting, list(selectors.meeting_items(meeting=meeting)), item_id)
-    agenda_item_remove(item=item, actor=request.user)
+    agenda_item_remove(item=item, actor=signed_in_user(request))
     messages.success(request, f"Case {item.case.number} is off the agenda.")
     return _back(meeting)
 
@@ -206,13 +206,14 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation, with whom it will notify; POST: publish."""
     meeting = _meeting(request, pk)
     if request.method == "POST":
-        meeting_publish(meeting=meeting, actor=request.user)
+        meeting_publish(meeting=meeting, actor=signed_in_user(request))
         messages.success(request, "The agenda is published; the team's members are notified.")
         return HttpResponseRedirect(f"/app/mdt/meetings/{meeting.pk}/")
     items = _items(request, meeting)
     members = list(selectors.team_members(team=meeting.team))
     by_agency: dict[str, int] = {}
     for member in members:
+        assert member.agency is not None  # team_members() selects only people of an agency
         by_agency[member.agency.code] = by_agency.get(member.agency.code, 0) + 1
     return render_page(
         request,

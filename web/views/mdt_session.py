@@ -17,7 +17,7 @@ from cases.selectors import parts as part_selectors
 from core.errors import ApplicationError
 from mdt import selectors
 from mdt.apis.reads import audit_reads, empty_list
-from mdt.models import ActionItem, AgendaItem, Meeting
+from mdt.models import ActionItem, AgendaItem, CalendarFeed, Meeting
 from mdt.services.action_items import action_item_cancel, action_item_create, action_item_mark_done
 from mdt.services.agenda import agenda_item_review
 from mdt.services.attendance import attendance_record
@@ -25,7 +25,7 @@ from mdt.services.calendar_feeds import calendar_feed_rotate
 from mdt.services.meetings import meeting_finalize_minutes, meeting_hold, meeting_update
 
 from ..mdt_forms import ActionItemForm, AttendanceForm, MinutesForm, ReviewForm
-from .common import page, render_page
+from .common import api_request, page, render_page, signed_in_user
 from .mdt import meeting_for, require_team_role
 
 Action = AuditEvent.Action
@@ -53,7 +53,7 @@ def session_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dic
     attendance = list(selectors.meeting_attendance(meeting=meeting))
     actions = list(selectors.action_item_list_visible_to(user=request.user).filter(meeting=meeting))
     audit_reads(
-        request,  # type: ignore[arg-type]
+        api_request(request),
         [
             AuditEntry(Action.VIEW, "mdt_meeting", meeting.pk),
             *[
@@ -123,7 +123,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     for person in members:
         value = form.cleaned_data.get(f"p{person.pk}")
         if value in ("present", "absent"):
-            attendance_record(meeting=meeting, user=person, present=value == "present", actor=request.user)
+            attendance_record(meeting=meeting, user=person, present=value == "present", actor=signed_in_user(request))
             count += 1
     messages.success(request, f"Attendance is recorded for {count} people.")
     return _back(meeting, "attendance")
@@ -146,7 +146,7 @@ def review(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
             item=item,
             summary=form.cleaned_data["summary"],
             decisions=form.cleaned_data["decisions"],
-            actor=request.user,
+            actor=signed_in_user(request),
         )
         messages.success(request, f"The review of case {item.case.number} is recorded.")
         return _back(meeting, f"item-{item.pk}")
@@ -170,7 +170,7 @@ def action_add(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
                 assignee=assignee,
                 agency=assignee.agency,
                 due_at=form.cleaned_data["due_at"],
-                actor=request.user,
+                actor=signed_in_user(request),
             )
         except ApplicationError as exc:
             if exc.code != "invalid":
@@ -189,9 +189,11 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         if request.POST.get("finalise") == "yes":
             if meeting.status == Meeting.Status.PUBLISHED:
-                meeting = meeting_hold(meeting=meeting, actor=request.user)
+                meeting = meeting_hold(meeting=meeting, actor=signed_in_user(request))
             try:
-                meeting_finalize_minutes(meeting=meeting, minutes=form.cleaned_data["minutes"], actor=request.user)
+                meeting_finalize_minutes(
+                    meeting=meeting, minutes=form.cleaned_data["minutes"], actor=signed_in_user(request)
+                )
             except ApplicationError as exc:
                 if exc.code != "invalid":
                     raise
@@ -199,7 +201,9 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
                 return _invalid(request, meeting, minutes_form=form)
             messages.success(request, "The minutes are final: the meeting is locked.")
         else:
-            meeting_update(meeting=meeting, data={"minutes": form.cleaned_data["minutes"]}, actor=request.user)
+            meeting_update(
+                meeting=meeting, data={"minutes": form.cleaned_data["minutes"]}, actor=signed_in_user(request)
+            )
             messages.success(request, "The minutes are saved.")
         return _back(meeting, "minutes")
     return _invalid(request, meeting, minutes_form=form)
@@ -214,13 +218,14 @@ def my_open_action_items(
     """The open items assigned to the user, overdue first (soonest due first), audited as the
     API's `GET /action-items/?assignee=me&status=open` (home shows the section only when there
     are some, and audits only what it shows)."""
+    user = signed_in_user(request)
     rows = list(
-        selectors.action_item_list_visible_to(user=request.user)
-        .filter(assignee=request.user, status=ActionItem.Status.OPEN)
+        selectors.action_item_list_visible_to(user=user)
+        .filter(assignee=user, status=ActionItem.Status.OPEN)
         .select_related("meeting")[:limit]
     )
     audit_reads(
-        request,  # type: ignore[arg-type]
+        api_request(request),
         [AuditEntry(Action.LIST, "mdt_action_item", a.pk, youth_id=a.case.youth_id) for a in rows],
         empty=empty_list("mdt_action_item") if audit_empty else None,
     )
@@ -241,10 +246,10 @@ def action_close(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     require_team_role(request)
     item = selectors.action_item_get_visible(user=request.user, pk=pk)
     if decision == "done":
-        action_item_mark_done(item=item, actor=request.user)
+        action_item_mark_done(item=item, actor=signed_in_user(request))
         messages.success(request, f"The action item for case {item.case.number} is done.")
     elif decision == "cancel":
-        action_item_cancel(item=item, actor=request.user)
+        action_item_cancel(item=item, actor=signed_in_user(request))
         messages.success(request, f"The action item for case {item.case.number} is cancelled.")
     else:
         raise Http404
@@ -260,13 +265,14 @@ def calendar(request: HttpRequest) -> HttpResponse:
     """See whether the feed is on; POST creates or rotates it and shows the URL this once."""
     require_team_role(request)
     url = ""
+    feed: CalendarFeed | None
     if request.method == "POST":
         from django.conf import settings
         from django.urls import reverse
 
-        feed, token = calendar_feed_rotate(actor=request.user)
+        feed, token = calendar_feed_rotate(actor=signed_in_user(request))
         url = settings.HARBOR_BASE_URL.rstrip("/") + reverse("mdt-calendar-feed-public", kwargs={"token": token})
     else:
         feed = selectors.calendar_feed_get(user=request.user)
-        audit_reads(request, [AuditEntry(Action.VIEW, "mdt_calendar_feed", feed.pk if feed else "")])  # type: ignore[arg-type]
+        audit_reads(api_request(request), [AuditEntry(Action.VIEW, "mdt_calendar_feed", feed.pk if feed else "")])
     return render_page(request, "web/mdt/calendar.html", {"feed": feed, "url": url}, nav="mdt")

@@ -34,7 +34,7 @@ from ..forms import (
     ScreeningForm,
     now_local_input,
 )
-from .common import page, render_page, require_case_role
+from .common import api_request, page, render_page, require_case_role, signed_in_user
 
 Action = AuditEvent.Action
 #: The intake's duplicate report, kept for the referral page right after the create (shown once).
@@ -84,14 +84,14 @@ def duplicate_check(request: HttpRequest) -> HttpResponse:
     budget = duplicate_search_take(user=request.user)
     if not budget.allowed:
         audit_record(
-            actor=request.user,
+            actor=signed_in_user(request),
             action=Action.SEARCH,
             object_type="youth_match",
             outcome=AuditEvent.Outcome.DENIED,
             detail={"via": "matches", "within_budget": False},
         )
         return render_page(request, "web/referrals/duplicates.html", {"throttled": True})
-    found = _duplicates(request, Person(first, last, dob, ()), via="matches", budget=ALLOWED)  # type: ignore[arg-type]
+    found = _duplicates(api_request(request), Person(first, last, dob, ()), via="matches", budget=ALLOWED)
     return render_page(request, "web/referrals/duplicates.html", {"matches": _with_youth(request, found)})
 
 
@@ -132,7 +132,7 @@ def _pick_youth(request: HttpRequest) -> HttpResponse:
         )
         if picked is None:
             raise Http404
-        _audit_read(request, Action.VIEW, "youth", picked.pk, picked.pk)  # type: ignore[arg-type]
+        _audit_read(api_request(request), Action.VIEW, "youth", picked.pk, picked.pk)
     values["youth"] = picked.pk if picked else ""
     form = ReferralIntakeForm(initial=values, agencies=_agency_choices(), indicators=_indicators())
     return render_page(request, "web/referrals/new.html", {"form": form, "picked": picked}, nav="intake")
@@ -150,7 +150,7 @@ def _create(request: HttpRequest, form: ReferralIntakeForm) -> tuple[Referral, l
     budget = duplicate_search_take(user=request.user)
     agency = Agency.objects.filter(code=data["receiving_agency"], is_active=True).first()
     referral = referral_services.referral_create(
-        actor=request.user,
+        actor=signed_in_user(request),
         youth=existing,
         youth_data=None if existing else form.youth_data(),
         receiving_agency=agency,
@@ -161,7 +161,9 @@ def _create(request: HttpRequest, form: ReferralIntakeForm) -> tuple[Referral, l
         **{name: data.get(name) for name in CLOCK_FIELDS},
     )
     youth = Youth.objects.get(pk=referral.youth_id)
-    found = _duplicates(request, _person_of(youth), via="referral_create", budget=budget, exclude=[youth.pk])  # type: ignore[arg-type]
+    found = _duplicates(
+        api_request(request), _person_of(youth), via="referral_create", budget=budget, exclude=[youth.pk]
+    )
     return referral, found
 
 
@@ -180,9 +182,9 @@ def _screening(referral: Referral) -> Screening | None:
 @page(audit_object_type="referral")
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = _referral(request, pk)
-    _audit_read(request, Action.VIEW, "referral", referral.pk, referral.youth_id)  # type: ignore[arg-type]
+    _audit_read(api_request(request), Action.VIEW, "referral", referral.pk, referral.youth_id)
     youth = visibility.youth_get_visible(user=request.user, pk=referral.youth_id)
-    _audit_read(request, Action.VIEW, "youth", youth.pk, youth.pk)  # type: ignore[arg-type]
+    _audit_read(api_request(request), Action.VIEW, "youth", youth.pk, youth.pk)
     decider = can_decide_referral(request.user, referral)
     undecided = referral.status in (Referral.Status.RECEIVED, Referral.Status.SCREENING)
     created = request.session.pop(CREATED_DUPLICATES, None)
@@ -192,7 +194,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         # Whoever sees an undecided referral sees its youth's possible duplicates (SPEC §2), from
         # the API's own search, budget and audit (`GET /api/v1/referrals/{id}/`).
-        found = _referral_duplicates(request, referral)  # type: ignore[arg-type]
+        found = _referral_duplicates(api_request(request), referral)
         duplicates = None if found is None else _with_youth(request, found)
     _mark_open_cases(duplicates or [])
     suggested = referral_services.suggested_level(indicators=referral.indicators, source=referral.source)
@@ -228,7 +230,7 @@ def referral_screen(request: HttpRequest, pk: int) -> HttpResponse:
     form = ScreeningForm(request.POST, suggested=suggested)
     if form.is_valid():
         try:
-            referral_services.referral_screen(referral=referral, actor=request.user, **form.cleaned_data)
+            referral_services.referral_screen(referral=referral, actor=signed_in_user(request), **form.cleaned_data)
         except ApplicationError as exc:
             if exc.code != "invalid":
                 raise
@@ -307,7 +309,7 @@ def _accept_choices(request: HttpRequest, referral: Referral, form: AcceptForm) 
     youth = referral.youth
     person = _person_of(youth)
     budget = duplicate_search_take_once(user=request.user, key=f"youth:{youth.pk}:{query_fingerprint(person)}")
-    found = _search(request, person, via="referral_detail", budget=budget, exclude=[youth.pk])  # type: ignore[arg-type]
+    found = _search(api_request(request), person, via="referral_detail", budget=budget, exclude=[youth.pk])
     candidates = [m["youth"] for m in _with_youth(request, _public(found)) if "youth" in m]
     choices = AcceptForm(own=youth, candidates=candidates).fields["youth"].widget.choices
     form.fields["youth"].widget.choices = choices
@@ -326,7 +328,7 @@ def _accept_warnings(request: HttpRequest, referral: Referral) -> list[str]:
     """As `POST .../accept/` answers `warnings` when no record was chosen: the exact possible
     duplicates with an open case (its search, via `referral_accept`, not from the budget)."""
     youth = referral.youth
-    found = _search(request, _person_of(youth), via="referral_accept", budget=ALLOWED, exclude=[youth.pk])  # type: ignore[arg-type]
+    found = _search(api_request(request), _person_of(youth), via="referral_accept", budget=ALLOWED, exclude=[youth.pk])
     return [w["detail"] for w in _warning_lines(_open_case_warnings(found))]
 
 
@@ -338,9 +340,11 @@ def _decide(request: HttpRequest, referral: Referral, decision: str, form: Any) 
             chosen = visibility.youth_list_visible_to(user=request.user).filter(pk=form.cleaned_data["youth"]).first()
             if chosen is None:
                 raise ApplicationError("Unknown youth.", fields={"youth": ["Choose a youth record you may see."]})
-        referral_services.referral_accept(referral=referral, actor=request.user, youth=chosen)
+        referral_services.referral_accept(referral=referral, actor=signed_in_user(request), youth=chosen)
     elif decision == "decline":
-        referral_services.referral_decline(referral=referral, actor=request.user, reason=form.cleaned_data["reason"])
+        referral_services.referral_decline(
+            referral=referral, actor=signed_in_user(request), reason=form.cleaned_data["reason"]
+        )
     else:
         original = None
         if form.cleaned_data.get("duplicate_of"):
@@ -353,4 +357,6 @@ def _decide(request: HttpRequest, referral: Referral, decision: str, form: Any) 
                 raise ApplicationError(
                     "Unknown referral.", fields={"duplicate_of": ["No referral you may see has that number."]}
                 )
-        referral_services.referral_mark_duplicate(referral=referral, actor=request.user, duplicate_of=original)
+        referral_services.referral_mark_duplicate(
+            referral=referral, actor=signed_in_user(request), duplicate_of=original
+        )

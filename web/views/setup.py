@@ -20,7 +20,7 @@ from notifications.services.inbox import notification_preferences_update
 from ..auth import web_sign_out
 from ..forms import UswdsForm
 from ..middleware import mfa_enrolment_pending
-from .common import page, render_page
+from .common import page, render_page, signed_in_user
 
 
 class ConfirmCodeForm(UswdsForm):
@@ -55,11 +55,11 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 @page(methods=("GET", "POST"))
 def mfa_enrol(request: HttpRequest) -> HttpResponse:
-    if mfa.mfa_is_enrolled(request.user):
+    user = signed_in_user(request)
+    if mfa.mfa_is_enrolled(user):
         return HttpResponseRedirect("/app/")
     form = ConfirmCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = request.user
         try:
             codes = mfa.mfa_totp_confirm(actor=user, otp=form.cleaned_data["otp"])
         except ApplicationError as exc:
@@ -71,9 +71,9 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
             # codes are shown once, here, and the person signs in again with a code.
             web_sign_out(request=request)
             return render_page(request, "web/setup/recovery_codes.html", {"codes": codes, "username": user.username})
-        device = TOTPDevice.objects.filter(user=request.user, confirmed=False).order_by("-id").first()
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     else:
-        device = mfa.mfa_totp_begin(actor=request.user)
+        device = mfa.mfa_totp_begin(actor=user)
     context = {
         "form": form,
         # Our own SVG, drawn from a URL we built: no text of anyone's in it.
@@ -85,11 +85,12 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
 
 @page(methods=("GET", "POST"), audit_object_type="notification_preference")
 def preferences(request: HttpRequest) -> HttpResponse:
-    rows = notification_preferences_for(user=request.user)
+    user = signed_in_user(request)
+    rows = notification_preferences_for(user=user)
     if request.method == "POST":
         chosen = set(request.POST.getlist("email"))
         changes = {row["rule"]: row["rule"] in chosen for row in rows}
-        notification_preferences_update(user=request.user, changes=changes, actor=request.user)
+        notification_preferences_update(user=user, changes=changes, actor=user)
         messages.success(request, "Your notification settings are saved.")
         return HttpResponseRedirect("/app/preferences/")
     return render_page(request, "web/preferences.html", {"rows": rows}, nav="prefs")
