@@ -16,8 +16,12 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
-from django_otp.plugins.otp_static.models import StaticDevice
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
@@ -25,8 +29,15 @@ from audit.services import audit_record
 from core.errors import ApplicationError
 from core.permissions import AGENCY_ADMIN_GRANTABLE, Role, is_admin, is_system_admin
 
-from . import services
+from . import mfa, services
 from .models import Agency, User
+
+
+def _actor(request: HttpRequest) -> User:
+    """The admin making the request: the admin site lets only signed-in admins in."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 class RoleScopedAdminMixin:
@@ -130,6 +141,51 @@ class HarborUserChangeForm(forms.ModelForm):
         return cleaned
 
 
+#: How a set-password link reached the user, by the audit event that records it (accounts.services).
+LINK_KINDS = {
+    "created": "Invitation sent when the account was created",
+    "password_link_sent": "Set-password link sent by an admin",
+    "password_reset_requested": "Password reset requested by the user",
+}
+
+
+def user_access_status(user: User) -> dict[str, Any]:
+    """What the change page shows about a user's access, read from the audit log and the
+    device tables: the last set-password link (invitation, admin's link or the user's own
+    reset request) and whether a password was chosen after it, whether the password is usable,
+    and which MFA devices are enrolled. Counts and times only: no link, secret or code."""
+    events = AuditEvent.objects.filter(object_type="user", object_id=str(user.pk))
+    last_link = (
+        events.filter(
+            Q(action=AuditEvent.Action.CREATE)
+            | Q(action=AuditEvent.Action.UPDATE, detail__step__in=["password_link_sent", "password_reset_requested"])
+        )
+        .order_by("-id")
+        .first()
+    )
+    link_used = None
+    if last_link is not None:
+        # user_password_set records the password chosen from a link as {"via": "invitation"}.
+        link_used = (
+            events.filter(id__gt=last_link.pk, action=AuditEvent.Action.UPDATE, detail__via="invitation")
+            .order_by("id")
+            .first()
+        )
+    totp = list(TOTPDevice.objects.filter(user=user).order_by("id"))
+    static = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    return {
+        "link_kind": LINK_KINDS.get(str((last_link.detail or {}).get("step", "created")), "") if last_link else "",
+        "link_sent_at": last_link.occurred_at if last_link else None,
+        "link_used_at": link_used.occurred_at if link_used else None,
+        "password_usable": user.has_usable_password(),
+        "mfa_required": services.mfa_required_for(user),
+        "mfa_devices": [device.name for device in totp if device.confirmed],
+        "mfa_pending": any(not device.confirmed for device in totp),
+        "mfa_recovery_codes_left": StaticToken.objects.filter(device=static).count() if static else None,
+        "has_mfa_devices": bool(totp) or static is not None,
+    }
+
+
 @admin.register(User)
 class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
     form = HarborUserChangeForm
@@ -142,6 +198,7 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
     fieldsets = ((None, {"fields": ["email", "first_name", "last_name", "agency", "role", "is_active"]}),)
     add_fieldsets = ((None, {"fields": ["username", "email", "first_name", "last_name", "agency", "role"]}),)
     readonly_fields: list[str] = []
+    change_form_template = "admin/accounts/user/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         # Separation of duties: no one changes their own role, agency or active state (the
@@ -214,6 +271,101 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
                 obj.pk = created.pk
         except ApplicationError as exc:
             raise PermissionDenied(exc.message) from exc
+
+    # --- the change page: access status, the two access buttons, deactivation confirmed ---------
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<path:object_id>/send-password-link/",
+                self.admin_site.admin_view(require_POST(self.send_password_link_view)),
+                name="accounts_user_send_password_link",
+            ),
+            path(
+                "<path:object_id>/reset-mfa/",
+                self.admin_site.admin_view(require_POST(self.reset_mfa_view)),
+                name="accounts_user_reset_mfa",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _manageable_user(self, request: HttpRequest, object_id: str) -> User:
+        """The user of an access button: one this admin can see (else 404, as for any other
+        page of that user) and may manage under the grant rule (else 403)."""
+        user = self.get_object(request, unquote(object_id))
+        if user is None:
+            raise Http404
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        return user
+
+    def _back_to_change_page(self, user: User) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse("admin:accounts_user_change", args=[user.pk], current_app=self.admin_site.name)
+        )
+
+    def send_password_link_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        user = self._manageable_user(request, object_id)
+        try:
+            services.user_send_password_link(actor=_actor(request), user=user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "A set-password link was emailed to the user.")
+        return self._back_to_change_page(user)
+
+    def reset_mfa_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        user = self._manageable_user(request, object_id)
+        try:
+            mfa.mfa_reset(actor=_actor(request), user=user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                "The user's MFA devices were removed and their sessions ended; they enrol again at next sign-in.",
+            )
+        return self._back_to_change_page(user)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        user = self.get_object(request, unquote(object_id))
+        if user is not None and self.has_view_or_change_permission(request, user):
+            extra_context = {
+                **(extra_context or {}),
+                "access_status": user_access_status(user),
+                "access_manageable": services.user_is_manageable_by(actor=_actor(request), user=user),
+            }
+            if self._deactivation_unconfirmed(request, user):
+                return self._deactivation_confirmation(request, user)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _deactivation_unconfirmed(self, request: HttpRequest, user: User) -> bool:
+        """A POST of the change form that unticks "active" on an active user this admin may
+        change, not yet confirmed on the confirmation page."""
+        return (
+            request.method == "POST"
+            and user.is_active
+            and "is_active" not in request.POST
+            and "is_active" not in self.get_readonly_fields(request, user)
+            and self.has_change_permission(request, user)
+            and request.POST.get("_deactivation_confirmed") != "yes"
+        )
+
+    def _deactivation_confirmation(self, request: HttpRequest, user: User) -> HttpResponse:
+        # The posted form goes back unchanged as hidden fields (the CSRF token is the template's own).
+        posted = [
+            (name, value) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken" for value in values
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Deactivate this user?",
+            "opts": self.opts,
+            "original": user,
+            "posted": posted,
+        }
+        return TemplateResponse(request, "admin/accounts/user/deactivate_confirmation.html", context)
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         return None
