@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -44,7 +44,7 @@ def _refusing_fetcher() -> Any:
         """The agenda needs nothing from outside: every URL is refused, so a stray reference
         (an image, a stylesheet, a font) can never reach the network or the file system."""
 
-        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+        def fetch(self, url: str, headers: Any = None) -> NoReturn:
             raise ValueError("external resources are not fetched")
 
     return RefusingURLFetcher()

@@ -7,6 +7,7 @@ encrypted at rest like every other case narrative.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,9 @@ from simple_history.models import HistoricalRecords
 
 from cases.crypto import EncryptedTextField
 from cases.models import Case
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class MDTTeam(models.Model):
@@ -100,6 +104,8 @@ class Meeting(models.Model):
     #: SPEC §2 History: every change (the minutes above all) is kept with who and when; the
     #: minutes stay encrypted in the history table too.
     history = HistoricalRecords()
+    #: Set before save(): simple-history names it as the history row's author.
+    _history_user: User | None
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -181,6 +187,8 @@ class AgendaItem(models.Model):
     #: fields that mirror the latest ReviewVersion) with who and when. Review outcomes are also
     #: kept version by version in ReviewVersion (text, author, time), which the API shows.
     history = HistoricalRecords()
+    #: Set before save(): simple-history names it as the history row's author.
+    _history_user: User | None
 
     class Meta:
         ordering = ["meeting", "position", "id"]

@@ -540,7 +540,7 @@ def attendance_sheet(*, meeting: Meeting, view: list[dict[str, Any]]) -> list[di
     rows = [
         {
             "name": m.get_full_name() or m.username,
-            "agency": m.agency.code if m.agency_id else "",
+            "agency": m.agency.code if m.agency is not None else "",
             "role": "Coordinator" if m.sheet_coordinator else "Member",
         }
         for m in sorted(members, key=lambda m: (not m.sheet_coordinator, m.last_name, m.first_name, m.pk))

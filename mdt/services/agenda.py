@@ -285,7 +285,7 @@ def agenda_item_review(*, item: AgendaItem, summary: str, decisions: str = "", a
     item.review_decisions = decisions
     item.reviewed_by = actor
     item.reviewed_at = now
-    item._history_user = actor
+    item._history_user = actor  # noqa: SLF001 - simple-history's (documented) history-author attribute
     item.save()
     audit_record(
         actor=actor,

@@ -133,7 +133,8 @@ def meeting_update(*, meeting: Meeting, data: dict[str, Any], actor: Any) -> Mee
         _refuse_past(meeting.starts_at)
     if schedule_changed:
         meeting.sequence += 1
-    meeting._history_user = actor  # the history names the author outside a request too
+    # The history names the author outside a request too.
+    meeting._history_user = actor  # noqa: SLF001 - simple-history's (documented) history-author attribute
     meeting.save()
     if "starts_at" in changed and meeting.status == Meeting.Status.SCHEDULED and old_starts_at != meeting.starts_at:
         # The agenda is now due two days before the new start.
@@ -217,7 +218,7 @@ def meeting_finalize_minutes(*, meeting: Meeting, minutes: str | None = None, ac
     if not (meeting.minutes or "").strip():
         raise ApplicationError("Record the minutes before finalising them.", fields={"minutes": ["Required."]})
     meeting.minutes_finalized_at = timezone.now()
-    meeting._history_user = actor
+    meeting._history_user = actor  # noqa: SLF001 - simple-history's (documented) history-author attribute
     meeting.save()
     _audit_transition(actor, meeting, source)
     return meeting

@@ -1,6 +1,8 @@
 """Print the current one-time code of a demo admin's authenticator (demo data only)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.demo import demo_otp_code
 from accounts.models import User
@@ -11,10 +13,10 @@ from core.permissions import MFA_ROLES
 class Command(BaseCommand):
     help = "Print the current TOTP code of a demo user (the demo's stand-in for a phone)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         refuse_unless_non_production("demo_otp")
         user = User.objects.filter(username=options["username"], email__endswith="@example.invalid").first()
         if user is None:
