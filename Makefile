@@ -26,10 +26,12 @@ run: $(STAMP)
 test: lint
 	@PYTEST_ARGS="$(PYTEST_ARGS)" $(PY) bin/run_tests.py
 
-## lint: ruff's rules and ruff's format (an unformatted file fails).
+## lint: ruff's rules and ruff's format (an unformatted file fails), mypy (django-stubs, DRF stubs;
+## strict on services and selectors) and the layer contract (import-linter).
 lint: $(STAMP)
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet . || { echo "ruff format: run 'make format'"; exit 1; }
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m mypy accounts audit cases config core mdt notifications reports web ops manage.py
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) $(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP)

@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import math
 import os
 import platform
 import random
@@ -122,7 +123,7 @@ def free_port() -> int:
 def machine() -> dict[str, str]:
     def sh(cmd: list[str]) -> str:
         try:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()  # noqa: S603
+            return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=10).stdout.strip()  # noqa: S603
         except (OSError, subprocess.SubprocessError):
             return "?"
 
@@ -332,7 +333,7 @@ def drive(port: int, token: str, name: str, factory: Any, n1: int, n8: int, limi
 
 
 def fmt(v: float, digits: int = 1) -> str:
-    return "—" if v is None or v != v else f"{v:.{digits}f}"
+    return "—" if v is None or math.isnan(v) else f"{v:.{digits}f}"
 
 
 def table(results: dict[str, Any]) -> str:
@@ -557,12 +558,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=["county", "state"], default="county")
     parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)), help="gunicorn worker processes"
+        "--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "4")), help="gunicorn worker processes"
     )
     parser.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("BENCH_THREADS", 1)),
+        default=int(os.environ.get("BENCH_THREADS", "1")),
         help="threads per worker (gthread when > 1)",
     )
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds at most per endpoint and client count")
@@ -854,7 +855,7 @@ def main() -> None:
 
     if "delivery" in parts:
         log("== notification delivery through Celery + Redis")
-        n = int(os.environ.get("BENCH_DELIVERY_N", 4000))
+        n = int(os.environ.get("BENCH_DELIVERY_N", "4000"))
         extra = os.environ.get("BENCH_CELERY_ARGS", "").split()
         results["delivery"] = {
             str(w): inproc.delivery_throughput(workers=w, n=n, env=env, log_dir=OUT, extra=extra) for w in (1, 2)

@@ -105,9 +105,10 @@ def csec_identification(quarter: Quarter, scope: Scope, by: str) -> dict[str, An
     for row in rows.iterator():
         before = previous.get(row.id)
         previous[row.id] = row.csec_status
-        if row.csec_status in CSEC_CATEGORIES and row.csec_status != before and row.history_date >= quarter.start:
-            if scope.agency is None or row.lead_agency_id == scope.agency.pk:
-                entries.append((row.id, row.csec_status, row))
+        changed = row.csec_status in CSEC_CATEGORIES and row.csec_status != before
+        in_scope = scope.agency is None or row.lead_agency_id == scope.agency.pk
+        if changed and row.history_date >= quarter.start and in_scope:
+            entries.append((row.id, row.csec_status, row))
     youth_ids = {row.youth_id for _, _, row in entries}
     # Every breakdown is counted and suppressed together (they share the category totals), so
     # fetching all four recovers nothing that fetching one hides.

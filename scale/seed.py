@@ -295,7 +295,7 @@ def stage_users(ctx: Ctx) -> int:
     ]
     n = copy_rows(User, cols, rows)
     reset_sequence(User)
-    ctx._users = None
+    ctx._users = None  # noqa: SLF001 - the seed context's own cache of users, read again after this stage
 
     # Court MDT teams: MDT members split over STAR and DREAM, two supervisors of every agency on
     # each, and two coordinators per team.
@@ -671,10 +671,7 @@ def stage_cases(ctx: Ctx) -> int:
             for j in range(a, b):
                 referring = holder if j == 0 else weighted(rng, REFERRING_MIX)
                 creator = y_creator if j == 0 else rng.choice(workers[referring])
-                if j == a:
-                    status = "accepted"
-                else:
-                    status = weighted(rng, {"accepted": 55, "declined": 25, "duplicate": 20})
+                status = "accepted" if j == a else weighted(rng, {"accepted": 55, "declined": 25, "duplicate": 20})
                 row = new_referral(yid, times[j], referring, creator, status)
                 if status == "duplicate" and opening is not None:
                     row[R_DUPLICATE_OF] = opening[0]

@@ -87,7 +87,6 @@ def _clear_cache():  # type: ignore[no-untyped-def]
     from django.core.cache import cache
 
     cache.clear()
-    yield
 
 
 def _flush_past_the_append_only_triggers() -> None:

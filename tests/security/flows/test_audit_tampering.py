@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
 @pytest.fixture(autouse=True)
-def _checkpoint_file(tmp_path, settings):  # type: ignore[no-untyped-def]
+def checkpoint_file(tmp_path, settings):  # type: ignore[no-untyped-def]
     settings.HARBOR_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
     return tmp_path / "checkpoints.jsonl"
 
@@ -155,7 +155,7 @@ def test_a_rewritten_suffix_with_every_mac_intact_is_caught_by_the_checkpoint(ag
     assert (result.ok, result.kind, result.broken_event_id) == (False, "rewritten_suffix", fourth.pk)
 
 
-def test_a_cut_tail_is_detected_against_the_checkpoint(events, _checkpoint_file):
+def test_a_cut_tail_is_detected_against_the_checkpoint(events, checkpoint_file):
     # given: a checkpoint after the six reads
     audit_checkpoint()
     cut = events[4:]
@@ -170,11 +170,11 @@ def test_a_cut_tail_is_detected_against_the_checkpoint(events, _checkpoint_file)
     # … and against the shipped file alone, were the table's copy deleted too
     from audit.services import checkpoints_from_file
 
-    from_file, unreadable = checkpoints_from_file(_checkpoint_file)
+    from_file, unreadable = checkpoints_from_file(checkpoint_file)
     result = audit_verify(checkpoints=from_file, unreadable_checkpoints=unreadable)
     assert (result.ok, result.kind, result.broken_seq) == (False, "cut_tail", cut[0].seq)
     with pytest.raises(CommandError, match=rf"BROKEN at seq {cut[0].seq}: cut_tail"):
-        call_command("audit_verify", "--checkpoint", str(_checkpoint_file), stdout=StringIO(), stderr=StringIO())
+        call_command("audit_verify", "--checkpoint", str(checkpoint_file), stdout=StringIO(), stderr=StringIO())
 
 
 def test_a_forged_insert_fails_its_mac(events):

@@ -131,10 +131,7 @@ class Api:
             self.acted = True
             WRITES[re.sub(r"/\d+/", "/{id}/", f"{method.upper()} {path}")] += 1
         client = self.client(uid)
-        if method == "get":
-            response = client.get(path)
-        else:
-            response = getattr(client, method)(path, body or {}, format="json")
+        response = client.get(path) if method == "get" else getattr(client, method)(path, body or {}, format="json")
         data = (
             response.json()
             if response.content and response.get("Content-Type", "").startswith("application/json")

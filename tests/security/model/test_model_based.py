@@ -267,11 +267,14 @@ class Visibility(RuleBasedStateMachine):
         creator = self.m.people[r.creator]
         if creator.agency == case.lead and creator.active and creator.role in ("case_worker", "supervisor"):
             case.team.add(r.creator)
-        if r.receiving != case.lead and not oracle.participates(self.m, case, r.receiving):
-            if not any(
+        if (
+            r.receiving != case.lead
+            and not oracle.participates(self.m, case, r.receiving)
+            and not any(
                 s.status == "pending" and s.case == cid and s.agency == r.receiving for s in self.m.share_requests
-            ):
-                self.m.share_requests.append(ShareRequest(case=cid, agency=r.receiving, referral=rid))
+            )
+        ):
+            self.m.share_requests.append(ShareRequest(case=cid, agency=r.receiving, referral=rid))
 
     def seed_notes(self, author: int, cid: int) -> None:
         """A note of each visibility the author may write, as the case opens."""
