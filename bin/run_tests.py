@@ -23,7 +23,7 @@ MODEL = "tests/security/model"
 SHARDS = 2
 #: What tests/security/model/conftest.py prints at the end of a shard.
 SUMMARY = re.compile(
-    r"model-based visibility \(shard \d+/\d+\): (\d+) examples ran all (\d+) steps .*?, (\d+) steps, (\d+) API requests"
+    r"model-based visibility \(shard \d+/\d+\): (\d+) examples ran all (\d+) steps \((\d+) sequences in all.*?, (\d+) steps, (\d+) API requests"
 )
 
 
@@ -56,18 +56,19 @@ def main() -> int:
         statuses = [process.wait() for _, _, process in shards]
         for _, out, _ in shards:
             out.close()
-    totals = [0, 0, 0]
+    totals = [0, 0, 0, 0]  # sequences, of them run to the full length, steps, requests
     for shard, (log, _, _) in enumerate(shards, start=1):
         text = log.read_text()
         print(f"\n==== {MODEL}, shard {shard}/{SHARDS} (run beside the rest; its output) ====", flush=True)
         sys.stdout.write(text)
         for match in SUMMARY.finditer(text):
-            totals[0] += int(match[1])
-            totals[1] += int(match[3])
+            totals[0] += int(match[3])
+            totals[1] += int(match[1])
             totals[2] += int(match[4])
+            totals[3] += int(match[5])
     print(
-        f"\nmodel-based visibility, all {SHARDS} shards: {totals[0]} examples ran all their steps, "
-        f"{totals[1]} steps, {totals[2]} API requests",
+        f"\nmodel-based visibility, all {SHARDS} shards: {totals[0]} sequences of up to the step limit "
+        f"({totals[1]} of them ran it all), {totals[2]} steps, {totals[3]} API requests",
         flush=True,
     )
     return rest or next((status for status in statuses if status), 0)
