@@ -125,3 +125,13 @@ def eager_celery():  # type: ignore[no-untyped-def]
     celery_app.conf.task_eager_propagates = False  # eager retries re-run in place only without propagation
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def reference_data(db):  # type: ignore[no-untyped-def]
+    """The reference data `bootstrap` loads: indicator codes and deadline rules."""
+    from cases import bootstrap as cases_bootstrap
+    from notifications import bootstrap as notifications_bootstrap
+
+    cases_bootstrap.run()
+    notifications_bootstrap.run()

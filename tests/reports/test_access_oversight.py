@@ -28,12 +28,8 @@ NIGHT = dt.datetime(2026, 8, 13, 9, 30, tzinfo=dt.UTC)  # 02:30 in Los Angeles
 
 
 @pytest.fixture(autouse=True)
-def reference_data(db):  # type: ignore[no-untyped-def]
-    from cases import bootstrap as cases_bootstrap
-    from notifications import bootstrap as notifications_bootstrap
-
-    cases_bootstrap.run()
-    notifications_bootstrap.run()
+def _bootstrapped(reference_data):  # type: ignore[no-untyped-def]
+    """Every test here runs on the reference data (tests/conftest.py `reference_data`)."""
 
 
 @pytest.fixture

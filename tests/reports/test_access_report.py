@@ -24,12 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def reference_data(db):  # type: ignore[no-untyped-def]
-    from cases import bootstrap as cases_bootstrap
-    from notifications import bootstrap as notifications_bootstrap
-
-    cases_bootstrap.run()
-    notifications_bootstrap.run()
+def _bootstrapped(reference_data):  # type: ignore[no-untyped-def]
+    """Every test here runs on the reference data (tests/conftest.py `reference_data`)."""
 
 
 @pytest.fixture

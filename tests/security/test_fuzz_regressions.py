@@ -81,15 +81,6 @@ def _referral_body(**times: str) -> dict:
     }
 
 
-@pytest.fixture
-def reference_data(db):  # type: ignore[no-untyped-def]
-    from cases import bootstrap as cases_bootstrap
-    from notifications import bootstrap as notifications_bootstrap
-
-    cases_bootstrap.run()
-    notifications_bootstrap.run()
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "value",

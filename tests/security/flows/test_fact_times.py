@@ -14,10 +14,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases import bootstrap as cases_bootstrap
 from cases.services import parts as part_services
 from core.errors import ApplicationError
-from notifications import bootstrap as notifications_bootstrap
 from notifications.models import Deadline, Notification
 from notifications.services.sweep import deadlines_sweep
 from tests.cases.factories import accept_referral, create_referral, open_case
@@ -28,12 +26,6 @@ pytestmark = pytest.mark.django_db
 #: Monday 6 April 2026, 10:00 in Los Angeles (PDT).
 T0 = dt.datetime(2026, 4, 6, 17, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
-
-
-@pytest.fixture
-def reference_data(db):  # type: ignore[no-untyped-def]
-    cases_bootstrap.run()
-    notifications_bootstrap.run()
 
 
 @pytest.fixture
