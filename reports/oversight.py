@@ -18,10 +18,11 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record
-from cases.models import CaseTeamMember
+from cases.models import CaseAgency, CaseTeamMember
 from cases.selectors.visibility import case_get_visible
 from core.errors import ApplicationError
 from core.permissions import Role, is_supervisor
+from mdt.models import TeamMembership
 from notifications.services.notices import users_notify
 
 from .models import AccessAlert, OversightSettings
@@ -133,8 +134,18 @@ def case_readers(*, actor: Any, case_id: Any) -> list[dict[str, Any]]:
     if not (is_supervisor(actor) and case.lead_agency_id == actor.agency_id):
         raise ApplicationError("Only the lead agency's supervisors see who read a case.", code="forbidden")
     youth = case.youth_id
+    # Only the agencies that could have read THIS case: those that take or took part in it, and
+    # those whose people sit on its court's MDT (the agenda view). A read of the youth's other
+    # records by anyone else (a closed case another agency led, a record it holds) stays out:
+    # listing them would tell the lead that such records exist (SPEC §1).
+    agencies = set(CaseAgency.objects.filter(case=case).values_list("agency__code", flat=True))
+    if case.court:
+        agencies |= set(
+            TeamMembership.objects.filter(team__court=case.court).values_list("user__agency__code", flat=True)
+        )
     reads = (
         AuditEvent.objects.filter(Q(youth_id=youth) | Q(youth_ids__has=youth))
+        .filter(actor_agency__in=agencies)
         .filter(action__in=READ_ACTIONS, actor_id__isnull=False, outcome=AuditEvent.Outcome.SUCCESS)
         .values("actor_id")
         .annotate(reads=Count("id"), first=Min("occurred_at"), last=Max("occurred_at"))

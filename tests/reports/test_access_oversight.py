@@ -133,3 +133,26 @@ def test_the_lead_agencys_supervisor_sees_who_read_the_case(agencies):  # type: 
     # and: a case worker of the case is refused (403); another agency does not see the case (404)
     assert client_for(worker).get(f"/api/v1/cases/{case.pk}/readers/").status_code == 403
     assert client_for(sheriff_supervisor).get(f"/api/v1/cases/{case.pk}/readers/").status_code == 404
+
+
+def test_reads_of_the_youths_other_records_by_agencies_outside_the_case_stay_out(agencies):  # type: ignore[no-untyped-def]
+    """Found by review: the readers list took every read of the youth, so the lead learned that
+    another agency had read a record of the child the lead cannot see (SPEC §1)."""
+    worker = UserFactory(username="dcfs_worker2", agency=agencies["DCFS"], role="case_worker")
+    supervisor = UserFactory(username="dcfs_supervisor2", agency=agencies["DCFS"], role="supervisor")
+    outsider = UserFactory(
+        username="probation_reader", first_name="Otto", last_name="Outside", agency=agencies["PROBATION"]
+    )
+    referral = refer(
+        worker, to="DCFS", youth={"first_name": "Otherrec", "last_name": "Youth", "date_of_birth": "2010-02-02"}
+    )
+    case = Case.objects.get(pk=accept(supervisor, referral["id"])["case"])
+    # given: Probation opens a record of the same child that is not this case (ids only)
+    audit_record(
+        actor=outsider, action=AuditEvent.Action.VIEW, object_type="case", object_id=999_999, youth_id=case.youth_id
+    )
+
+    rows = client_for(supervisor).get(f"/api/v1/cases/{case.pk}/readers/").json()["results"]
+
+    assert "Otto Outside" not in {r["name"] for r in rows}
+    assert {r["agency"] for r in rows} <= {"DCFS"}
