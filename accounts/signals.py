@@ -60,11 +60,21 @@ def on_locked_out(
         )
 
 
+def _session_via(request: Any) -> str:
+    """Which door a session login or logout went through: the web app marks its sign-in and
+    sign-out (web/auth.py); a session the limits end (accounts.middleware) is judged by the
+    path it was ended on — the web app's pages live under /app/."""
+    marked = getattr(request, "harbor_login_via", None)
+    if marked:
+        return str(marked)
+    return "web" if str(getattr(request, "path", "")).startswith("/app/") else "admin"
+
+
 @receiver(user_logged_in)
 def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     # The API's token login records its own event; this is a session login: the admin site's,
-    # or the web app's (which marks the request, web/auth.py).
-    via = getattr(request, "harbor_login_via", "admin")
+    # or the web app's.
+    via = _session_via(request)
     with transaction.atomic():
         audit_record(
             actor=user, action=AuditEvent.Action.LOGIN, object_type="user", object_id=user.pk, detail={"via": via}
@@ -76,7 +86,7 @@ def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from .middleware import END_REASON_ATTR
 
     if user is not None:
-        detail = {"via": getattr(request, "harbor_login_via", "admin")}
+        detail = {"via": _session_via(request)}
         reason = getattr(request, END_REASON_ATTR, None)
         if reason:
             detail["reason"] = reason  # the session limits ended it (idle, absolute, unstamped)

@@ -151,6 +151,9 @@ def test_the_session_ends_after_30_minutes_idle(people, time_machine):
     time_machine.move_to("2026-12-01T09:31:00-08:00", tick=False)
 
     assert browser.get("/app/")["Location"].startswith("/app/sign-in/")
+    # and the audit log says which door the ended session was, and why it ended
+    ended = AuditEvent.objects.filter(action="logout", actor_id=people.dcfs_case_worker.pk).latest("id")
+    assert ended.detail == {"via": "web", "reason": "idle"}
 
 
 def test_pages_carry_the_strict_csp_and_are_never_cached(people, web):
