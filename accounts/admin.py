@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -398,7 +399,19 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
         messages.success(request, f"{done} set-password link(s) sent.")
 
     @admin.action(description="Deactivate selected users (ends their sessions and tokens)")
-    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        if request.POST.get("post") != "yes":
+            # First a confirmation page (Django's pattern for actions that cannot be undone).
+            return TemplateResponse(
+                request,
+                "admin/accounts/user/deactivate_selected_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "users": list(queryset.order_by("username")),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         done = 0
         for user in queryset:
             try:
@@ -407,6 +420,7 @@ class UserAdmin(RoleScopedAdminMixin, DjangoUserAdmin):
             except ApplicationError as exc:
                 messages.error(request, exc.message)
         messages.success(request, f"{done} user(s) deactivated.")
+        return None
 
 
 # --- MFA devices ---------------------------------------------------------------------------------

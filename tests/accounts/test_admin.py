@@ -194,8 +194,14 @@ def test_deactivate_action_ends_the_users_access(admin_browser, make_client, dcf
     # given
     client = make_client(dcfs_worker)
 
-    # when
-    response = admin_browser.post(USERS, {"action": "deactivate_selected", "_selected_action": [dcfs_worker.pk]})
+    # when: the action asks first, and nothing changes until it is confirmed
+    asked = admin_browser.post(USERS, {"action": "deactivate_selected", "_selected_action": [dcfs_worker.pk]})
+    assert asked.status_code == 200 and b"Yes, deactivate" in asked.content
+    dcfs_worker.refresh_from_db()
+    assert dcfs_worker.is_active is True
+    response = admin_browser.post(
+        USERS, {"action": "deactivate_selected", "_selected_action": [dcfs_worker.pk], "post": "yes"}
+    )
 
     # then
     assert response.status_code == 302
@@ -213,7 +219,9 @@ def test_deactivate_action_cannot_reach_a_system_admin_of_own_agency(admin_brows
     sysadmin_at_dcfs = UserFactory(username="sys_dcfs", agency=agencies["DCFS"], role=Role.SYSTEM_ADMIN)
 
     # when
-    admin_browser.post(USERS, {"action": "deactivate_selected", "_selected_action": [sysadmin_at_dcfs.pk]})
+    admin_browser.post(
+        USERS, {"action": "deactivate_selected", "_selected_action": [sysadmin_at_dcfs.pk], "post": "yes"}
+    )
 
     # then
     sysadmin_at_dcfs.refresh_from_db()
