@@ -129,34 +129,41 @@ class CaseDetailApi(CaseDataApi):
         return Response(CaseDetailSerializer(case).data, headers={"ETag": etag_for(case)})
 
 
-class CaseCloseApi(CaseDataApi):
+class _CaseDecisionApi(CaseDataApi):
+    """POST with a reason, answered with the case: close and reopen (one service each)."""
+
     audit_object_type = "case"
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
-    def post(self, request: AuthedRequest, pk: int) -> Response:
+    def decide(self, case: Case, actor: User, reason: str) -> Case:
+        raise NotImplementedError
+
+    def answer(self, request: AuthedRequest) -> Response:
         case, _ = _case_for(self)
         data = self.validated(self.InputSerializer)
-        case_services.case_close(case=case, actor=request.user, reason=data["reason"])
+        self.decide(case, request.user, data["reason"])
         case, _ = _case_for(self)
         return Response(CaseDetailSerializer(case).data, headers={"ETag": etag_for(case)})
 
 
-class CaseReopenApi(CaseDataApi):
-    audit_object_type = "case"
+class CaseCloseApi(_CaseDecisionApi):
+    def decide(self, case: Case, actor: User, reason: str) -> Case:
+        return case_services.case_close(case=case, actor=actor, reason=reason)
 
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=2000)
-
-    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    @extend_schema(request=_CaseDecisionApi.InputSerializer, responses={200: CaseDetailSerializer})
     def post(self, request: AuthedRequest, pk: int) -> Response:
-        case, _ = _case_for(self)
-        data = self.validated(self.InputSerializer)
-        case_services.case_reopen(case=case, actor=request.user, reason=data["reason"])
-        case, _ = _case_for(self)
-        return Response(CaseDetailSerializer(case).data, headers={"ETag": etag_for(case)})
+        return self.answer(request)
+
+
+class CaseReopenApi(_CaseDecisionApi):
+    def decide(self, case: Case, actor: User, reason: str) -> Case:
+        return case_services.case_reopen(case=case, actor=actor, reason=reason)
+
+    @extend_schema(request=_CaseDecisionApi.InputSerializer, responses={200: CaseDetailSerializer})
+    def post(self, request: AuthedRequest, pk: int) -> Response:
+        return self.answer(request)
 
 
 # team

@@ -30,6 +30,13 @@ from mdt.services.guards import (
 Action = AuditEvent.Action
 
 
+def _audit_item(actor: Any, action: str, item_id: int, youth_id: int | None, detail: dict[str, Any]) -> None:
+    """The audit event of a change to an agenda item (ids and codes only)."""
+    audit_record(
+        actor=actor, action=action, object_type="mdt_agenda_item", object_id=item_id, youth_id=youth_id, detail=detail
+    )
+
+
 def _agenda_changed(meeting: Meeting, actor: Any) -> None:
     """After publishing, the members are told (batched: mdt/services/change_notices.py)."""
     agenda_change_record(meeting=meeting, kind=AgendaChange.Kind.ITEMS, actor=actor)
@@ -83,14 +90,7 @@ def agenda_item_add(
         added_by=actor,
     )
     _agenda_changed(meeting, actor)
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        object_type="mdt_agenda_item",
-        object_id=item.pk,
-        youth_id=case.youth_id,
-        detail={"meeting": meeting.pk, "case": case.pk},
-    )
+    _audit_item(actor, Action.CREATE, item.pk, case.youth_id, {"meeting": meeting.pk, "case": case.pk})
     return item
 
 
@@ -100,13 +100,12 @@ def _agenda_item_restore(*, item: AgendaItem, meeting: Meeting, reason: str, act
     item.reason = reason
     item.save()
     _agenda_changed(meeting, actor)
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type="mdt_agenda_item",
-        object_id=item.pk,
-        youth_id=item.case.youth_id,
-        detail={"meeting": meeting.pk, "case": item.case_id, "restored": True},
+    _audit_item(
+        actor,
+        Action.UPDATE,
+        item.pk,
+        item.case.youth_id,
+        {"meeting": meeting.pk, "case": item.case_id, "restored": True},
     )
     return item
 
@@ -118,13 +117,8 @@ def _remove(item: AgendaItem, *, meeting: Meeting, actor: Any, why: str) -> None
     item_id, position = item.pk, item.position
     item.delete()
     AgendaItem.objects.filter(meeting=meeting, position__gt=position).update(position=F("position") - 1)
-    audit_record(
-        actor=actor,
-        action=Action.DELETE,
-        object_type="mdt_agenda_item",
-        object_id=item_id,
-        youth_id=item.case.youth_id,
-        detail={"meeting": meeting.pk, "case": item.case_id, why: True},
+    _audit_item(
+        actor, Action.DELETE, item_id, item.case.youth_id, {"meeting": meeting.pk, "case": item.case_id, why: True}
     )
 
 
@@ -163,13 +157,12 @@ def agenda_case_withdraw(*, case: Case, actor: Any, why: str, court: str) -> int
         item.withdrawn_reason = why
         item.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
         _agenda_changed(meeting, actor)
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type="mdt_agenda_item",
-            object_id=item.pk,
-            youth_id=item.case.youth_id,
-            detail={"meeting": meeting.pk, "case": item.case_id, "withdrawn": True, why: True},
+        _audit_item(
+            actor,
+            Action.UPDATE,
+            item.pk,
+            item.case.youth_id,
+            {"meeting": meeting.pk, "case": item.case_id, "withdrawn": True, why: True},
         )
         count += 1
     return count
@@ -196,14 +189,7 @@ def agenda_item_update(
     if changed:
         item.save()
         _agenda_changed(meeting, actor)
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type="mdt_agenda_item",
-        object_id=item.pk,
-        youth_id=item.case.youth_id,
-        detail={"meeting": meeting.pk, "fields": sorted(changed)},
-    )
+    _audit_item(actor, Action.UPDATE, item.pk, item.case.youth_id, {"meeting": meeting.pk, "fields": sorted(changed)})
     return item
 
 
@@ -219,14 +205,7 @@ def agenda_item_remove(*, item: AgendaItem, actor: Any) -> None:
     item.delete()
     AgendaItem.objects.filter(meeting=meeting, position__gt=position).update(position=F("position") - 1)
     _agenda_changed(meeting, actor)
-    audit_record(
-        actor=actor,
-        action=Action.DELETE,
-        object_type="mdt_agenda_item",
-        object_id=item_id,
-        youth_id=youth_id,
-        detail={"meeting": meeting.pk, "case": case_id},
-    )
+    _audit_item(actor, Action.DELETE, item_id, youth_id, {"meeting": meeting.pk, "case": case_id})
 
 
 @transaction.atomic

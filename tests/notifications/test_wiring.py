@@ -28,6 +28,20 @@ def reference_data(rules):  # type: ignore[no-untyped-def]
     mdt_bootstrap.run()
 
 
+def _dcfs_case(cast):  # type: ignore[no-untyped-def]
+    """A hotline referral to DCFS, screened and accepted: DCFS's open case."""
+    referral = referral_services.referral_create(
+        actor=cast.dcfs_worker,
+        youth_data={"first_name": "A", "last_name": "B"},
+        received_at=T0,
+        source="hotline",
+    )
+    referral_services.referral_screen(
+        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
+    )
+    return referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+
+
 def _deadline(rule: str, **filters) -> Deadline:  # type: ignore[no-untyped-def]
     return Deadline.objects.get(rule__code=rule, **filters)
 
@@ -154,16 +168,7 @@ def test_the_referral_clocks_are_opened_and_met_by_the_cases_services(cast):
 
 
 def test_missing_episode_clocks(cast, clock):
-    referral = referral_services.referral_create(
-        actor=cast.dcfs_worker,
-        youth_data={"first_name": "A", "last_name": "B"},
-        received_at=T0,
-        source="hotline",
-    )
-    referral_services.referral_screen(
-        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
-    )
-    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    case = _dcfs_case(cast)
 
     episode = part_services.missing_episode_create(
         case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0
@@ -185,16 +190,7 @@ def test_missing_episode_clocks(cast, clock):
 
 
 def test_sharing_grants_open_and_renewals_meet_the_30_day_clock(cast, clock):
-    referral = referral_services.referral_create(
-        actor=cast.dcfs_worker,
-        youth_data={"first_name": "A", "last_name": "B"},
-        received_at=T0,
-        source="hotline",
-    )
-    referral_services.referral_screen(
-        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
-    )
-    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    case = _dcfs_case(cast)
     grant = case_services.case_agency_grant(
         case=case,
         actor=cast.dcfs_supervisor,
@@ -288,16 +284,7 @@ def test_deadline_visibility_is_the_cases_rule_a_revoked_share_hides_the_case(ca
     share was revoked no longer sees the case, nor its deadlines."""
     from notifications.selectors import deadline_list_visible_to
 
-    referral = referral_services.referral_create(
-        actor=cast.dcfs_worker,
-        youth_data={"first_name": "A", "last_name": "B"},
-        received_at=T0,
-        source="hotline",
-    )
-    referral_services.referral_screen(
-        referral=referral, actor=cast.dcfs_supervisor, level="possible_concern", instrument="CSE-IT"
-    )
-    case = referral_services.referral_accept(referral=referral, actor=cast.dcfs_supervisor).case
+    case = _dcfs_case(cast)
     share = case_services.case_agency_grant(
         case=case,
         actor=cast.dcfs_supervisor,
