@@ -58,6 +58,7 @@ class Fixtures:
     mdt_member: str  # a STAR team member (not a coordinator)
     auditor: str
     case_id: int
+    case_number: str
     youth_id: int
     youth_events: int
     meeting_id: int
@@ -156,6 +157,7 @@ def pick_fixtures(rng: random.Random) -> Fixtures:
         mdt_member=member.user.username,
         auditor="scale_dcfs_auditor_000",
         case_id=case.pk,
+        case_number=case.number,
         youth_id=youth_id,
         youth_events=youth_events,
         meeting_id=meeting.pk,
@@ -226,7 +228,10 @@ def psycopg_params() -> dict[str, Any]:
 def capture(token: str, method: str, path: str, body: Any = None) -> tuple[int, list[str]]:
     """Run one request in-process (django.test.Client, the same middleware and views) inside a
     transaction that is rolled back; return its status and every SQL statement it ran."""
-    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    if token.startswith("Cookie: "):
+        client = Client(HTTP_COOKIE=token.removeprefix("Cookie: "))
+    else:
+        client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         if method == "GET":
             response = client.get(path)

@@ -52,6 +52,13 @@ class Result:
         return self.count / self.wall_s if self.wall_s else 0.0
 
 
+def auth_headers(credential: str) -> dict[str, str]:
+    """A knox token for the API, or a web session ("Cookie: sessionid=…", from a real sign-in)."""
+    if credential.startswith("Cookie: "):
+        return {"Cookie": credential.removeprefix("Cookie: ")}
+    return {"Authorization": f"Token {credential}"}
+
+
 def run(
     base_url: str,
     token: str,
@@ -71,7 +78,7 @@ def run(
 
     def worker() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Connection": "keep-alive"}
+        headers = {**auth_headers(token), "Content-Type": "application/json", "Connection": "keep-alive"}
         while time.monotonic() < deadline:
             with lock:
                 i = next(counter, None)
