@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.db.models import Q
+
 from core.permissions import is_case_role
 from notifications import subjects
 from notifications.models import Recipients, TargetKind
@@ -57,6 +59,12 @@ def visible(*, user: Any, deadlines: Any) -> list[Any]:
     """The deadlines of the referrals and cases the user may see (case roles only)."""
     if not is_case_role(user):
         return []
+    rows = selectors.visible_row_conditions(user=user, referral="referral", case="case")
+    if rows is not None:
+        # A supervisor sees most of the agency's deadlines: a condition per row lets the list
+        # walk its due-date index and stop after a page.
+        condition = Q(referral_id__isnull=False) & rows.referral | Q(referral_id__isnull=True) & rows.case
+        return [subjects.RowCondition(condition=condition, joins=rows.joins)]
     referral_ids = selectors.referral_list_visible_to(user=user).values("id")
     case_ids = selectors.case_ids_visible_to(user=user)
     return [

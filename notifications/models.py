@@ -233,6 +233,15 @@ class Deadline(models.Model):
             models.Index(fields=["assignee", "status"], name="deadline_assignee_idx"),
             models.Index(fields=["team_id", "status"], name="deadline_team_idx"),
             models.Index(fields=["due_at", "id"], name="deadline_due_idx"),
+            # The lists people read most, `status=open` and `status=outstanding`, soonest first:
+            # a reader who sees most deadlines (a supervisor) walks these and stops after a page,
+            # past no met, waived or (for `open`) missed row, however many have accumulated.
+            models.Index(fields=["due_at", "id"], name="deadline_open_due_idx", condition=models.Q(status="open")),
+            models.Index(
+                fields=["due_at", "id"],
+                name="deadline_outstanding_due_idx",
+                condition=models.Q(status__in=["open", "missed"]),
+            ),
         ]
         constraints = [
             # One unmet deadline per rule and target: opening twice returns the first.

@@ -24,18 +24,30 @@ A look-up nobody registered is a configuration error, not a silent empty answer.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import FilteredRelation, Q
 
 #: (rule, target) -> {"case_id", "referral_id", "youth_id", "agency_id", "team_id",
 #: "assignee_id", "reference", "link_path"} (the keys it leaves out are None).
 Describe = Callable[[Any, Any], dict[str, Any]]
-#: (*, user, deadlines) -> id subqueries (`.values("id")`) of the deadlines the user may see.
+#: (*, user, deadlines) -> id subqueries (`.values("id")`) of the deadlines the user may see, or,
+#: where the user sees most of them, `RowCondition`s on a deadline row (the engine ORs them).
 Visible = Callable[..., Iterable[Any]]
 #: (deadlines of one batch) -> (deadline -> the people responsible for it).
 ResponsibleLoader = Callable[[list[Any]], Callable[[Any], list[Any]]]
+
+
+@dataclass(frozen=True)
+class RowCondition:
+    """Who may see a deadline, as a condition on its row (and the filtered joins it reads), for
+    a reader who sees most deadlines: a list then walks its due-date index and stops after a
+    page, where a UNION of id sets would first gather every id the reader may see."""
+
+    condition: Q
+    joins: Mapping[str, FilteredRelation] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, i
 from accounts import services as accounts
 from cases.models import Youth as YouthRow
 from cases.services import referrals as referral_services
+from notifications.models import Deadline as DeadlineRow
 
 from . import oracle
 from .harness import MAX_EXAMPLES, MAX_STEPS, SHARD, SHARDS, SHRINK, STATS, Api, People, build_people, feature, ids_of
@@ -671,6 +672,22 @@ class Visibility(RuleBasedStateMachine):
                     expect(f"{who} GET /{name}/", (200, sorted(seen(self.m, uid))), got)
                 else:
                     expect(f"{who} GET /{name}/", 403, status)
+            if has_case_role:
+                # The deadline list: a deadline is seen with its referral, or (a case's own:
+                # a sharing renewal, a missing episode) with its case. Which deadlines exist is
+                # read from the database; who sees them is the oracle's.
+                referrals, cases = oracle.referrals_seen(self.m, uid), oracle.cases_seen(self.m, uid)
+                want = sorted(
+                    pk
+                    for pk, referral_id, case_id in DeadlineRow.objects.filter(status="open").values_list(
+                        "id", "referral_id", "case_id"
+                    )
+                    if ((referral_id in referrals) if referral_id else (case_id in cases))
+                )
+                if changed(("deadlines", uid), (state, tuple(want))):
+                    status, data = self.api.call(uid, "get", "/api/v1/deadlines/?status=open&page_size=200")
+                    got = (status, sorted(ids_of(data)) if status == 200 else data)
+                    expect(f"{who} GET /deadlines/?status=open", (200, want), got)
             for cid in sorted(self.m.cases):
                 visible = oracle.sees_case(self.m, uid, cid)
                 notes = sorted(oracle.notes_seen(self.m, uid, cid))
