@@ -241,7 +241,7 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
     elif op.prep in ("returned", "closed") and names.get("case"):
         _case_returned_or_closed(world, names["case"], close=op.prep == "closed")
     elif op.prep == "verify_job" and "verify_job" not in names:
-        from audit.services import audit_verify_job_create
+        from audit.services.verify import audit_verify_job_create
 
         names["verify_job"] = audit_verify_job_create(actor=world.user("dcfs_auditor")).pk
     names.setdefault("otp", "000000")

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from accounts.models import Agency
 from accounts.selectors import user_list_visible_to
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from cases.apis.base import _audit_read, _audit_rows
 from cases.models import Case, CaseAgency
 from cases.permissions import CaseAccess
