@@ -199,12 +199,12 @@ def _case_returned_or_closed(world: World, case_id: int, *, close: bool) -> None
 
     from cases.models import Case, MissingEpisode
     from cases.services import cases as case_services
-    from cases.services import parts as part_services
+    from cases.services import missing_episodes as episode_services
 
     case = Case.objects.select_related("lead_agency").get(pk=case_id)
     supervisor = _supervisor_of(world, case.lead_agency.code)
     for episode in MissingEpisode.objects.filter(case_id=case.pk, returned_at__isnull=True):
-        part_services.missing_episode_update(
+        episode_services.missing_episode_update(
             episode=episode, actor=supervisor, data={"returned_at": timezone.now() - dt.timedelta(minutes=5)}
         )
     if close and case.status == Case.Status.OPEN:
