@@ -22,7 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from knox.models import AuthToken
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.etags import check_if_match
 from core.permissions import (

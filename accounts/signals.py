@@ -10,7 +10,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 
 
 def _user_id_for(username: str | None) -> int | None:

@@ -14,7 +14,7 @@ from core.permissions import Role, has_role
 
 from .models import AuditEvent
 from .selectors import audit_event_list_visible_to, audit_verify_job_visible_to
-from .services import audit_verify_request
+from .services.verify import audit_verify_request
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -81,7 +81,7 @@ class AuditEventListApi(ListAPIView):
     def list(self, request, *args, **kwargs):
         from django.db import transaction
 
-        from .services import audit_record
+        from .services.record import audit_record
 
         response = super().list(request, *args, **kwargs)
         with transaction.atomic():

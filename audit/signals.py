@@ -8,7 +8,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.signals import access_denied
 
 

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from .services import audit_checkpoint, audit_seal
+from .services.chain import audit_seal
+from .services.checkpoints import audit_checkpoint
 
 
 @shared_task(name="audit.tasks.audit_seal_task", ignore_result=True)
@@ -17,6 +18,6 @@ def audit_checkpoint_task() -> int:
 
 @shared_task(name="audit.tasks.audit_verify_task", ignore_result=True)
 def audit_verify_task(job_id: int) -> None:
-    from .services import audit_verify_job_run
+    from .services.verify import audit_verify_job_run
 
     audit_verify_job_run(job_id=job_id)

@@ -592,11 +592,11 @@ class _AuditTimer:
 
 
 def audit_share(*, token: str, requests: list[tuple[str, str, Any]]) -> dict[str, Any]:
-    """Run write requests in-process with audit.services.audit_record / audit_record_many timed
+    """Run write requests in-process with audit.services.record.audit_record / audit_record_many timed
     wherever they were imported; share = time inside them / request time."""
     from django.urls import get_resolver
 
-    import audit.services as audit_services
+    from audit.services import record as audit_services
 
     get_resolver().url_patterns  # noqa: B018 - import every view module before patching (not during a request)
     originals = {"audit_record": audit_services.audit_record, "audit_record_many": audit_services.audit_record_many}

@@ -18,8 +18,13 @@ from accounts.models import Agency, User
 from .crypto import blind_index
 from .models import Case, YouthExternalId
 from .services import cases as case_services
-from .services import parts as part_services
+from .services import court_hearings as hearing_services
+from .services import missing_episodes as episode_services
+from .services import notes as note_services
+from .services import placements as placement_services
 from .services import referrals as referral_services
+from .services import safety_alerts as alert_services
+from .services import service_referrals as service_referral_services
 
 DEMO_AGENCY = "DCFS"
 
@@ -82,14 +87,14 @@ def _dream_case(now: dt.datetime) -> str:
     case_services.case_team_member_add(case=case, actor=dcfs_sup, user=dmh_clin, case_role="clinician")
     case_services.case_agency_grant(case=case, actor=dcfs_sup, agency=_agency_of(prob_po), legal_basis="mdt_18961_7")
     case_services.case_team_member_add(case=case, actor=dcfs_sup, user=prob_po, case_role="probation_officer")
-    part_services.court_hearing_create(
+    hearing_services.court_hearing_create(
         case=case,
         actor=dcfs_sw,
         starts_at=now + dt.timedelta(days=5, hours=2),
         hearing_type="DREAM review",
         court="DREAM",
     )
-    part_services.placement_create(
+    placement_services.placement_create(
         case=case,
         actor=dcfs_sw,
         placement_type="foster_home",
@@ -97,14 +102,14 @@ def _dream_case(now: dt.datetime) -> str:
         address="100 Example Way, Los Angeles (synthetic)",
         start_date=(now - dt.timedelta(days=2)).date(),
     )
-    part_services.safety_alert_create(
+    alert_services.safety_alert_create(
         case=case,
         actor=dcfs_sw,
         kind="known_exploiter",
         summary="Known exploiter: do not disclose placement or contact details",
         protected_detail="Synthetic: adult male known as 'J', 20s.",
     )
-    part_services.service_referral_create(
+    service_referral_services.service_referral_create(
         case=case,
         actor=dcfs_sw,
         provider="Synthetic Youth Clinic",
@@ -113,7 +118,7 @@ def _dream_case(now: dt.datetime) -> str:
         is_health_exam=True,
         referred_at=now - dt.timedelta(days=2, hours=20),
     )
-    part_services.service_referral_create(
+    service_referral_services.service_referral_create(
         case=case,
         actor=dmh_clin,
         provider="Synthetic Counseling Center",
@@ -122,16 +127,16 @@ def _dream_case(now: dt.datetime) -> str:
         evidence_based_practice="TF-CBT",
         referred_at=now - dt.timedelta(days=2),
     )
-    part_services.case_note_add(
+    note_services.case_note_add(
         case=case, actor=dcfs_sw, body="Synthetic: met youth at placement; settling in.", visibility="team"
     )
-    part_services.case_note_add(
+    note_services.case_note_add(
         case=case, actor=dmh_clin, body="Synthetic clinical note: trauma screening begun.", visibility="clinical"
     )
-    part_services.case_note_add(
+    note_services.case_note_add(
         case=case, actor=dcfs_sw, body="Synthetic: DCFS-internal follow-up.", visibility="agency"
     )
-    part_services.missing_episode_create(
+    episode_services.missing_episode_create(
         case=case,
         actor=dcfs_sw,
         missing_since=now - dt.timedelta(days=1, hours=10),
@@ -174,13 +179,13 @@ def _star_case(now: dt.datetime) -> str:
         case=case, actor=prob_sup, data={"court": Case.Court.STAR, "csec_status": Case.CsecStatus.IDENTIFIED}
     )
     case_services.case_agency_grant(case=case, actor=prob_sup, agency=_agency_of(dmh_sup), legal_basis="court_mdt")
-    part_services.court_hearing_create(
+    hearing_services.court_hearing_create(
         case=case, actor=po, starts_at=now + dt.timedelta(days=9), hearing_type="STAR progress review", court="STAR"
     )
-    part_services.case_note_add(
+    note_services.case_note_add(
         case=case, actor=po, body="Synthetic: youth attended STAR orientation.", visibility="team"
     )
-    part_services.missing_episode_create(
+    episode_services.missing_episode_create(
         case=case,
         actor=po,
         missing_since=now - dt.timedelta(hours=9),

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.permissions import is_system_admin
 
 from .models import MDTTeam, TeamMembership

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry, audit_record_many
+from audit.services.record import AuditEntry, audit_record_many
 from core.errors import ApplicationError
 from core.pagination import CursorPagination
 from core.times import BoundedIsoDateTimeFilter

@@ -23,7 +23,7 @@ from knox.models import AuthToken
 
 from accounts.models import Agency, User
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases.models import CaseAgency
 from core.errors import ApplicationError
 from core.permissions import is_agency_admin, is_system_admin

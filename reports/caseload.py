@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases.models import Case
 from cases.selectors.visibility import case_list_visible_to
 from notifications.models import Deadline

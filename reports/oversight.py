@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases.models import CaseAgency, CaseTeamMember
 from cases.selectors.visibility import case_get_visible
 from core.errors import ApplicationError

@@ -12,7 +12,7 @@ from typing import Any
 
 from accounts.models import Agency
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.permissions import is_analyst, is_supervisor, is_system_admin
 

@@ -11,7 +11,7 @@ transaction that also records it in `SeedStage`: an interrupted seed rolls back 
 was in and resumes there. Identifying fields are encrypted by the model fields themselves
 (`get_prep_value`), blind indexes and duplicate-search keys come from the same helpers the
 cases services use, and the audit events are inserted already sealed, their hash chain
-computed with `audit.services.chain_hash`, so `audit_verify` passes.
+computed with `audit.services.chain.chain_hash`, so `audit_verify` passes.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from tqdm import tqdm
 
 from accounts.models import Agency, User
 from audit.models import AuditEvent
-from audit.services import GENESIS, audit_seal, chain_hash, event_mac
+from audit.services.chain import GENESIS, audit_seal, chain_hash
+from audit.services.record import event_mac
 from cases import matching
 from cases.crypto import blind_index
 from cases.models import (
@@ -1582,7 +1583,7 @@ AUDIT_MIX = {
 
 
 class _Event:
-    """Just what `audit.services.canonical` reads — a model instance per row would triple the
+    """Just what `audit.services.chain.canonical` reads — a model instance per row would triple the
     time of a million-row load."""
 
     __slots__ = (
@@ -1606,8 +1607,8 @@ class _Event:
 
 def stage_audit(ctx: Ctx) -> int:
     """`audit_events` events, inserted already signed and sealed: each MAC computed with
-    `audit.services.event_mac` as the writer would, and the chain continues from the last
-    sealed event, each hash computed with `audit.services.chain_hash` exactly as `audit_seal`
+    `audit.services.record.event_mac` as the writer would, and the chain continues from the last
+    sealed event, each hash computed with `audit.services.chain.chain_hash` exactly as `audit_seal`
     would."""
     rng = ctx.rng("audit")
     total = ctx.size.audit_events

@@ -82,7 +82,7 @@ DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;
 
 
 def _mac(row, key: bytes) -> str:  # type: ignore[no-untyped-def]
-    # The same content and encoding as audit.services.event_mac, frozen here as migrations are.
+    # The same content and encoding as audit.services.record.event_mac, frozen here as migrations are.
     content = {
         "id": row.pk,
         "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),

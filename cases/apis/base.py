@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import IsAuthenticatedWithMfa
 from audit.models import AuditEvent
-from audit.services import AuditEntry, audit_record, audit_record_many
+from audit.services.record import AuditEntry, audit_record, audit_record_many
 from core.pagination import PageNumberPagination
 
 from ..models import Case

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry, audit_record, audit_record_many
+from audit.services.record import AuditEntry, audit_record, audit_record_many
 from core.times import BoundedDateField
 
 from .. import matching

@@ -24,7 +24,12 @@ from core.times import BoundedDateField, BoundedDateTimeField
 from ..models import Case, CourtHearing, MissingEpisode, Note, Placement, SafetyAlert, Screening, ServiceReferral
 from ..selectors import parts as part_selectors
 from ..selectors import visibility
-from ..services import parts as part_services
+from ..services import court_hearings as hearing_services
+from ..services import missing_episodes as episode_services
+from ..services import notes as note_services
+from ..services import placements as placement_services
+from ..services import safety_alerts as alert_services
+from ..services import service_referrals as service_referral_services
 from .base import CaseDataApi, CasePartListApi, _audit_read, _case_for
 from .fields import _clock_field
 
@@ -74,7 +79,7 @@ class CaseNotesApi(CasePartListApi):
             )
             if corrects is None:
                 raise ApplicationError("Unknown note.", fields={"corrects": ["Not found."]})
-        note = part_services.case_note_add(
+        note = note_services.case_note_add(
             case=self.case,
             actor=request.user,
             body=data["body"],
@@ -192,7 +197,7 @@ class CaseMissingEpisodesApi(CasePartListApi):
     @extend_schema(request=MissingEpisodeInputSerializer, responses={201: MissingEpisodeOutputSerializer})
     def post(self, request: AuthedRequest, pk: int) -> Response:
         data = _episode_input(self.validated(MissingEpisodeInputSerializer))
-        episode = part_services.missing_episode_create(case=self.case, actor=request.user, **data)
+        episode = episode_services.missing_episode_create(case=self.case, actor=request.user, **data)
         return self.created(episode)
 
 
@@ -216,7 +221,7 @@ class MissingEpisodeDetailApi(CaseDataApi):
     def patch(self, request: AuthedRequest, pk: int) -> Response:
         episode = visibility.missing_episode_get_visible(user=request.user, pk=pk)
         data = _episode_input(self.validated(self.InputSerializer, partial=True))
-        episode = part_services.missing_episode_update(
+        episode = episode_services.missing_episode_update(
             episode=episode, actor=request.user, data=data, if_match=request.headers.get("If-Match")
         )
         return Response(MissingEpisodeOutputSerializer(episode).data, headers={"ETag": etag_for(episode)})
@@ -291,7 +296,7 @@ class CasePlacementsApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: PlacementOutputSerializer})
     def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        placement = part_services.placement_create(case=self.case, actor=request.user, **data)
+        placement = placement_services.placement_create(case=self.case, actor=request.user, **data)
         return self.created(placement)
 
 
@@ -314,7 +319,7 @@ class PlacementDetailApi(_PartDetailApi):
     def patch(self, request: AuthedRequest, pk: int) -> Response:
         placement = self.part_get(pk)
         data = self.validated(self.InputSerializer, partial=True)
-        placement = part_services.placement_update(
+        placement = placement_services.placement_update(
             placement=placement, actor=request.user, data=data, if_match=request.headers.get("If-Match")
         )
         return self.respond(placement)
@@ -378,7 +383,7 @@ class CaseServicesApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: ServiceReferralOutputSerializer})
     def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        service = part_services.service_referral_create(case=self.case, actor=request.user, **data)
+        service = service_referral_services.service_referral_create(case=self.case, actor=request.user, **data)
         return self.created(service)
 
 
@@ -404,7 +409,7 @@ class ServiceReferralDetailApi(_PartDetailApi):
     def patch(self, request: AuthedRequest, pk: int) -> Response:
         service = self.part_get(pk)
         data = self.validated(self.InputSerializer, partial=True)
-        service = part_services.service_referral_update(
+        service = service_referral_services.service_referral_update(
             service=service, actor=request.user, data=data, if_match=request.headers.get("If-Match")
         )
         return self.respond(service)
@@ -449,7 +454,7 @@ class CaseHearingsApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: CourtHearingOutputSerializer})
     def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        hearing = part_services.court_hearing_create(case=self.case, actor=request.user, **data)
+        hearing = hearing_services.court_hearing_create(case=self.case, actor=request.user, **data)
         return self.created(hearing)
 
 
@@ -479,7 +484,7 @@ class CourtHearingDetailApi(_PartDetailApi):
     def patch(self, request: AuthedRequest, pk: int) -> Response:
         hearing = self.part_get(pk)
         data = self.validated(self.InputSerializer, partial=True)
-        hearing = part_services.court_hearing_update(
+        hearing = hearing_services.court_hearing_update(
             hearing=hearing, actor=request.user, data=data, if_match=request.headers.get("If-Match")
         )
         return self.respond(hearing)
@@ -532,7 +537,7 @@ class CaseAlertsApi(CasePartListApi):
     @extend_schema(request=InputSerializer, responses={201: SafetyAlertOutputSerializer})
     def post(self, request: AuthedRequest, pk: int) -> Response:
         data = self.validated(self.InputSerializer)
-        alert = part_services.safety_alert_create(case=self.case, actor=request.user, **data)
+        alert = alert_services.safety_alert_create(case=self.case, actor=request.user, **data)
         return self.created(alert)
 
 
@@ -562,7 +567,7 @@ class SafetyAlertResolveApi(_PartDetailApi):
     def post(self, request: AuthedRequest, pk: int) -> Response:
         alert = self.part_get(pk)
         data = self.validated(self.InputSerializer)
-        alert = part_services.safety_alert_resolve(
+        alert = alert_services.safety_alert_resolve(
             alert=alert, actor=request.user, reason=data["reason"], if_match=request.headers.get("If-Match")
         )
         return self.respond(alert)

@@ -5,7 +5,9 @@
   duplicate.
 - `cases` — the case number, edit and close a case, its team, `case_for_write` (the check
   every write on a case's parts makes) and the `case_agency_*` services (handed to `sharing`).
-- `parts` — notes, missing episodes, placements, service referrals, court hearings, alerts.
+- a case's parts, one module each: `notes` (append-only; clinical ones by DMH staff),
+  `missing_episodes` (the reports' 24-hour clocks, the return and its debrief), `placements`,
+  `service_referrals` (the services clock, the statuses), `court_hearings`, `safety_alerts`.
 - `sharing` — participations and share requests: the ONLY writer of `CaseAgency` rows (SPEC §1
   "Sharing has one door"; `tests/security/test_single_writer.py`).
 - `_common` — private helpers the modules share (refusal, save with the actor, audit, lock,

@@ -13,7 +13,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.permissions import CASE_ROLES, role_of
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, User
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.permissions import Role
 from notifications.services import deadlines, notices

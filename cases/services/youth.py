@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.etags import check_if_match
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.apis import AgencyField
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from core.errors import ApplicationError
 from core.etags import etag_for
 from core.pagination import PageNumberPagination

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts.apis import AgencyField
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from core.pagination import PageNumberPagination
 from mdt import selectors
 from mdt.apis.fields import active_users

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry, audit_record
+from audit.services.record import AuditEntry, audit_record
 from core.errors import ApplicationError
 from mdt import exports, selectors
 from mdt.apis.reads import audit_reads

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from core.etags import etag_for
 from core.pagination import PageNumberPagination
 from mdt import selectors

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry, audit_record_many
+from audit.services.record import AuditEntry, audit_record_many
 from core.pagination import PageNumberPagination
 
 Action = AuditEvent.Action

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthedRequest
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from core.errors import ApplicationError
 from core.pagination import PageNumberPagination
 from core.permissions import is_system_admin

@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 
 from accounts.models import Agency, User
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases.models import Case, CaseTeamMember
 from core.errors import ApplicationError
 from core.etags import check_if_match

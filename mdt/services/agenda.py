@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Agency
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases.models import Case
 from core.errors import ApplicationError
 from core.etags import check_if_match

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.models import Agency, User
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from mdt import selectors
 from mdt.models import Attendance, Meeting

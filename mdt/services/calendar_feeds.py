@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from mdt import selectors
 from mdt.models import CalendarFeed

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.etags import check_if_match
 from mdt import selectors

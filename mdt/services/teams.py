@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import User
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.permissions import is_system_admin
 from mdt.models import MDTTeam, TeamMembership

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.permissions import is_supervisor
 

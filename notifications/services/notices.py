@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 
 from .. import messages
 from ..models import Notification

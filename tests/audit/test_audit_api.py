@@ -7,7 +7,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from audit.services import AuditEntry, audit_record, audit_record_many
+from audit.services.record import AuditEntry, audit_record, audit_record_many
 from core.permissions import Role
 from tests.factories import UserFactory
 

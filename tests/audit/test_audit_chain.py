@@ -13,7 +13,9 @@ from django.db import connection, transaction
 
 from accounts import services
 from audit.models import AuditEvent
-from audit.services import GENESIS, AuditEntry, audit_record, audit_record_many, audit_seal, audit_verify
+from audit.services.chain import GENESIS, audit_seal
+from audit.services.record import AuditEntry, audit_record, audit_record_many
+from audit.services.verify import audit_verify
 from core.errors import ApplicationError
 from core.permissions import Role
 from tests.factories import UserFactory
@@ -210,7 +212,7 @@ def test_verify_notices_a_deleted_event(actor):
 
 def test_verify_notices_a_rehashed_event(actor):
     # given: a forger recomputes the altered event's own hash, but not its successors'
-    from audit.services import chain_hash
+    from audit.services.chain import chain_hash
 
     events = _record(actor, 4)
     audit_seal()
@@ -235,6 +237,6 @@ def test_the_canonical_form_carries_ids_only(actor):
 
     # then
     event = AuditEvent.objects.get(object_type="user", object_id=str(worker.pk))
-    from audit.services import canonical
+    from audit.services.chain import canonical
 
     assert "Marisol" not in canonical(event) and "Esperanza" not in canonical(event)

@@ -14,17 +14,11 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from audit.models import AuditCheckpoint, AuditEvent, AuditVerifyJob
-from audit.services import (
-    AuditEntry,
-    audit_record,
-    audit_record_many,
-    audit_seal,
-    audit_verify,
-    audit_verify_job_run,
-    checkpoints_from_file,
-    clean_detail,
-    mac_ok,
-)
+from audit.services.chain import audit_seal
+from audit.services.checkpoints import checkpoints_from_file
+from audit.services.detail import clean_detail
+from audit.services.record import AuditEntry, audit_record, audit_record_many, mac_ok
+from audit.services.verify import audit_verify, audit_verify_job_run
 from core.middleware import request_id_from
 from core.permissions import Role
 from tests.factories import UserFactory
@@ -279,7 +273,7 @@ def test_a_large_log_is_verified_by_a_job_to_poll(make_client, auditor, worker, 
 
 @pytest.mark.parametrize("role", [Role.CASE_WORKER, Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN])
 def test_only_auditors_verify(make_client, agencies, auditor, role):
-    from audit.services import audit_verify_job_create
+    from audit.services.verify import audit_verify_job_create
 
     user = UserFactory(username=f"v_{role}", agency=agencies["DCFS"], role=role)
     client = make_client(user)
@@ -311,7 +305,7 @@ def test_anything_else_gets_a_fresh_request_id(sent):
 
 
 def test_verify_on_an_untampered_log_with_lists_and_checkpoints_is_ok(worker):
-    from audit.services import audit_checkpoint
+    from audit.services.checkpoints import audit_checkpoint
 
     _page(worker, [(1, 41), (2, 42)])
     audit_checkpoint()

@@ -12,7 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from audit.models import AuditEvent
-from audit.services import audit_record, audit_seal, audit_verify
+from audit.services.chain import audit_seal
+from audit.services.record import audit_record
+from audit.services.verify import audit_verify
 from core.permissions import Role
 from tests.factories import AgencyFactory, UserFactory
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from audit.services import _VOCABULARY
+from audit.services.detail import _VOCABULARY
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["accounts", "audit", "cases", "mdt", "notifications", "config"]

@@ -24,7 +24,8 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import missing_episodes as episode_services
+from cases.services import notes as note_services
 from cases.services import referrals as referral_services
 from cases.services import youth as youth_services
 
@@ -269,9 +270,9 @@ def world(people):  # type: ignore[no-untyped-def]
         case=case, actor=people.dcfs_supervisor, user=people.dmh_case_worker, case_role="clinician"
     )
     pending = create_referral(people.dcfs_case_worker, youth_data={"first_name": "Jazmin"})
-    note = part_services.case_note_add(case=case, actor=people.dcfs_case_worker, body="Synthetic", visibility="team")
+    note = note_services.case_note_add(case=case, actor=people.dcfs_case_worker, body="Synthetic", visibility="team")
     now = timezone.now()
-    episode = part_services.missing_episode_create(
+    episode = episode_services.missing_episode_create(
         case=case, actor=people.dcfs_case_worker, missing_since=now, learned_at=now
     )
     return SimpleNamespace(case=case, member=member, pending=pending, note=note, episode=episode)
@@ -285,7 +286,7 @@ def _bring_to(state: str, world: Any, people: Any) -> None:
     if state == "merged":
         youth_services.youth_merge(source=world.pending.youth, target=world.case.youth, actor=people.dcfs_supervisor)
     if state in ("returned", "closed"):
-        part_services.missing_episode_update(
+        episode_services.missing_episode_update(
             episode=world.episode, actor=people.dcfs_supervisor, data={"returned_at": timezone.now()}
         )
     if state == "closed":

@@ -9,7 +9,11 @@ import pytest
 from django.utils import timezone
 
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import court_hearings as hearing_services
+from cases.services import missing_episodes as episode_services
+from cases.services import placements as placement_services
+from cases.services import safety_alerts as alert_services
+from cases.services import service_referrals as service_referral_services
 
 from .factories import open_case
 
@@ -389,23 +393,23 @@ def test_timeline_in_time_order_without_notes_the_reader_may_not_read(people, as
     as_user(people.dcfs_case_worker).post(
         f"/api/v1/cases/{case.pk}/notes/", {"body": "team", "visibility": "team"}, format="json"
     )
-    part_services.missing_episode_create(
+    episode_services.missing_episode_create(
         case=case, actor=people.dcfs_case_worker, missing_since=timezone.now(), learned_at=timezone.now()
     )
-    part_services.safety_alert_create(
+    alert_services.safety_alert_create(
         case=case, actor=people.dcfs_case_worker, kind="known_exploiter", summary="s", protected_detail="p"
     )
-    part_services.placement_create(
+    placement_services.placement_create(
         case=case,
         actor=people.dcfs_case_worker,
         placement_type="shelter",
         start_date=timezone.localdate() + dt.timedelta(days=1),
         address="a",
     )
-    part_services.service_referral_create(
+    service_referral_services.service_referral_create(
         case=case, actor=people.dcfs_case_worker, provider="p", referred_at=timezone.now()
     )
-    part_services.court_hearing_create(
+    hearing_services.court_hearing_create(
         case=case, actor=people.dcfs_case_worker, starts_at=timezone.now() + dt.timedelta(days=3), hearing_type="review"
     )
     dcfs = results(as_user(people.dcfs_supervisor).get(f"/api/v1/cases/{case.pk}/timeline/"))

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import missing_episodes as episode_services
 from cases.services import referrals as referral_services
+from cases.services import service_referrals as service_referral_services
 
 from .factories import accept_referral, create_referral
 
@@ -77,7 +78,7 @@ def test_a_service_or_health_exam_meets_the_72h_services_clock(people, clock_cal
     referral = create_referral(people.sheriff_case_worker, source="law_enforcement_recovery", recovered_at=recovered)
     case = accept_referral(referral, people.dcfs_supervisor, level="possible_concern")
     clock_calls.clear()
-    part_services.service_referral_create(
+    service_referral_services.service_referral_create(
         case=case, actor=people.dcfs_supervisor, provider="Clinic", referred_at=timezone.now(), is_health_exam=True
     )
     assert [(v, r, t) for v, r, t, _ in clock_calls] == [("meet", "frp_services_72h", referral)]
@@ -89,7 +90,7 @@ def test_missing_episode_clocks(people, clock_calls):
     )
     clock_calls.clear()
     learned = timezone.now() - dt.timedelta(hours=4)  # fact times are never in the future (SPEC §2)
-    episode = part_services.missing_episode_create(
+    episode = episode_services.missing_episode_create(
         case=case, actor=people.dcfs_supervisor, missing_since=learned - dt.timedelta(hours=3), learned_at=learned
     )
     assert summary(clock_calls) == [
@@ -100,7 +101,7 @@ def test_missing_episode_clocks(people, clock_calls):
     assert all(c[2] == episode and c[3]["starts_at"] == learned for c in clock_calls)
     clock_calls.clear()
     later = learned + dt.timedelta(hours=2)
-    part_services.missing_episode_update(
+    episode_services.missing_episode_update(
         episode=episode,
         actor=people.dcfs_supervisor,
         data={
@@ -118,12 +119,12 @@ def test_missing_episode_clocks(people, clock_calls):
     ]
     clock_calls.clear()
     # SPEC §2 (WIC 16501.35): the debrief's time alone does not meet its clock...
-    part_services.missing_episode_update(
+    episode_services.missing_episode_update(
         episode=episode, actor=people.dcfs_supervisor, data={"return_debrief_at": later + dt.timedelta(hours=1)}
     )
     assert summary(clock_calls) == []
     # ...the whole debrief does.
-    part_services.missing_episode_update(
+    episode_services.missing_episode_update(
         episode=episode,
         actor=people.dcfs_supervisor,
         data={

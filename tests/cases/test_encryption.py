@@ -45,7 +45,8 @@ def keys(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def records(people):  # type: ignore[no-untyped-def]
-    from cases.services import parts as part_services
+    from cases.services import notes as note_services
+    from cases.services import placements as placement_services
     from cases.services import youth as youth_services
 
     case = open_case(people.dcfs_case_worker, people.dcfs_supervisor)
@@ -54,10 +55,10 @@ def records(people):  # type: ignore[no-untyped-def]
         actor=people.dcfs_case_worker,
         data={"external_ids": [{"agency": people.dcfs_case_worker.agency, "value": "R-77"}]},
     )
-    part_services.case_note_add(
+    note_services.case_note_add(
         case=case, actor=people.dcfs_supervisor, body="Clinical synthetic text", visibility="team"
     )
-    part_services.placement_create(
+    placement_services.placement_create(
         case=case,
         actor=people.dcfs_case_worker,
         placement_type="foster_home",
@@ -113,9 +114,9 @@ def test_rotate_field_keys_reencrypts_every_row_under_the_newest_key(people, key
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     keys(old)
     case = open_case(people.dcfs_case_worker, people.dcfs_supervisor)
-    from cases.services import parts as part_services
+    from cases.services import notes as note_services
 
-    part_services.case_note_add(
+    note_services.case_note_add(
         case=case, actor=people.dcfs_supervisor, body="Clinical synthetic text", visibility="team"
     )
     before = {(t, c): v for t, c, v in raw_values()}

@@ -10,7 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import court_hearings as hearing_services
+from cases.services import missing_episodes as episode_services
+from cases.services import notes as note_services
+from cases.services import placements as placement_services
+from cases.services import safety_alerts as alert_services
+from cases.services import service_referrals as service_referral_services
 from tests.factories import AgencyFactory, UserFactory
 
 from .factories import create_referral, create_youth, open_case
@@ -63,7 +68,7 @@ def build_agencies(people, n):  # type: ignore[no-untyped-def]
 def build_notes(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        part_services.case_note_add(case=case, actor=people.dcfs_supervisor, body=f"note {i}", visibility="team")
+        note_services.case_note_add(case=case, actor=people.dcfs_supervisor, body=f"note {i}", visibility="team")
     return f"/api/v1/cases/{case.pk}/notes/"
 
 
@@ -71,7 +76,7 @@ def build_episodes(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     now = timezone.now()
     for i in range(n):
-        part_services.missing_episode_create(
+        episode_services.missing_episode_create(
             case=case,
             actor=people.dcfs_supervisor,
             missing_since=now - dt.timedelta(days=i + 1),
@@ -83,7 +88,7 @@ def build_episodes(people, n):  # type: ignore[no-untyped-def]
 def build_placements(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        part_services.placement_create(
+        placement_services.placement_create(
             case=case,
             actor=people.dcfs_supervisor,
             placement_type="shelter",
@@ -96,7 +101,7 @@ def build_placements(people, n):  # type: ignore[no-untyped-def]
 def build_services(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        part_services.service_referral_create(
+        service_referral_services.service_referral_create(
             case=case, actor=people.dcfs_supervisor, provider=f"P{i}", referred_at=timezone.now()
         )
     return f"/api/v1/cases/{case.pk}/services/"
@@ -105,7 +110,7 @@ def build_services(people, n):  # type: ignore[no-untyped-def]
 def build_hearings(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        part_services.court_hearing_create(
+        hearing_services.court_hearing_create(
             case=case,
             actor=people.dcfs_supervisor,
             starts_at=timezone.now() + dt.timedelta(days=i),
@@ -117,7 +122,7 @@ def build_hearings(people, n):  # type: ignore[no-untyped-def]
 def build_alerts(people, n):  # type: ignore[no-untyped-def]
     case = _case(people)
     for i in range(n):
-        part_services.safety_alert_create(
+        alert_services.safety_alert_create(
             case=case, actor=people.dcfs_supervisor, kind="safety_risk", summary=f"a{i}", protected_detail="x"
         )
     return f"/api/v1/cases/{case.pk}/alerts/"
@@ -129,15 +134,15 @@ def _full_case(people, n):  # type: ignore[no-untyped-def]
     now = timezone.now()
     sup = people.dcfs_supervisor
     for i in range(n):
-        part_services.case_note_add(case=case, actor=sup, body=f"note {i}", visibility="team")
-        part_services.missing_episode_create(
+        note_services.case_note_add(case=case, actor=sup, body=f"note {i}", visibility="team")
+        episode_services.missing_episode_create(
             case=case,
             actor=sup,
             missing_since=now - dt.timedelta(days=i + 1),
             learned_at=now - dt.timedelta(days=i),
             returned_at=now,
         )
-        part_services.placement_create(
+        placement_services.placement_create(
             case=case,
             actor=sup,
             placement_type="shelter",
@@ -145,11 +150,11 @@ def _full_case(people, n):  # type: ignore[no-untyped-def]
             start_date=dt.date(2026, 1, 1),
             end_date=dt.date(2026, 1, 2),
         )
-        part_services.service_referral_create(case=case, actor=sup, provider=f"P{i}", referred_at=now)
-        part_services.court_hearing_create(
+        service_referral_services.service_referral_create(case=case, actor=sup, provider=f"P{i}", referred_at=now)
+        hearing_services.court_hearing_create(
             case=case, actor=sup, starts_at=now + dt.timedelta(days=i), hearing_type="review"
         )
-        part_services.safety_alert_create(
+        alert_services.safety_alert_create(
             case=case, actor=sup, kind="safety_risk", summary=f"a{i}", protected_detail="x"
         )
         if i:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases.selectors import visibility
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import missing_episodes as episode_services
 
 from .factories import create_referral, create_youth, open_case
 
@@ -206,7 +206,7 @@ def test_youth_filters_use_blind_indexes(people, as_user, dcfs_case):
 
 def test_hidden_case_parts_are_404_for_reads_and_writes(people, as_user, dcfs_case):
     client = as_user(people.probation_supervisor)
-    episode = part_services.missing_episode_create(
+    episode = episode_services.missing_episode_create(
         case=dcfs_case, actor=people.dcfs_case_worker, missing_since=timezone.now(), learned_at=timezone.now()
     )
     assert client.get(f"/api/v1/missing-episodes/{episode.pk}/").status_code == 404

@@ -12,7 +12,7 @@ from django.core import mail
 
 from cases.models import CaseAgency, Referral
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import missing_episodes as episode_services
 from cases.services import referrals as referral_services
 from notifications.models import Deadline, Notification
 from tests.notifications.factories import YOUTH_FIRST, YOUTH_LAST
@@ -170,7 +170,7 @@ def test_the_referral_clocks_are_opened_and_met_by_the_cases_services(cast):
 def test_missing_episode_clocks(cast, clock):
     case = _dcfs_case(cast)
 
-    episode = part_services.missing_episode_create(
+    episode = episode_services.missing_episode_create(
         case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0
     )
     assert set(Deadline.objects.filter(case=case, status="open").values_list("rule__code", flat=True)) >= {
@@ -180,7 +180,7 @@ def test_missing_episode_clocks(cast, clock):
     }
 
     clock.move_to(T0 + 31 * H)  # facts are recorded once they happened (never in the future)
-    part_services.missing_episode_update(
+    episode_services.missing_episode_update(
         episode=episode,
         actor=cast.dcfs_worker,
         data={"reported_to_law_enforcement_at": T0 + H, "returned_at": T0 + 30 * H},
@@ -294,7 +294,7 @@ def test_deadline_visibility_is_the_cases_rule_a_revoked_share_hides_the_case(ca
     case_services.case_team_member_add(
         case=case, actor=cast.dcfs_supervisor, user=cast.dmh_worker, case_role="clinician"
     )
-    part_services.missing_episode_create(case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0)
+    episode_services.missing_episode_create(case=case, actor=cast.dcfs_worker, missing_since=T0 - 6 * H, learned_at=T0)
     episode_clocks = deadline_list_visible_to(user=cast.dmh_worker).filter(case=case, rule__code="missing_ncmec_24h")
     assert episode_clocks.exists()
 

@@ -54,7 +54,8 @@ def _counts(dbname: str, settings_dict: dict, tables: list[str]) -> dict[str, in
 
 @pytest.fixture
 def seeded(agencies, settings, tmp_path):  # type: ignore[no-untyped-def]
-    from audit.services import audit_checkpoint, audit_seal
+    from audit.services.chain import audit_seal
+    from audit.services.checkpoints import audit_checkpoint
     from cases import bootstrap
 
     settings.HARBOR_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")

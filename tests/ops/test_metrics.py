@@ -71,7 +71,9 @@ def test_an_operator_scrapes_requests_by_route_and_queries(operator):
 
 
 def test_state_metrics_read_from_the_database(operator, settings, tmp_path):
-    from audit.services import audit_checkpoint, audit_record, audit_seal
+    from audit.services.chain import audit_seal
+    from audit.services.checkpoints import audit_checkpoint
+    from audit.services.record import audit_record
 
     settings.HARBOR_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")  # not the suite's file
 

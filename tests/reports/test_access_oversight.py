@@ -12,7 +12,7 @@ import time_machine
 from django.core import mail
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases.models import Case
 from notifications.models import Notification
 from reports.models import AccessAlert, OversightSettings

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import User
-from audit.services import audit_verify
+from audit.services.verify import audit_verify
 from cases.crypto import blind_index
 from cases.matching import Person
 from cases.models import Case, Referral, Youth, YouthSearchKey

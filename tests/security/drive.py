@@ -199,12 +199,12 @@ def _case_returned_or_closed(world: World, case_id: int, *, close: bool) -> None
 
     from cases.models import Case, MissingEpisode
     from cases.services import cases as case_services
-    from cases.services import parts as part_services
+    from cases.services import missing_episodes as episode_services
 
     case = Case.objects.select_related("lead_agency").get(pk=case_id)
     supervisor = _supervisor_of(world, case.lead_agency.code)
     for episode in MissingEpisode.objects.filter(case_id=case.pk, returned_at__isnull=True):
-        part_services.missing_episode_update(
+        episode_services.missing_episode_update(
             episode=episode, actor=supervisor, data={"returned_at": timezone.now() - dt.timedelta(minutes=5)}
         )
     if close and case.status == Case.Status.OPEN:
@@ -241,7 +241,7 @@ def prepare(world: World, op: Op, role: Role, scope: str, names: dict[str, Any])
     elif op.prep in ("returned", "closed") and names.get("case"):
         _case_returned_or_closed(world, names["case"], close=op.prep == "closed")
     elif op.prep == "verify_job" and "verify_job" not in names:
-        from audit.services import audit_verify_job_create
+        from audit.services.verify import audit_verify_job_create
 
         names["verify_job"] = audit_verify_job_create(actor=world.user("dcfs_auditor")).pk
     names.setdefault("otp", "000000")

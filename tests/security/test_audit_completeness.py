@@ -13,7 +13,8 @@ import pytest
 from knox.models import AuthToken
 
 from audit.models import AuditEvent
-from audit.services import audit_checkpoint, audit_verify
+from audit.services.checkpoints import audit_checkpoint
+from audit.services.verify import audit_verify
 
 from .drive import (
     call,

@@ -45,7 +45,12 @@ from accounts.models import Agency, User
 from accounts.services import agencies_bootstrap
 from cases.models import Case, CaseTeamMember, Note, Referral, ShareRequest
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import court_hearings as hearing_services
+from cases.services import missing_episodes as episode_services
+from cases.services import notes as note_services
+from cases.services import placements as placement_services
+from cases.services import safety_alerts as alert_services
+from cases.services import service_referrals as service_referral_services
 from core.permissions import Role
 from mdt.models import ActionItem, AgendaItem, MDTTeam, Meeting
 from mdt.services.action_items import action_item_create
@@ -189,40 +194,40 @@ def build_world() -> World:
     for code in RING:
         low = code.lower()
         for case, author in ((world.case[code], u(f"{low}_case_worker")), (world.case2[code], u(f"{low}_helper"))):
-            world.team_note[case.pk] = part_services.case_note_add(
+            world.team_note[case.pk] = note_services.case_note_add(
                 case=case, actor=author, body="Synthetic team note.", visibility=Note.Visibility.TEAM
             )
-            world.episode[case.pk] = part_services.missing_episode_create(
+            world.episode[case.pk] = episode_services.missing_episode_create(
                 case=case,
                 actor=author,
                 missing_since=now - dt.timedelta(hours=30),
                 learned_at=now - dt.timedelta(hours=26),
             )
             world.deadline[case.pk] = Deadline.objects.filter(case_id=case.pk).order_by("id").first()
-            world.placement[case.pk] = part_services.placement_create(
+            world.placement[case.pk] = placement_services.placement_create(
                 case=case, actor=author, placement_type="shelter", start_date=dt.date(2026, 1, 1)
             )
-            world.service[case.pk] = part_services.service_referral_create(
+            world.service[case.pk] = service_referral_services.service_referral_create(
                 case=case, actor=author, provider="Synthetic advocates", kind="advocacy", referred_at=now
             )
             # Far enough ahead to be outside every meeting's 14-day suggestion window (SPEC §4).
-            world.hearing[case.pk] = part_services.court_hearing_create(
+            world.hearing[case.pk] = hearing_services.court_hearing_create(
                 case=case, actor=author, starts_at=now + dt.timedelta(days=60), hearing_type="review"
             )
-            world.alert[case.pk] = part_services.safety_alert_create(
+            world.alert[case.pk] = alert_services.safety_alert_create(
                 case=case, actor=author, kind="safety_risk", summary="Synthetic alert"
             )
     dcfs_case, clinician = world.case["DCFS"], u("dmh_case_worker")
-    world.clinical_note = part_services.case_note_add(
+    world.clinical_note = note_services.case_note_add(
         case=dcfs_case, actor=clinician, body="Synthetic clinical note.", visibility=Note.Visibility.CLINICAL
     )
-    world.agency_note = part_services.case_note_add(
+    world.agency_note = note_services.case_note_add(
         case=dcfs_case, actor=clinician, body="Synthetic DMH note.", visibility=Note.Visibility.AGENCY
     )
-    world.clinical_service = part_services.service_referral_create(
+    world.clinical_service = service_referral_services.service_referral_create(
         case=dcfs_case, actor=clinician, provider="Synthetic clinic", kind="mental_health", referred_at=now
     )
-    part_services.court_hearing_create(
+    hearing_services.court_hearing_create(
         case=world.case["SHERIFF"],
         actor=u("sheriff_supervisor"),
         starts_at=now + dt.timedelta(days=5),

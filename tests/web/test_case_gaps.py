@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case, MissingEpisode
-from cases.services import parts as part_services
+from cases.services import missing_episodes as episode_services
 from tests.cases.factories import open_case
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def _episode(case, actor, *, returned=False):  # type: ignore[no-untyped-def]
     values = {"missing_since": now - dt.timedelta(days=2), "learned_at": now - dt.timedelta(days=2)}
     if returned:
         values["returned_at"] = now - dt.timedelta(hours=5)
-    return part_services.missing_episode_create(case=case, actor=actor, **values)
+    return episode_services.missing_episode_create(case=case, actor=actor, **values)
 
 
 def test_close_is_refused_while_the_youth_is_missing_and_says_why(people, web):

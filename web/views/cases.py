@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from accounts.models import Agency
 from accounts.selectors import user_list_visible_to
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from cases.apis.base import _audit_read, _audit_rows
 from cases.models import Case, CaseAgency
 from cases.permissions import CaseAccess
@@ -20,7 +20,8 @@ from cases.selectors import history as history_selectors
 from cases.selectors import parts as part_selectors
 from cases.selectors import visibility
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import missing_episodes as episode_services
+from cases.services import notes as note_services
 from cases.services import sharing
 from core.errors import ApplicationError
 from core.permissions import CASE_ROLES
@@ -191,7 +192,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST, clinical=access.can_write_clinical)
     if form.is_valid():
         try:
-            part_services.case_note_add(
+            note_services.case_note_add(
                 case=case,
                 actor=signed_in_user(request),
                 body=form.cleaned_data["body"],
@@ -214,7 +215,7 @@ def episode_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
         try:
-            part_services.missing_episode_create(case=case, actor=signed_in_user(request), **values)
+            episode_services.missing_episode_create(case=case, actor=signed_in_user(request), **values)
         except ApplicationError as exc:
             if exc.code != "invalid":
                 raise
@@ -240,7 +241,7 @@ def episode_return(request: HttpRequest, pk: int, episode_id: int) -> HttpRespon
         users[me.pk] = me
         data = _changed_only(episode, form.service_data(users))
         try:
-            part_services.missing_episode_update(episode=episode, actor=me, data=data)
+            episode_services.missing_episode_update(episode=episode, actor=me, data=data)
         except ApplicationError as exc:
             if exc.code not in ("invalid", "conflict"):
                 raise

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from core.errors import ApplicationError
 from mdt import exports, selectors
 from mdt.apis.reads import audit_reads, empty_list

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from accounts.models import Agency
 from audit.models import AuditEvent
-from audit.services import AuditEntry
+from audit.services.record import AuditEntry
 from core.errors import ApplicationError
 from mdt import selectors
 from mdt.apis.reads import audit_reads, empty_list

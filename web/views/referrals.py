@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from accounts.models import Agency
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases.apis.base import _audit_read
 from cases.apis.duplicates import _duplicates, _open_case_warnings, _person_of, _public, _search
 from cases.apis.referrals import _referral_duplicates

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from audit.services import audit_checkpoint
+from audit.services.checkpoints import audit_checkpoint
 
 
 class Command(BaseCommand):

@@ -2,7 +2,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.services import audit_seal, audit_verify, default_checkpoints
+from audit.services.chain import audit_seal
+from audit.services.checkpoints import default_checkpoints
+from audit.services.verify import audit_verify
 
 
 class Command(BaseCommand):

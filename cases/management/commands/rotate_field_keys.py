@@ -22,7 +22,7 @@ from django.db.models import Model
 from tqdm import tqdm
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services.record import audit_record
 from cases import crypto
 
 

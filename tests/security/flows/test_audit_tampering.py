@@ -20,15 +20,10 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from audit.services import (
-    AuditEntry,
-    audit_checkpoint,
-    audit_record,
-    audit_record_many,
-    audit_seal,
-    audit_verify,
-    chain_hash,
-)
+from audit.services.chain import audit_seal, chain_hash
+from audit.services.checkpoints import audit_checkpoint
+from audit.services.record import AuditEntry, audit_record, audit_record_many
+from audit.services.verify import audit_verify
 from core.permissions import Role
 from tests.factories import UserFactory
 
@@ -168,7 +163,7 @@ def test_a_cut_tail_is_detected_against_the_checkpoint(events, checkpoint_file):
     result = audit_verify()
     assert (result.ok, result.kind, result.broken_seq) == (False, "cut_tail", cut[0].seq)
     # … and against the shipped file alone, were the table's copy deleted too
-    from audit.services import checkpoints_from_file
+    from audit.services.checkpoints import checkpoints_from_file
 
     from_file, unreadable = checkpoints_from_file(checkpoint_file)
     result = audit_verify(checkpoints=from_file, unreadable_checkpoints=unreadable)
@@ -205,7 +200,7 @@ def test_a_forged_insert_fails_its_mac(events):
 
 def test_a_forged_checkpoint_is_named(events):
     # given: a checkpoint line someone wrote without the key, claiming a shorter chain
-    from audit.services import Checkpoint
+    from audit.services.checkpoints import Checkpoint
 
     fake = Checkpoint("2026-12-01T00:00:00+00:00", events[1].seq, events[1].hash, 2, "0" * 64)
 

@@ -14,7 +14,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases.services import parts as part_services
+from cases.services import missing_episodes as episode_services
+from cases.services import service_referrals as service_referral_services
 from core.errors import ApplicationError
 from notifications.models import Deadline, Notification
 from notifications.services.sweep import deadlines_sweep
@@ -114,7 +115,7 @@ def test_a_fact_before_its_clock_started_is_refused(dcfs, make_client):  # type:
     worker, supervisor = dcfs
     now = timezone.now()
     case = open_case(worker, supervisor)
-    episode = part_services.missing_episode_create(
+    episode = episode_services.missing_episode_create(
         case=case, actor=supervisor, missing_since=now - 5 * H, learned_at=now - 2 * H
     )
     client = make_client(supervisor)
@@ -158,7 +159,7 @@ def test_a_service_dated_in_the_future_does_not_meet_the_services_clock(agencies
 
     # when a service is recorded a day ahead
     with pytest.raises(ApplicationError) as refused:
-        part_services.service_referral_create(
+        service_referral_services.service_referral_create(
             case=case, actor=supervisor, provider="Example Services", referred_at=now + dt.timedelta(days=1)
         )
 

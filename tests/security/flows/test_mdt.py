@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import court_hearings as hearing_services
 from core.permissions import Role
 from mdt.models import MDTTeam
 from mdt.services.agenda import agenda_item_add
@@ -147,13 +147,13 @@ def test_suggestions_stay_within_the_teams_court(court, make_client):  # type: i
     meeting_at = T0 + dt.timedelta(days=21)
     meeting = _meeting(court.star, court.star_coordinator, meeting_at)
     for case, supervisor in ((court.star_case, court.probation_supervisor), (court.dream_case, court.dcfs_supervisor)):
-        part_services.court_hearing_create(
+        hearing_services.court_hearing_create(
             case=case, actor=supervisor, starts_at=meeting_at + dt.timedelta(days=5), hearing_type="review"
         )
     # and a STAR case whose only hearing is soon, before the meeting
     early = open_case(court.probation_worker, court.probation_supervisor)
     case_services.case_update(case=early, actor=court.probation_supervisor, data={"court": "STAR"})
-    part_services.court_hearing_create(
+    hearing_services.court_hearing_create(
         case=early, actor=court.probation_supervisor, starts_at=T0 + dt.timedelta(days=3), hearing_type="review"
     )
     client = make_client(court.star_coordinator)

@@ -26,8 +26,13 @@ from django.http import Http404
 import cases.services
 from cases.models import CaseTeamMember, MissingEpisode, Note, Placement, SafetyAlert, Youth
 from cases.services import cases as case_services
-from cases.services import parts as part_services
+from cases.services import court_hearings as hearing_services
+from cases.services import missing_episodes as episode_services
+from cases.services import notes as note_services
+from cases.services import placements as placement_services
 from cases.services import referrals as referral_services
+from cases.services import safety_alerts as alert_services
+from cases.services import service_referrals as service_referral_services
 from core.errors import ApplicationError
 from tests.cases import conftest as cases_fixtures
 from tests.cases.factories import create_referral, create_youth, open_case
@@ -60,23 +65,23 @@ def _shared_case(people: Any) -> SimpleNamespace:
     clinician = case_services.case_team_member_add(
         case=case, actor=lead, user=people.dmh_case_worker, case_role="clinician"
     )
-    episode = part_services.missing_episode_create(
+    episode = episode_services.missing_episode_create(
         case=case,
         actor=people.dmh_case_worker,
         missing_since=T - dt.timedelta(hours=3),
         learned_at=T - dt.timedelta(hours=2),
     )
     parts = {
-        "placement": part_services.placement_create(
+        "placement": placement_services.placement_create(
             case=case, actor=people.dmh_case_worker, placement_type="shelter", start_date=T.date()
         ),
-        "service": part_services.service_referral_create(
+        "service": service_referral_services.service_referral_create(
             case=case, actor=people.dmh_case_worker, provider="Synthetic Clinic", referred_at=T - dt.timedelta(hours=1)
         ),
-        "hearing": part_services.court_hearing_create(
+        "hearing": hearing_services.court_hearing_create(
             case=case, actor=people.dmh_case_worker, starts_at=T + dt.timedelta(days=9), hearing_type="review"
         ),
-        "alert": part_services.safety_alert_create(
+        "alert": alert_services.safety_alert_create(
             case=case, actor=people.dmh_case_worker, kind="safety_risk", summary="Synthetic"
         ),
     }
@@ -90,66 +95,66 @@ def _shared_case(people: Any) -> SimpleNamespace:
 CASE_PART_WRITES: dict[str, tuple[str, Callable[[SimpleNamespace, Any, Any], Any]]] = {
     "case_note_add": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.case_note_add(case=w.case, actor=actor, body="Synthetic", visibility="team"),
+        lambda w, p, actor: note_services.case_note_add(case=w.case, actor=actor, body="Synthetic", visibility="team"),
     ),
     "missing_episode_create": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.missing_episode_create(
+        lambda w, p, actor: episode_services.missing_episode_create(
             case=w.case, actor=actor, missing_since=T - dt.timedelta(hours=1), learned_at=T - dt.timedelta(minutes=30)
         ),
     ),
     "missing_episode_update": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.missing_episode_update(
+        lambda w, p, actor: episode_services.missing_episode_update(
             episode=w.episode, actor=actor, data={"ncic_number": "SYN-1"}
         ),
     ),
     "placement_create": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.placement_create(
+        lambda w, p, actor: placement_services.placement_create(
             case=w.case, actor=actor, placement_type="shelter", start_date=T.date()
         ),
     ),
     "service_referral_create": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.service_referral_create(
+        lambda w, p, actor: service_referral_services.service_referral_create(
             case=w.case, actor=actor, provider="Synthetic Clinic", referred_at=T - dt.timedelta(minutes=10)
         ),
     ),
     "court_hearing_create": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.court_hearing_create(
+        lambda w, p, actor: hearing_services.court_hearing_create(
             case=w.case, actor=actor, starts_at=T + dt.timedelta(days=9), hearing_type="review"
         ),
     ),
     "safety_alert_create": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.safety_alert_create(
+        lambda w, p, actor: alert_services.safety_alert_create(
             case=w.case, actor=actor, kind="safety_risk", summary="Synthetic"
         ),
     ),
     "placement_update": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.placement_update(
+        lambda w, p, actor: placement_services.placement_update(
             placement=w.placement, actor=actor, data={"end_date": T.date(), "end_reason": "Synthetic"}
         ),
     ),
     "service_referral_update": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.service_referral_update(
+        lambda w, p, actor: service_referral_services.service_referral_update(
             service=w.service, actor=actor, data={"status": "accepted"}
         ),
     ),
     "court_hearing_update": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.court_hearing_update(
+        lambda w, p, actor: hearing_services.court_hearing_update(
             hearing=w.hearing, actor=actor, data={"status": "cancelled", "reason": "Synthetic"}
         ),
     ),
     # The alert's author resolves it: the right to it ends with the participation.
     "safety_alert_resolve": (
         "dmh_case_worker",
-        lambda w, p, actor: part_services.safety_alert_resolve(alert=w.alert, actor=actor, reason="Synthetic"),
+        lambda w, p, actor: alert_services.safety_alert_resolve(alert=w.alert, actor=actor, reason="Synthetic"),
     ),
     # A participant's supervisor removes (and assigns again) their own agency's people.
     "case_team_member_remove": (
@@ -272,7 +277,12 @@ def test_every_case_part_writer_is_in_the_table():
         "youth",
         "referrals",
         "cases",
-        "parts",
+        "notes",
+        "missing_episodes",
+        "placements",
+        "service_referrals",
+        "court_hearings",
+        "safety_alerts",
     }  # the scan is real
     writers = {
         name
@@ -387,4 +397,4 @@ def test_participation_expiry_is_judged_at_write_time_not_at_load_time(people):
         world = _shared_case(people)
         loaded = case_services.case_for_write(case_id=world.case.pk, actor=people.dmh_case_worker)[0]
     with time_machine.travel(T + dt.timedelta(days=1, seconds=1), tick=False), pytest.raises(Http404):
-        part_services.case_note_add(case=loaded, actor=people.dmh_case_worker, body="Synthetic", visibility="team")
+        note_services.case_note_add(case=loaded, actor=people.dmh_case_worker, body="Synthetic", visibility="team")
