@@ -789,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seconds < 30:
         parser.error("--seconds must be at least 30")
+    # A SIGTERM (a CI timeout, `kill`) stops the stack on the way out, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is not on PATH: the soak runs a private one")
     spacing = args.spacing or max(30.0, min(60.0, args.seconds / 10))

@@ -39,21 +39,24 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     out = tmp_path_factory.mktemp("soak") / "figure.json"
     started = time.monotonic()
-    proc = subprocess.run(  # noqa: S603 - our own script
+    proc = subprocess.Popen(  # noqa: S603 - our own script
         [sys.executable, "bench/soak.py", "--seconds", str(SECONDS), "--json", str(out)],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=SECONDS + 600,
-        check=False,
     )
+    try:
+        stdout, stderr = proc.communicate(timeout=SECONDS + 600)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # SIGTERM: the soak stops its processes on the way out
+        stdout, stderr = proc.communicate(timeout=120)
+        pytest.fail(f"the soak did not finish in {SECONDS + 600} s:\n{stdout[-3000:]}\n{stderr[-3000:]}")
     took = time.monotonic() - started
-    sys.stdout.write(proc.stdout[-4000:])
-    assert out.exists(), (
-        f"the soak printed no figure (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    )
+    sys.stdout.write(stdout[-4000:])
+    assert out.exists(), f"the soak printed no figure (exit {proc.returncode}):\n{stdout[-3000:]}\n{stderr[-3000:]}"
     figure = json.loads(out.read_text())
-    figure["_exit"], figure["_took_s"], figure["_output"] = proc.returncode, took, proc.stdout[-3000:]
+    figure["_exit"], figure["_took_s"], figure["_output"] = proc.returncode, took, stdout[-3000:]
     return figure
 
 
