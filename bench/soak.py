@@ -646,6 +646,10 @@ def readiness_figure(probes: list[Probe], windows: list[Window], load_start: flo
         "red_probes": len(red),
         "red_during_faults": red_in,
         "red_outside_faults": sum(1 for p in red if not any(w.start <= p.t <= w.end + 10 for w in windows)),
+        "red": [
+            {"at": dt.datetime.fromtimestamp(p.t, dt.UTC).isoformat(), "status": p.status, "failing": p.failing}
+            for p in red[:50]
+        ],
         "went_red": bool(red_in),
         "green_at_end": final_ok,
     }
