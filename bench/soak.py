@@ -433,9 +433,13 @@ ROLES = ["worker", "worker", "worker", "supervisor", "deputy", "worker", "superv
 
 @dataclass
 class Probe:
-    t: float
+    t: float  # when the probe was sent …
     status: int
     failing: list[str]
+    end: float = 0.0  # … and answered: a fault that began meanwhile may be what it saw
+
+    def during(self, w: Window) -> bool:
+        return self.t <= w.end + 10 and max(self.end, self.t) >= w.start
 
 
 def poll_ready(port: int, until: threading.Event, out: list[Probe]) -> None:
@@ -455,7 +459,7 @@ def poll_ready(port: int, until: threading.Event, out: list[Probe]) -> None:
             conn.close()
         except (OSError, http.client.HTTPException):
             pass
-        out.append(Probe(started, status, failing))
+        out.append(Probe(started, status, failing, time.time()))
         until.wait(max(0.0, 1.0 - (time.time() - started)))
 
 
@@ -637,7 +641,7 @@ def readiness_figure(probes: list[Probe], windows: list[Window], load_start: flo
     red = [p for p in during if p.status != 200]
     red_in: dict[str, list[str]] = {}
     for p in red:
-        begun = [w for w in windows if w.start <= p.t <= w.end + 10]
+        begun = [w for w in windows if p.during(w)]
         if begun:
             name = max(begun, key=lambda w: w.start).name
             red_in[name] = sorted({*red_in.get(name, []), *p.failing})
@@ -645,10 +649,15 @@ def readiness_figure(probes: list[Probe], windows: list[Window], load_start: flo
         "probes": len(during),
         "red_probes": len(red),
         "red_during_faults": red_in,
-        "red_outside_faults": sum(1 for p in red if not any(w.start <= p.t <= w.end + 10 for w in windows)),
+        "red_outside_faults": sum(1 for p in red if not any(p.during(w) for w in windows)),
         "red": [
-            {"at": dt.datetime.fromtimestamp(p.t, dt.UTC).isoformat(), "status": p.status, "failing": p.failing}
-            for p in red[:50]
+            {
+                "at": dt.datetime.fromtimestamp(p.t, dt.UTC).isoformat(),
+                "status": p.status,
+                "failing": p.failing,
+                "in_fault": any(p.during(w) for w in windows),
+            }
+            for p in red[:100]
         ],
         "went_red": bool(red_in),
         "green_at_end": final_ok,
@@ -672,6 +681,7 @@ def audit_verify(env: dict[str, str]) -> tuple[bool, str]:
 def render(fig: dict[str, Any]) -> str:
     r, m, ready, req = fig["reminders"], fig["checks"], fig["readiness"], fig["requests"]
     faults = ", ".join(f"{w['name']} ({w['detail']})" for w in fig["faults"])
+    outside = "/".join(sorted({f for p in ready["red"] if not p.get("in_fault") for f in p["failing"]}))
     red = ", ".join(f"{name}: {'/'.join(parts)}" for name, parts in ready["red_during_faults"].items())
     lines = [
         f"soak: {fig['seconds']:.0f} s, {fig['clients']} clients, {fig['date']}",
@@ -693,6 +703,7 @@ def render(fig: dict[str, Any]) -> str:
         f"| lost | {r['lost']} |",
         f"| doubled | {r['doubled'] + r['emails_doubled'] + r['duplicate_rows']} |",
         f"| readiness red during faults | {red or 'never'} |",
+        f"| readiness red outside the faults (probes) | {ready['red_outside_faults']} {outside} |",
         f"| readiness green at the end | {'yes' if ready['green_at_end'] else 'NO'} |",
         f"| audit_verify | {fig['audit']} |",
         "",
