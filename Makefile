@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench install lock clean migrate vendor
+.PHONY: run test lint format bench soak install lock clean migrate vendor
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ format: $(STAMP)
 SIZE ?= county
 bench: $(STAMP)
 	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
+
+## soak: the real stack (gunicorn, 2 Celery workers, beat, PostgreSQL, a private redis-server) under
+## 8 clients for SOAK_SECONDS (600) while a worker is SIGKILLed, Redis restarted and the database
+## connections dropped; prints the reliability figure, fails if a reminder is lost or doubled
+## (docs/operations.md "Soak"; the CI variant is tests/ops/test_soak.py).
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	@$(PY) bench/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 ## lock: pin requirements.in (runtime, with hashes) and requirements-dev.in (everything make installs).
 LOCK := $(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links
