@@ -4,8 +4,11 @@ scope (an agency, or the county). No row names a person, a case or a referral.
 
 Each report is one or more two-way tables (rows: the breakdown; columns: categories that
 partition the row's count), so each row has a total and each column a total, and suppression
-knows every equation a reader can write. Medians and shares are shown only where the count they
-are computed from is shown and at least 11."""
+knows every equation a reader can write. Every report counts the county's records once, each
+record under the agency whose `?agency=` filter counts it, and suppresses the county's table and
+every agency's as one system (reports.suppression.suppress_scoped): an agency's table is its slice
+of it, so the county's table minus the other agencies' recovers nothing. Medians and shares are
+shown only where the count they are computed from is shown and at least 11."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from mdt.models import ActionItem, AgendaItem
 from notifications.models import Deadline
 
 from .periods import LOCAL, Quarter
-from .suppression import COMPLEMENTARY, SMALL, suppress_breakdowns, suppress_table
+from .suppression import COMPLEMENTARY, SMALL, Micro, empty_table, suppress_scoped
 
 CSEC_CATEGORIES = (Case.CsecStatus.BEFORE_CARE, Case.CsecStatus.IN_CARE, Case.CsecStatus.WHILE_MISSING)
 CSEC_BREAKDOWNS = ("agency", "court", "age_band", "gender_identity")
@@ -67,10 +70,18 @@ def _share(part: int | str, whole: int | str) -> float | str | None:
     return round(part / whole, 3) if whole else None
 
 
-def _table(counts: dict[str, Counter[str]], columns: Iterable[str]) -> dict[str, Any]:
+def _scoped(
+    counts: Counter[Micro], columns: Iterable[str], scope: Scope, breakdowns: tuple[str, ...] = ("table",)
+) -> dict[str, dict[str, Any]]:
+    """The scope's tables (per breakdown) of the county's counts, suppressed with every other
+    scope's: `counts` maps (agency, row per breakdown, column) to a count."""
     cols = tuple(columns)
-    rows = sorted(counts)
-    return suppress_table(rows, cols, [[counts[r][c] for c in cols] for r in rows])
+    answer = suppress_scoped(cols, breakdowns, counts)
+    return answer.get(scope.agency.code if scope.agency else None) or {b: empty_table(cols) for b in breakdowns}
+
+
+def _table(counts: Counter[Micro], columns: Iterable[str], scope: Scope) -> dict[str, Any]:
+    return _scoped(counts, columns, scope)["table"]
 
 
 def _age_band(birth: Any, on: dt.date) -> str:
@@ -87,13 +98,17 @@ def _age_band(birth: Any, on: dt.date) -> str:
 def csec_identification(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
     """Youth identified in the quarter per `csec_status` category, counted from the case's
     history (a change into the category within the quarter), by the lead agency and court the
-    case had at that moment, the youth's age band then, or gender identity."""
+    case had at that moment, the youth's age band then, or gender identity.
+
+    The county's identifications are counted once (a case entering a category twice in the
+    quarter counts once, under the agency that led it the first time); an agency's table is
+    its slice. Every breakdown of every scope is suppressed together (they share the category
+    totals, and the county's cells are the agencies' sums), so fetching them all recovers
+    nothing that one hides."""
     history = Case.history.model
     changed = history.objects.filter(
         history_date__gte=quarter.start, history_date__lt=quarter.end, csec_status__in=CSEC_CATEGORIES
     )
-    if scope.agency:
-        changed = changed.filter(lead_agency_id=scope.agency.pk)
     case_ids = set(changed.values_list("id", flat=True))
     entries: list[tuple[int, str, Any]] = []  # (case id, category, history row)
     previous: dict[int, str] = {}
@@ -105,35 +120,28 @@ def csec_identification(quarter: Quarter, scope: Scope, by: str) -> dict[str, An
     for row in rows.iterator():
         before = previous.get(row.id)
         previous[row.id] = row.csec_status
-        changed = row.csec_status in CSEC_CATEGORIES and row.csec_status != before
-        in_scope = scope.agency is None or row.lead_agency_id == scope.agency.pk
-        if changed and row.history_date >= quarter.start and in_scope:
+        entered = row.csec_status in CSEC_CATEGORIES and row.csec_status != before
+        if entered and row.history_date >= quarter.start:
             entries.append((row.id, row.csec_status, row))
     youth_ids = {row.youth_id for _, _, row in entries}
-    # Every breakdown is counted and suppressed together (they share the category totals), so
-    # fetching all four recovers nothing that fetching one hides.
     youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", "date_of_birth", "gender_identity")}
     codes = dict(Agency.objects.values_list("pk", "code"))
-    counts: dict[str, dict[str, Counter[str]]] = {b: defaultdict(Counter) for b in CSEC_BREAKDOWNS}
+    counts: Counter[Micro] = Counter()
     seen: set[tuple[int, str]] = set()
     for case_id, category, row in entries:
         if (case_id, category) in seen:
             continue
         seen.add((case_id, category))
         youth = youths.get(row.youth_id)
-        keys = {
-            "agency": codes.get(row.lead_agency_id, NONE),
-            "court": row.court or NONE,
-            "age_band": _age_band(youth.date_of_birth if youth else None, row.history_date.astimezone(LOCAL).date()),
-            "gender_identity": youth.gender_identity if youth else "unknown",
-        }
-        for breakdown, key in keys.items():
-            counts[breakdown][key][category] += 1
-    tables = {}
-    for breakdown, by_key in counts.items():
-        labels = sorted(by_key)
-        tables[breakdown] = (labels, [[by_key[r][c] for c in CSEC_CATEGORIES] for r in labels])
-    return {"table": suppress_breakdowns(CSEC_CATEGORIES, tables)[by]}
+        agency = codes.get(row.lead_agency_id, NONE)
+        keys = (
+            agency,
+            row.court or NONE,
+            _age_band(youth.date_of_birth if youth else None, row.history_date.astimezone(LOCAL).date()),
+            youth.gender_identity if youth else "unknown",
+        )
+        counts[(agency, keys, category)] += 1
+    return {"table": _scoped(counts, CSEC_CATEGORIES, scope, CSEC_BREAKDOWNS)[by]}
 
 
 # --- deadlines: compliance and FRP timeliness -------------------------------------------------------
@@ -155,17 +163,16 @@ def _deadline_outcome(d: Deadline, now: dt.datetime) -> str | None:
     return "open"
 
 
-def _deadlines(quarter: Quarter, scope: Scope, rules: Iterable[str] | None = None) -> Any:
+def _deadlines(quarter: Quarter, rules: Iterable[str] | None = None) -> Any:
+    """The county's deadlines of the quarter (an agency's report is its slice: see _scoped)."""
     qs = Deadline.objects.filter(starts_at__gte=quarter.start, starts_at__lt=quarter.end)
-    if scope.agency:
-        qs = qs.filter(agency_id=scope.agency.pk)
     if rules is not None:
         qs = qs.filter(rule__code__in=list(rules))
     return qs.values_list("rule__code", "agency__code", "status", "starts_at", "due_at", "met_at")
 
 
-def _outcomes(quarter: Quarter, scope: Scope, rules: Iterable[str] | None, now: dt.datetime) -> Any:
-    for code, agency, status, starts_at, due_at, met_at in _deadlines(quarter, scope, rules).iterator():
+def _outcomes(quarter: Quarter, rules: Iterable[str] | None, now: dt.datetime) -> Any:
+    for code, agency, status, starts_at, due_at, met_at in _deadlines(quarter, rules).iterator():
         outcome = _deadline_outcome(Deadline(status=status, due_at=due_at, met_at=met_at), now)
         if outcome is not None:
             yield code, agency or NONE, outcome, starts_at, met_at
@@ -181,17 +188,17 @@ def deadline_compliance(quarter: Quarter, scope: Scope, by: str) -> dict[str, An
     The First Responder Protocol's two clocks are left to frp-timeliness: counted in both
     reports, each suppressed on its own, one report's totals would uncover the other's hidden
     cells (its `other` column is waived + not applicable + open here)."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    counts: Counter[Micro] = Counter()
     to_meet: dict[str, list[float]] = defaultdict(list)
     frp = set(FRP_RULES.values())
-    for code, agency, outcome, starts_at, met_at in _outcomes(quarter, scope, None, timezone.now()):
+    for code, agency, outcome, starts_at, met_at in _outcomes(quarter, None, timezone.now()):
         if code in frp:
             continue
         key = f"{code} {agency}"
-        counts[key][outcome] += 1
+        counts[(agency, (key,), outcome)] += 1
         if met_at and outcome.startswith("met"):
             to_meet[key].append((met_at - starts_at).total_seconds() / 3600)
-    table = _table(counts, COMPLIANCE)
+    table = _table(counts, COMPLIANCE, scope)
     for row in table["rows"]:
         row["median_hours_to_meet"] = _median(to_meet[row["row"]])
     return {"table": table}
@@ -205,21 +212,18 @@ def frp_timeliness(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
     agency: responders on scene within 90 minutes, services within 72 hours (the deadlines'
     outcomes), with the share within and the median minutes to meet."""
     now = timezone.now()
-    counts: dict[str, dict[str, Counter[str]]] = {name: defaultdict(Counter) for name in FRP_RULES}
+    counts: dict[str, Counter[Micro]] = {name: Counter() for name in FRP_RULES}
     minutes: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in FRP_RULES}
-    agencies: set[str] = set()
     for name, rule in FRP_RULES.items():
-        for _code, agency, outcome, starts_at, met_at in _outcomes(quarter, scope, [rule], now):
+        for _code, agency, outcome, starts_at, met_at in _outcomes(quarter, [rule], now):
             column = {"met_on_time": "within", "met_late": "later", "missed": "not_met"}.get(outcome, "other")
-            counts[name][agency][column] += 1
-            agencies.add(agency)
+            counts[name][(agency, (agency,), column)] += 1
             if met_at and outcome.startswith("met"):
                 minutes[name][agency].append((met_at - starts_at).total_seconds() / 60)
-    rows = sorted(agencies)
     # The two clocks count different deadlines: each is its own table.
     answer: dict[str, Any] = {}
     for name in FRP_RULES:
-        table = _table({r: counts[name][r] for r in rows}, FRP_COLUMNS)
+        table = _table(counts[name], FRP_COLUMNS, scope)
         for row in table["rows"]:
             row["share_within"] = _share(row["cells"][0], row["total"])
             row["median_minutes"] = _median(minutes[name][row["row"]])
@@ -237,9 +241,7 @@ def missing_episodes(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
     """Episodes learned of in the quarter, by the case's lead agency: returned and debriefed
     within 72 hours (WIC 16501.35), later, not yet; still missing; median days missing."""
     qs = MissingEpisode.objects.filter(learned_at__gte=quarter.start, learned_at__lt=quarter.end)
-    if scope.agency:
-        qs = qs.filter(case__lead_agency_id=scope.agency.pk)
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    counts: Counter[Micro] = Counter()
     days: dict[str, list[float]] = defaultdict(list)
     for agency, learned, returned, debrief in qs.values_list(
         "case__lead_agency__code", "learned_at", "returned_at", "return_debrief_at"
@@ -254,8 +256,8 @@ def missing_episodes(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
                 column = "debriefed_within_72_hours"
             else:
                 column = "debriefed_later"
-        counts[agency][column] += 1
-    table = _table(counts, EPISODE_COLUMNS)
+        counts[(agency, (agency,), column)] += 1
+    table = _table(counts, EPISODE_COLUMNS, scope)
     for row in table["rows"]:
         row["median_days_missing"] = _median(days[row["row"]])
     return {"table": table}
@@ -273,24 +275,23 @@ def mdt_activity(quarter: Quarter, scope: Scope, by: str) -> dict[str, Any]:
     now = timezone.now()
     reviewed = AgendaItem.objects.filter(reviewed_at__gte=quarter.start, reviewed_at__lt=quarter.end)
     items = ActionItem.objects.filter(due_at__gte=quarter.start, due_at__lt=quarter.end)
-    if scope.agency:
-        reviewed = reviewed.filter(case__lead_agency_id=scope.agency.pk)
-        items = items.filter(case__lead_agency_id=scope.agency.pk)
-    review_counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for team, _case in set(reviewed.values_list("meeting__team__code", "case_id")):
-        review_counts[team]["cases_reviewed"] += 1
-    action_counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for team, status, due_at, done_at in items.values_list("team__code", "status", "due_at", "done_at").iterator():
+    review_counts: Counter[Micro] = Counter()
+    for team, _case, agency in set(reviewed.values_list("meeting__team__code", "case_id", "case__lead_agency__code")):
+        review_counts[(agency, (team,), "cases_reviewed")] += 1
+    action_counts: Counter[Micro] = Counter()
+    for team, agency, status, due_at, done_at in items.values_list(
+        "team__code", "case__lead_agency__code", "status", "due_at", "done_at"
+    ).iterator():
         if status == ActionItem.Status.DONE:
             column = "done_late" if done_at and done_at > due_at else "done_by_due_date"
         elif status == ActionItem.Status.CANCELLED:
             column = "cancelled"
         else:
             column = "open_overdue" if due_at <= now else "open"
-        action_counts[team][column] += 1
+        action_counts[(agency, (team,), column)] += 1
     return {
-        "cases_reviewed": _table(review_counts, ("cases_reviewed",)),
-        "action_items": _table(action_counts, ACTION_COLUMNS),
+        "cases_reviewed": _table(review_counts, ("cases_reviewed",), scope),
+        "action_items": _table(action_counts, ACTION_COLUMNS, scope),
     }
 
 

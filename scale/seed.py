@@ -1713,6 +1713,111 @@ def stage_audit(ctx: Ctx) -> int:
     return n
 
 
+#: How a case came to its current csec_status: the steps before it (at_risk first, at opening).
+#: The three P.L. 113-183 §105 categories (before care, in care, while missing) are what the CSEC
+#: identification report counts (SPEC §9); some youth are identified in one and later in another.
+CSEC_EARLIER = {
+    "in_care": [([], 45), (["identified"], 40), (["before_care"], 15)],
+    "while_missing": [([], 40), (["identified"], 40), (["in_care"], 20)],
+    "before_care": [([], 55), (["identified"], 45)],
+    "identified": [([], 100)],
+    "at_risk": [([], 100)],
+}
+#: The categories are identified within this long before now (the report's recent quarters).
+CSEC_WINDOW = 730 * DAY
+
+
+def stage_csec_history(ctx: Ctx) -> int:
+    """The cases' history rows (django-simple-history's `cases_historicalcase`, as a save
+    writes them): the opening, each csec_status change, the closing. The CSEC identification
+    report counts changes into a category from this history, and the cases stage wrote none.
+
+    Each case opens at_risk (as a new case does) and reaches its current csec_status through
+    the steps of CSEC_EARLIER, at times spread over the last two years of its life (the whole
+    of it when it closed before that), so the last row always holds the case's current status.
+    A case that already has history (written through the app) is left as it is."""
+    rng = ctx.rng("csec_history")
+    now = ctx.now
+    history = Case.history.model
+    written = set(history.objects.values_list("id", flat=True).distinct())
+    supervisors = {ctx.agency[code]: ctx.users(code, Role.SUPERVISOR) for code in AGENCIES}
+    # Read first: no other query may run on the connection while the COPY is open.
+    cases = list(
+        Case.objects.order_by("id").values_list(
+            "id",
+            "number",
+            "status",
+            "close_reason",
+            "closed_at",
+            "court",
+            "csec_status",
+            "created_at",
+            "lead_agency_id",
+            "youth_id",
+        )
+    )
+    bar = ctx.bar("csec history", ctx.size.cases)
+
+    def rows() -> Iterator[tuple]:
+        for case_id, number, status, reason, closed, court, csec, created, lead, youth in cases:
+            bar.update(1)
+            if case_id in written:
+                continue
+            users = supervisors.get(lead) or [None]
+            paths = CSEC_EARLIER.get(csec, [([], 1)])
+            before = paths[weighted(rng, {i: weight for i, (_steps, weight) in enumerate(paths)})][0]
+            steps = [*before, csec] if csec != "at_risk" else []
+            end = closed or now
+            start = max(created, end - CSEC_WINDOW)
+            times = sorted(start + (end - start) * rng.uniform(0.02, 0.98) for _ in steps)
+            events = [
+                (created, "+", "at_risk", False),
+                *((at, "~", v, False) for at, v in zip(times, steps, strict=True)),
+            ]
+            if status == "closed" and closed:
+                events.append((closed, "~", csec, True))
+            for at, kind, value, closing in events:
+                yield (
+                    case_id,
+                    number,
+                    "closed" if closing else "open",
+                    reason if closing else "",
+                    closed if closing else None,
+                    court,
+                    value,
+                    created,
+                    at,
+                    youth,
+                    lead,
+                    at,
+                    kind,
+                    rng.choice(users),
+                )
+
+    n = copy_rows(
+        history,
+        [
+            "id",
+            "number",
+            "status",
+            "close_reason",
+            "closed_at",
+            "court",
+            "csec_status",
+            "created_at",
+            "updated_at",
+            "youth_id",
+            "lead_agency_id",
+            "history_date",
+            "history_type",
+            "history_user_id",
+        ],
+        rows(),
+    )
+    bar.close()
+    return n
+
+
 STAGES: list[tuple[str, Callable[[Ctx], int]]] = [
     ("users", stage_users),
     ("youth", stage_youth),
@@ -1722,6 +1827,8 @@ STAGES: list[tuple[str, Callable[[Ctx], int]]] = [
     ("mdt", stage_mdt),
     ("deadlines", stage_deadlines),
     ("audit", stage_audit),
+    # Added after the first county seed: a later run adds it to an already-seeded database.
+    ("csec_history", stage_csec_history),
 ]
 
 ANALYZE_TABLES = [
@@ -1732,6 +1839,7 @@ ANALYZE_TABLES = [
     Referral,
     Screening,
     Case,
+    Case.history.model,
     CaseAgency,
     CaseTeamMember,
     Note,

@@ -235,3 +235,74 @@ def test_each_deadline_status_has_its_compliance_column(status, met_late, outcom
     due = IN_Q3
     met = due + dt.timedelta(hours=1 if met_late else -1) if status == "met" else None
     assert _deadline_outcome(Deadline(status=status, due_at=due, met_at=met), IN_Q3 + dt.timedelta(days=1)) == outcome
+
+
+def open_agency_cases(people, agency: str, born: str, n: int, tag: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """n cases led by `agency` (DCFS or SHERIFF), youth born on `born`, identified in care."""
+    worker, supervisor = people["dcfs_worker"], people[f"{agency.lower()}_supervisor"]
+    ids = []
+    for i in range(n):
+        youth = {"first_name": f"Sub{tag}{chr(97 + i % 26)}", "last_name": "Youth", "date_of_birth": born}
+        case_id = accept(supervisor, refer(worker, to=agency, youth=youth)["id"])["case"]
+        client = client_for(supervisor)
+        etag = client.get(f"/api/v1/cases/{case_id}/")["ETag"]
+        patched = client.patch(
+            f"/api/v1/cases/{case_id}/", {"csec_status": "in_care"}, format="json", HTTP_IF_MATCH=etag
+        )
+        assert patched.status_code == 200, patched.content
+        ids.append(case_id)
+    return ids
+
+
+def test_a_county_wide_analyst_cannot_subtract_the_other_agencies_from_the_county(people):  # type: ignore[no-untyped-def]
+    # given: identified in care in Q3 — DCFS 4 youth aged 12-14 and 11 aged 15-17, the Sheriff 11
+    # and 11. Suppressed apart, the county's 12-14 (15) minus the Sheriff's (11) was DCFS's 4.
+    with time_machine.travel(IN_Q3, tick=False):
+        open_agency_cases(people, "DCFS", "2013-03-04", 4, "a")
+        open_agency_cases(people, "DCFS", "2011-03-04", 11, "b")
+        open_agency_cases(people, "SHERIFF", "2013-03-04", 11, "c")
+        open_agency_cases(people, "SHERIFF", "2011-03-04", 11, "d")
+
+        # when: the court's analyst (county-wide) fetches the county's table and every agency's,
+        # in every breakdown
+        analyst = people["court_analyst"]
+        codes = list(Agency.objects.values_list("code", flat=True))
+        tables = {}
+        for by in ("agency", "court", "age_band", "gender_identity"):
+            county = report(analyst, "csec-identification", by=by)
+            assert county.status_code == 200, county.content
+            tables[(None, by)] = county.json()["tables"]["table"]
+            for code in codes:
+                answer = report(analyst, "csec-identification", by=by, agency=code)
+                assert answer.status_code == 200 and answer.json()["scope"] == code
+                tables[(code, by)] = answer.json()["tables"]["table"]
+
+    # then: DCFS's 4 is hidden, and for every hidden count of an agency, the county's count less
+    # the other agencies' is never a number
+    dcfs_ages = {row["row"]: row for row in tables[("DCFS", "age_band")]["rows"]}
+    assert dcfs_ages["12_14"]["cells"][1] == "<11"
+
+    def numbers(table: dict) -> dict:
+        found = {("total", None): table["total"]}
+        found.update({("column", j): v for j, v in enumerate(table["totals"])})
+        for row in table["rows"]:
+            found[(row["row"], None)] = row["total"]
+            found.update({(row["row"], j): v for j, v in enumerate(row["cells"])})
+        return found
+
+    tried = 0
+    for by in ("agency", "court", "age_band", "gender_identity"):
+        county = numbers(tables[(None, by)])
+        for code in codes:
+            own = numbers(tables[(code, by)])
+            for where, value in own.items():
+                if isinstance(value, int):
+                    continue
+                tried += 1
+                others = [numbers(tables[(other, by)]).get(where, 0) for other in codes if other != code]
+                if isinstance(county.get(where), int) and all(isinstance(v, int) for v in others):
+                    recovered = county[where] - sum(others)
+                    raise AssertionError(f"{code} {by} {where}: county minus the others is {recovered}")
+    assert tried  # there were hidden counts to attack
+    for table in tables.values():
+        assert not [v for v in every_count(table) if isinstance(v, int) and 1 <= v <= 10]

@@ -6,6 +6,7 @@ suppressed cells) does not raise their rank."""
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 from hypothesis import given, settings
@@ -14,10 +15,10 @@ from hypothesis import strategies as st
 from reports.suppression import (
     COMPLEMENTARY,
     PRIMARY,
+    empty_table,
     flatten,
-    shared_columns_system,
     suppress,
-    suppress_breakdowns,
+    suppress_scoped,
     suppress_table,
 )
 
@@ -106,51 +107,135 @@ def test_zeros_are_shown_and_large_tables_keep_most_counts():
     assert table["total"] == 209
 
 
+def every_shown(table: dict) -> list:
+    return [c for row in table["rows"] for c in [*row["cells"], row["total"]]] + [*table["totals"], table["total"]]
+
+
 @st.composite
-def breakdowns(draw):  # type: ignore[no-untyped-def]
-    """Two breakdowns of the same counts: a random table, and the same column totals cut into
-    a random number of other rows."""
-    n_cols = draw(st.integers(1, 3))
-    first = draw(
-        st.lists(
-            st.lists(st.one_of(st.integers(0, 14), st.integers(0, 60)), min_size=n_cols, max_size=n_cols),
-            min_size=1,
-            max_size=4,
-        )
-    )
-    n_rows = draw(st.integers(1, 4))
-    second = [[0] * n_cols for _ in range(n_rows)]
-    for j in range(n_cols):
-        total = sum(r[j] for r in first)
-        cuts = sorted(draw(st.lists(st.integers(0, total), min_size=n_rows - 1, max_size=n_rows - 1)))
-        for i, (lo, hi) in enumerate(zip([0, *cuts], [*cuts, total], strict=True)):
-            second[i][j] = hi - lo
-    return n_cols, {
-        "by_a": ([f"a{i}" for i in range(len(first))], first),
-        "by_b": ([f"b{i}" for i in range(n_rows)], second),
-    }
+def agency_cubes(draw):  # type: ignore[no-untyped-def]
+    """Records counted by agency, by one or two breakdowns and by category: the finest counts
+    (agency, row in each breakdown, column). The first breakdown is, half the time, the agency
+    itself (CSEC by agency, FRP, missing episodes: each agency's table is its county row)."""
+    agencies = [f"A{k}" for k in range(draw(st.integers(1, 4)))]
+    n_breakdowns = draw(st.integers(1, 2))
+    by_agency = draw(st.booleans())
+    row_sets = [[f"r{b}{k}" for k in range(draw(st.integers(1, 3)))] for b in range(n_breakdowns)]
+    columns = [f"c{j}" for j in range(draw(st.integers(1, 3)))]
+    counts = {}
+    for a in agencies:
+        for rows in itertools.product(*row_sets):
+            key_rows = (a, *rows[1:]) if by_agency else rows
+            for c in columns:
+                counts[(a, key_rows, c)] = counts.get((a, key_rows, c), 0) + draw(
+                    st.one_of(st.integers(0, 14), st.integers(0, 60), st.just(0))
+                )
+    row_sets = [agencies, *row_sets[1:]] if by_agency else row_sets
+    return agencies, row_sets, columns, counts
+
+
+class Span:
+    """The span of the vectors a reader knows, kept in reduced row echelon form (exact)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, dict[int, Fraction]] = {}
+
+    def reduce(self, vector: dict[int, Fraction]) -> dict[int, Fraction]:
+        v = dict(vector)
+        for pivot, row in self.rows.items():
+            factor = v.get(pivot)
+            if factor:
+                for k, x in row.items():
+                    v[k] = v.get(k, 0) - factor * x
+                v = {k: x for k, x in v.items() if x}
+        return v
+
+    def add(self, vector: dict[int, Fraction]) -> None:
+        v = self.reduce(vector)
+        if not v:
+            return
+        pivot = min(v)
+        v = {k: x / v[pivot] for k, x in v.items()}
+        for row in self.rows.values():
+            factor = row.get(pivot)
+            if factor:
+                for k, x in v.items():
+                    row[k] = row.get(k, 0) - factor * x
+                for k in [k for k, x in row.items() if not x]:
+                    del row[k]
+        self.rows[pivot] = v
+
+    def holds(self, vector: dict[int, Fraction]) -> bool:
+        return not self.reduce(vector)
 
 
 @settings(max_examples=150, deadline=None)
-@given(breakdowns())
-def test_breakdowns_of_the_same_counts_recover_nothing_together(drawn):  # type: ignore[no-untyped-def]
-    # given two breakdowns sharing their column totals (CSEC by agency and by court)
-    n_cols, tables = drawn
-    values, equations, _ = shared_columns_system(n_cols, tables)
+@given(agency_cubes())
+def test_the_county_and_every_agency_table_together_recover_no_hidden_count(drawn):  # type: ignore[no-untyped-def]
+    # given records by agency, breakdown(s) and category; the attacker is a county-wide reader
+    # who fetches the county's tables and every agency's, in every breakdown, of one quarter
+    agencies, row_sets, columns, counts = drawn
+    breakdowns = [f"by{b}" for b in range(len(row_sets))]
 
-    # when they are suppressed together
-    primary, complementary = suppress(values, equations)
-    answer = suppress_breakdowns([f"c{j}" for j in range(n_cols)], tables)
+    # when they are suppressed (once, for everybody)
+    answer = suppress_scoped(columns, breakdowns, counts)
 
-    # then: no hidden cell is recoverable from both tables' equations, and none from 1 to 10 shows
-    hidden = sorted(primary | complementary)
-    assert primary == {i for i, v in enumerate(values) if 1 <= v <= 10}
-    for cell in hidden:
-        assert not determined(cell, hidden, equations), (drawn, cell)
-    for table in answer.values():
-        assert not [v for v in every_shown(table) if isinstance(v, int) and 1 <= v <= 10]
-    assert answer["by_a"]["totals"] == answer["by_b"]["totals"] and answer["by_a"]["total"] == answer["by_b"]["total"]
+    # then: each published number is the sum of some finest counts (every agency, row and column
+    # the records could fall in, zero or not), and no hidden number is a linear combination of
+    # the shown ones (a row a table leaves out is known to be zero, so it counts as shown)
+    finest = sorted(
+        {*counts, *((a, rows, c) for a in agencies for rows in itertools.product(*row_sets) for c in columns)}
+    )
+    at = {m: i for i, m in enumerate(finest)}
+
+    def form(scope: str | None, b: int, row: str | None, column: str | None) -> dict[int, Fraction]:
+        return {
+            at[m]: Fraction(1)
+            for m in finest
+            if (scope is None or m[0] == scope)
+            and (row is None or m[1][b] == row)
+            and (column is None or m[2] == column)
+        }
+
+    known, hidden = Span(), []
+    for scope in [None, *agencies]:
+        tables = answer.get(scope) or {name: empty_table(columns) for name in breakdowns}
+        for b, name in enumerate(breakdowns):
+            table = tables[name]
+            numbers = [(form(scope, b, None, None), table["total"])]
+            numbers += [(form(scope, b, None, c), v) for c, v in zip(columns, table["totals"], strict=True)]
+            listed = set()
+            for row in table["rows"]:
+                listed.add(row["row"])
+                numbers.append((form(scope, b, row["row"], None), row["total"]))
+                numbers += [(form(scope, b, row["row"], c), v) for c, v in zip(columns, row["cells"], strict=True)]
+            numbers += [(form(scope, b, r, None), 0) for r in row_sets[b] if r not in listed]
+            for vector, value in numbers:
+                assert not (isinstance(value, int) and 1 <= value <= 10), (drawn, scope, name)
+                if isinstance(value, int):
+                    assert value == sum(counts.get(finest[i], 0) for i in vector)
+                    known.add(vector)
+                else:
+                    assert value in (PRIMARY, COMPLEMENTARY)
+                    hidden.append((scope, name, vector))
+    for scope, name, vector in hidden:
+        assert not known.holds(vector), (drawn, scope, name, vector)
 
 
-def every_shown(table: dict) -> list:
-    return [c for row in table["rows"] for c in [*row["cells"], row["total"]]] + [*table["totals"], table["total"]]
+def test_an_agency_table_is_the_county_row_and_the_subtraction_finds_nothing():
+    # given: the county's table is the three agencies' rows; A's `x` is 4
+    counts = {}
+    for agency, cells in {"A": [4, 40, 30], "B": [25, 22, 18], "C": [15, 12, 33]}.items():
+        for column, value in zip("xyz", cells, strict=True):
+            counts[(agency, (agency,), column)] = value
+
+    # when
+    answer = suppress_scoped("xyz", ["table"], counts)
+
+    # then: every scope shows A's row as the county does, and the county total minus B and C
+    # is no number (some of what it needs is hidden)
+    county = answer[None]["table"]
+    assert answer["A"]["table"]["rows"] == [county["rows"][0]]
+    assert county["rows"][0]["cells"][0] == PRIMARY
+    others = [answer[a]["table"]["rows"][0]["cells"][0] for a in "BC"]
+    assert not (isinstance(county["totals"][0], int) and all(isinstance(v, int) for v in others))
+    assert "D" not in answer and empty_table("xyz")["total"] == 0

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import User
 from audit.services.verify import audit_verify
@@ -16,6 +17,8 @@ from cases.matching import Person
 from cases.models import Case, Referral, Youth, YouthSearchKey
 from cases.selectors.duplicates import youth_possible_duplicates
 from notifications.models import Deadline
+from reports.catalogue import CSEC_CATEGORIES, Scope, csec_identification
+from reports.periods import Quarter
 from scale.models import SeedStage
 from scale.seed import SIZES, STAGES
 
@@ -86,3 +89,52 @@ def test_seed_scale_refuses_a_database_seeded_at_another_size() -> None:
     # when / then
     with pytest.raises(CommandError, match="county"):
         _seed()
+
+
+def test_seed_scale_writes_csec_history_the_identification_report_counts() -> None:
+    # given: a seeded database
+    call_command("bootstrap", stdout=StringIO())
+    _seed()
+    history = Case.history.model
+
+    # then: every case's history ends at its current csec_status, and opens at_risk
+    last: dict[int, str] = {}
+    first: dict[int, str] = {}
+    for case_id, status in history.objects.order_by("id", "history_date", "history_id").values_list(
+        "id", "csec_status"
+    ):
+        first.setdefault(case_id, status)
+        last[case_id] = status
+    current = dict(Case.objects.values_list("id", "csec_status"))
+    assert last == current
+    assert set(first.values()) == {"at_risk"}
+    assert history.objects.filter(csec_status__in=CSEC_CATEGORIES, history_type="~").exists()
+
+    # and the CSEC identification report over the seeded period (the last two years) counts
+    # identifications: some quarter's category totals are not zero (`<11`, `*` or a count)
+    quarter = Quarter.of(timezone.localdate())
+    totals = []
+    for _ in range(9):
+        table = csec_identification(quarter, Scope(agency=None), "agency")["table"]
+        totals += [t for t in table["totals"] if t != 0]
+        quarter = Quarter(quarter.year - 1, 4) if quarter.number == 1 else Quarter(quarter.year, quarter.number - 1)
+    assert totals
+
+
+def test_seed_scale_adds_csec_history_to_a_database_seeded_before_it() -> None:
+    # given: a database seeded before the csec_history stage existed
+    call_command("bootstrap", stdout=StringIO())
+    _seed()
+    history = Case.history.model
+    rows = history.objects.count()
+    history.objects.all().delete()
+    SeedStage.objects.filter(name="csec_history").delete()
+
+    # when: seed_scale runs again
+    out = _seed()
+
+    # then: only the new stage ran, and wrote the same history again
+    assert "users      done already, skipped" in out
+    assert "csec_history" in out and "csec_history done already" not in out
+    assert history.objects.count() == rows
+    assert Youth.objects.count() == SIZES["tiny"].youth
