@@ -473,7 +473,9 @@ class VersionedForm(UswdsForm):
         so sending again (having seen the change) is a deliberate choice."""
         from core.etags import etag_for
 
-        data = self.data.copy()
+        from django.http import QueryDict
+
+        data = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
         data[self.add_prefix("version")] = etag_for(part)
         self.data = data
 
@@ -520,7 +522,9 @@ class PlacementEndForm(VersionedForm):
 def _service_kind_choices(clinical: bool) -> list[tuple[str, str]]:
     from cases.models import ServiceReferral
 
-    return [(k, label) for k, label in ServiceReferral.Kind.choices if clinical or k != ServiceReferral.Kind.MENTAL_HEALTH]
+    return [
+        (k, label) for k, label in ServiceReferral.Kind.choices if clinical or k != ServiceReferral.Kind.MENTAL_HEALTH
+    ]
 
 
 class ServiceForm(UswdsForm):
@@ -620,7 +624,11 @@ class HearingRescheduleForm(VersionedForm):
     reason = forms.CharField(label="Why it moved", max_length=500)
 
     def service_data(self) -> dict[str, Any]:
-        return {"status": "rescheduled", "starts_at": self.cleaned_data["starts_at"], "reason": self.cleaned_data["reason"]}
+        return {
+            "status": "rescheduled",
+            "starts_at": self.cleaned_data["starts_at"],
+            "reason": self.cleaned_data["reason"],
+        }
 
 
 class HearingCancelForm(VersionedForm):

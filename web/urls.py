@@ -34,13 +34,9 @@ app_patterns = [
     path("cases/<int:pk>/team/", cases.team_add, name="case-team-add"),
     # placements, services, hearings and safety alerts (issue 15)
     path("cases/<int:pk>/placements/", case_parts.placement_add, name="case-placement-add"),
-    path(
-        "cases/<int:pk>/placements/<int:placement_id>/end/", case_parts.placement_end, name="case-placement-end"
-    ),
+    path("cases/<int:pk>/placements/<int:placement_id>/end/", case_parts.placement_end, name="case-placement-end"),
     path("cases/<int:pk>/services/", case_parts.service_add, name="case-service-add"),
-    path(
-        "cases/<int:pk>/services/<int:service_id>/status/", case_parts.service_status, name="case-service-status"
-    ),
+    path("cases/<int:pk>/services/<int:service_id>/status/", case_parts.service_status, name="case-service-status"),
     path("cases/<int:pk>/hearings/", case_parts.hearing_add, name="case-hearing-add"),
     path(
         "cases/<int:pk>/hearings/<int:hearing_id>/<slug:change>/",

@@ -286,7 +286,9 @@ def test_mental_health_is_offered_only_to_the_clinical_agency_as_the_api_shows_i
         {"service-provider": "x", "service-kind": "mental_health", "service-referred_at": referred},
     )
     assert api.status_code == refused.status_code == 403
-    hidden = web(dcfs).post(f"/app/cases/{case.pk}/services/{service.pk}/status/", {f"svc{service.pk}-status": "accepted"})
+    hidden = web(dcfs).post(
+        f"/app/cases/{case.pk}/services/{service.pk}/status/", {f"svc{service.pk}-status": "accepted"}
+    )
     assert hidden.status_code == 404 and as_user(dcfs).get(f"/api/v1/services/{service.pk}/").status_code == 404
     assert ServiceReferral.objects.filter(case=case).count() == 1
 

@@ -128,7 +128,9 @@ def test_every_page_has_its_rows_and_every_row_a_page():
     assert part_routes == set(POST_ROUTES.values()), part_routes ^ set(POST_ROUTES.values())
 
 
-@pytest.mark.parametrize("row", [r for r in ROWS if r["method"] == "GET"], ids=lambda r: f"{r['page']}-{r['role']}-{r['scope']}")
+@pytest.mark.parametrize(
+    "row", [r for r in ROWS if r["method"] == "GET"], ids=lambda r: f"{r['page']}-{r['role']}-{r['scope']}"
+)
 def test_row(row, people, scopes):
     path = PAGES[row["page"]](scopes[row["scope"]])
     client = Client()
@@ -248,10 +250,14 @@ def part_scopes(people):  # type: ignore[no-untyped-def]
 
     own = open_case(people.dcfs_case_worker, people.dcfs_supervisor)
     other = open_case(
-        people.probation_case_worker, people.probation_supervisor, youth_data={"first_name": "Ana", "last_name": "Lopez"}
+        people.probation_case_worker,
+        people.probation_supervisor,
+        youth_data={"first_name": "Ana", "last_name": "Lopez"},
     )
     shared = open_case(
-        people.probation_case_worker, people.probation_supervisor, youth_data={"first_name": "Mia", "last_name": "Reyes"}
+        people.probation_case_worker,
+        people.probation_supervisor,
+        youth_data={"first_name": "Mia", "last_name": "Reyes"},
     )
     case_agency_grant(
         case=shared, actor=people.probation_supervisor, agency=people.dcfs_supervisor.agency, legal_basis="mdt_18961_7"

@@ -239,7 +239,9 @@ def alert_add(request: HttpRequest, pk: int) -> HttpResponse:
         form_key="alert_form",
         anchor="alerts",
         success="The safety alert is raised; it shows at the top of the case and its agenda view.",
-        write=lambda: part_services.safety_alert_create(case=case, actor=signed_in_user(request), **form.service_data()),
+        write=lambda: part_services.safety_alert_create(
+            case=case, actor=signed_in_user(request), **form.service_data()
+        ),
     )
 
 
