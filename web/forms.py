@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from core.errors import ApplicationError
+from core.etags import etag_for
 from core.times import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
 
 _CLASSES = {
@@ -459,8 +461,6 @@ class VersionedForm(UswdsForm):
     version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def __init__(self, *args: Any, part: Any = None, **kwargs: Any):
-        from core.etags import etag_for
-
         super().__init__(*args, **kwargs)
         if part is not None and not self.is_bound:
             self.fields["version"].initial = etag_for(part)
@@ -471,10 +471,6 @@ class VersionedForm(UswdsForm):
     def refresh_version(self, part: Any) -> None:
         """After a stale submit: what the person typed stays, the version becomes the current one,
         so sending again (having seen the change) is a deliberate choice."""
-        from core.etags import etag_for
-
-        from django.http import QueryDict
-
         data = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
         data[self.add_prefix("version")] = etag_for(part)
         self.data = data
