@@ -507,3 +507,33 @@ def test_a_part_of_another_case_answers_404(people, web, twins):
     )
     assert answer.status_code == 404
     assert web(worker).post(f"/app/cases/{case.pk}/hearings/1/postpone/", {}).status_code == 404
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_the_forms_add_no_query_to_the_case_page_whatever_its_parts(
+    people, web, twins, rows, django_assert_num_queries
+):
+    from tests.web.test_same_reads_as_the_api import PINNED
+
+    worker = people.dcfs_case_worker
+    case, _ = twins
+    now = timezone.now()
+    for i in range(rows):
+        part_services.placement_create(
+            case=case, actor=worker, placement_type="relative", start_date=dt.date(2026, 10, 1 + i)
+        )
+        part_services.service_referral_create(
+            case=case, actor=worker, provider=f"P{i}", kind="advocacy", referred_at=now - dt.timedelta(days=1)
+        )
+        part_services.court_hearing_create(
+            case=case, actor=worker, starts_at=now - dt.timedelta(hours=i + 1), hearing_type="Review"
+        )
+        alert = part_services.safety_alert_create(case=case, actor=worker, kind="other", summary=f"A{i}")
+        if i:
+            part_services.safety_alert_resolve(alert=alert, actor=worker, reason="Done.")
+    client = web(worker)
+    client.get("/app/")  # the session's first reads out of the count
+    with django_assert_num_queries(PINNED["case"]):
+        answer = client.get(f"/app/cases/{case.pk}/")
+    html = answer.content.decode()
+    assert html.count("Yes, cancel the hearing") == rows and html.count("Update the status…") == rows
