@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import auth, cases, home, mdt, mdt_agenda, mdt_session, referrals, setup
+from .views import auth, case_parts, cases, home, mdt, mdt_agenda, mdt_session, referrals, setup
 
 app_patterns = [
     path("", home.home, name="home"),
@@ -32,6 +32,19 @@ app_patterns = [
         name="case-share-request",
     ),
     path("cases/<int:pk>/team/", cases.team_add, name="case-team-add"),
+    # placements, services, hearings and safety alerts (issue 15)
+    path("cases/<int:pk>/placements/", case_parts.placement_add, name="case-placement-add"),
+    path("cases/<int:pk>/placements/<int:placement_id>/end/", case_parts.placement_end, name="case-placement-end"),
+    path("cases/<int:pk>/services/", case_parts.service_add, name="case-service-add"),
+    path("cases/<int:pk>/services/<int:service_id>/status/", case_parts.service_status, name="case-service-status"),
+    path("cases/<int:pk>/hearings/", case_parts.hearing_add, name="case-hearing-add"),
+    path(
+        "cases/<int:pk>/hearings/<int:hearing_id>/<slug:change>/",
+        case_parts.hearing_change,
+        name="case-hearing-change",
+    ),
+    path("cases/<int:pk>/alerts/", case_parts.alert_add, name="case-alert-add"),
+    path("cases/<int:pk>/alerts/<int:alert_id>/resolve/", case_parts.alert_resolve, name="case-alert-resolve"),
     path("cases/<int:pk>/close/", cases.case_close, name="case-close"),
     path("cases/<int:pk>/reopen/", cases.case_reopen, name="case-reopen"),
     # the MDT meeting workspace (issue 16)

@@ -118,13 +118,19 @@ def test_every_page_has_its_rows_and_every_row_a_page():
     get_pages = {"", "preferences/", "referrals/new/", "cases/", "cases/<int:pk>/", "referrals/<int:pk>/"}
     routes = {str(p.pattern) for p in app_patterns}
     assert get_pages <= routes
-    assert {row["page"] for row in ROWS} == set(PAGES)
-    for page in PAGES:
+    assert {row["page"] for row in ROWS} == set(PAGES) | set(POSTS)
+    assert {row["page"] for row in ROWS if row["method"] == "POST"} == set(POSTS)
+    for page in [*PAGES, *POSTS]:
         roles = {row["role"] for row in ROWS if row["page"] == page}
         assert roles == {"case_worker", "supervisor", "mdt_member", "agency_admin", "auditor", "anonymous"}, page
+    # every case-part write the URLconf has is a page of the matrix
+    part_routes = {p.name for p in app_patterns if str(p.name).startswith(PART_ROUTE_PREFIXES)}
+    assert part_routes == set(POST_ROUTES.values()), part_routes ^ set(POST_ROUTES.values())
 
 
-@pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r['page']}-{r['role']}-{r['scope']}")
+@pytest.mark.parametrize(
+    "row", [r for r in ROWS if r["method"] == "GET"], ids=lambda r: f"{r['page']}-{r['role']}-{r['scope']}"
+)
 def test_row(row, people, scopes):
     path = PAGES[row["page"]](scopes[row["scope"]])
     client = Client()
@@ -134,3 +140,152 @@ def test_row(row, people, scopes):
     assert answer.status_code == int(row["status"]), (path, answer.status_code)
     if answer.status_code in (403, 404):
         assert "text/html" in answer["Content-Type"]
+
+
+# --- the case page's part writes (issue 15): POSTs ---------------------------------------------------
+#
+# Scopes: `own` — a DCFS case with the DCFS case worker on its team, `other` — a Probation case
+# never shared with DCFS, `shared` — a Probation case shared with DCFS (WIC 18961.7): its DCFS
+# supervisor sees it, its parts raised by Probation. Each with a current placement, a referred
+# service, a hearing to come, one whose time has come, and an active alert. Each row's POST is
+# sent with what the form takes, and undone after (a savepoint), so one page's rows share one
+# world; 302 is the POST-redirect of a write done.
+
+PART_ROUTE_PREFIXES = ("case-placement", "case-service", "case-hearing", "case-alert")
+POST_ROUTES = {
+    "placement_add": "case-placement-add",
+    "placement_end": "case-placement-end",
+    "service_add": "case-service-add",
+    "service_status": "case-service-status",
+    "hearing_add": "case-hearing-add",
+    "hearing_reschedule": "case-hearing-change",
+    "hearing_cancel": "case-hearing-change",
+    "hearing_outcome": "case-hearing-change",
+    "alert_add": "case-alert-add",
+    "alert_resolve": "case-alert-resolve",
+}
+
+
+def _when(**delta):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return timezone.localtime(timezone.now() + dt.timedelta(**delta)).strftime("%Y-%m-%dT%H:%M")
+
+
+POSTS = {
+    "placement_add": lambda s: (
+        f"/app/cases/{s['case'].pk}/placements/",
+        {"placement-placement_type": "shelter", "placement-start_date": "2026-11-25"},
+    ),
+    "placement_end": lambda s: (
+        f"/app/cases/{s['case'].pk}/placements/{s['placement'].pk}/end/",
+        {f"end{s['placement'].pk}-end_date": "2026-11-25", f"end{s['placement'].pk}-end_reason": "Reunified."},
+    ),
+    "service_add": lambda s: (
+        f"/app/cases/{s['case'].pk}/services/",
+        {"service-provider": "Clinic", "service-kind": "advocacy", "service-referred_at": _when(hours=-1)},
+    ),
+    "service_status": lambda s: (
+        f"/app/cases/{s['case'].pk}/services/{s['service'].pk}/status/",
+        {f"svc{s['service'].pk}-status": "accepted"},
+    ),
+    "hearing_add": lambda s: (
+        f"/app/cases/{s['case'].pk}/hearings/",
+        {"hearing-starts_at": _when(days=9), "hearing-hearing_type": "Review"},
+    ),
+    "hearing_reschedule": lambda s: (
+        f"/app/cases/{s['case'].pk}/hearings/{s['hearing'].pk}/reschedule/",
+        {f"resched{s['hearing'].pk}-starts_at": _when(days=12), f"resched{s['hearing'].pk}-reason": "Judge away."},
+    ),
+    "hearing_cancel": lambda s: (
+        f"/app/cases/{s['case'].pk}/hearings/{s['hearing'].pk}/cancel/",
+        {f"cancel{s['hearing'].pk}-reason": "Dismissed."},
+    ),
+    "hearing_outcome": lambda s: (
+        f"/app/cases/{s['case'].pk}/hearings/{s['past_hearing'].pk}/outcome/",
+        {f"outcome{s['past_hearing'].pk}-outcome": "Continued."},
+    ),
+    "alert_add": lambda s: (
+        f"/app/cases/{s['case'].pk}/alerts/",
+        {"alert-kind": "safety_risk", "alert-summary": "Synthetic"},
+    ),
+    "alert_resolve": lambda s: (
+        f"/app/cases/{s['case'].pk}/alerts/{s['alert'].pk}/resolve/",
+        {f"resolve{s['alert'].pk}-reason": "Resolved."},
+    ),
+}
+
+
+def _with_parts(case, actor):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cases.services import parts as part_services
+
+    now = timezone.now()
+    return {
+        "case": case,
+        "placement": part_services.placement_create(
+            case=case, actor=actor, placement_type="relative", start_date=dt.date(2026, 10, 1)
+        ),
+        "service": part_services.service_referral_create(
+            case=case, actor=actor, provider="Center", kind="advocacy", referred_at=now - dt.timedelta(days=1)
+        ),
+        "hearing": part_services.court_hearing_create(
+            case=case, actor=actor, starts_at=now + dt.timedelta(days=5), hearing_type="Review"
+        ),
+        "past_hearing": part_services.court_hearing_create(
+            case=case, actor=actor, starts_at=now - dt.timedelta(hours=2), hearing_type="Disposition"
+        ),
+        "alert": part_services.safety_alert_create(case=case, actor=actor, kind="other", summary="Synthetic"),
+    }
+
+
+@pytest.fixture
+def part_scopes(people):  # type: ignore[no-untyped-def]
+    from cases.services.cases import case_agency_grant
+
+    own = open_case(people.dcfs_case_worker, people.dcfs_supervisor)
+    other = open_case(
+        people.probation_case_worker,
+        people.probation_supervisor,
+        youth_data={"first_name": "Ana", "last_name": "Lopez"},
+    )
+    shared = open_case(
+        people.probation_case_worker,
+        people.probation_supervisor,
+        youth_data={"first_name": "Mia", "last_name": "Reyes"},
+    )
+    case_agency_grant(
+        case=shared, actor=people.probation_supervisor, agency=people.dcfs_supervisor.agency, legal_basis="mdt_18961_7"
+    )
+    return {
+        "own": _with_parts(own, people.dcfs_case_worker),
+        "other": _with_parts(other, people.probation_case_worker),
+        "shared": _with_parts(shared, people.probation_case_worker),
+    }
+
+
+@pytest.mark.parametrize("page", sorted(POSTS))
+def test_post_rows(page, people, part_scopes):
+    from django.db import transaction
+
+    wrong = []
+    for row in (r for r in ROWS if r["page"] == page):
+        path, data = POSTS[page](part_scopes[row["scope"]])
+        with transaction.atomic():
+            client = Client()
+            if row["role"] != "anonymous":
+                client.force_login(getattr(people, f"dcfs_{row['role']}"))
+            answer = client.post(path, data)
+            if answer.status_code != int(row["status"]):
+                wrong.append((row["role"], row["scope"], row["status"], answer.status_code))
+            elif answer.status_code in (403, 404):
+                assert "text/html" in answer["Content-Type"]
+            elif answer.status_code == 302 and row["role"] != "anonymous":
+                assert answer["Location"].startswith(f"/app/cases/{part_scopes[row['scope']]['case'].pk}/#")
+            transaction.set_rollback(True)
+    assert wrong == [], wrong

@@ -37,6 +37,7 @@ from ..forms import (
     TeamMemberForm,
 )
 from .common import api_request, page, render_page, require_case_role, signed_in_user
+from .part_forms import parts_context
 
 Action = AuditEvent.Action
 FIND_ROWS = 50
@@ -120,6 +121,19 @@ def case_context(request: HttpRequest, case: Case, access: CaseAccess, **forms: 
     # too (its reports and debrief still meet the law's clocks, SPEC §2).
     people = _debriefers(request, team)
     names = {pk: name for pk, name in people}
+    context.update(
+        parts_context(
+            request,
+            access=access,
+            is_open=open_,
+            alerts=alerts,
+            placements=placements,
+            services=services,
+            hearings=hearings,
+            names={int(pk): name for pk, name in people},
+            forms=forms,
+        )
+    )
     failed = forms.get("return_form")
     context["return_form"] = failed
     context["episode_rows"] = [
