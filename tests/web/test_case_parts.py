@@ -15,7 +15,10 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases.models import Case, CourtHearing, Placement, SafetyAlert, ServiceReferral
-from cases.services import parts as part_services
+from cases.services import court_hearings as hearing_services
+from cases.services import placements as placement_services
+from cases.services import safety_alerts as alert_services
+from cases.services import service_referrals as service_referral_services
 from cases.services.cases import case_agency_grant
 from tests.cases.factories import open_case
 
@@ -124,10 +127,10 @@ def test_a_new_placement_ends_the_current_one_and_writes_what_the_api_writes(peo
 def test_ending_a_placement_asks_for_date_and_reason_and_says_so_at_the_field(people, web, as_user, twins):
     worker = people.dcfs_case_worker
     case, api_case = twins
-    placement = part_services.placement_create(
+    placement = placement_services.placement_create(
         case=case, actor=worker, placement_type="relative", start_date=dt.date(2026, 10, 1)
     )
-    twin = part_services.placement_create(
+    twin = placement_services.placement_create(
         case=api_case, actor=worker, placement_type="relative", start_date=dt.date(2026, 10, 1)
     )
     page = _page(web(worker), case)
@@ -173,13 +176,13 @@ def test_ending_a_placement_asks_for_date_and_reason_and_says_so_at_the_field(pe
 def test_a_stale_form_is_refused_with_a_message_and_changes_nothing(people, web, twins):
     worker, supervisor = people.dcfs_case_worker, people.dcfs_supervisor
     case, _ = twins
-    placement = part_services.placement_create(
+    placement = placement_services.placement_create(
         case=case, actor=worker, placement_type="relative", start_date=dt.date(2026, 10, 1)
     )
     prefix = f"end{placement.pk}"
     stale = _version(_page(web(worker), case), prefix)
     # meanwhile the supervisor ends it
-    part_services.placement_update(
+    placement_services.placement_update(
         placement=placement, actor=supervisor, data={"end_date": dt.date(2026, 10, 20), "end_reason": "Ran away."}
     )
     answer = web(worker).post(
@@ -316,7 +319,7 @@ def test_hearings_are_scheduled_in_pacific_time_rescheduled_cancelled_and_held(p
     no_reason = web(worker).post(path, {f"{prefix}-starts_at": "2026-12-17T09:30"})
     assert no_reason.status_code == 400 and f'id="id_{prefix}-reason-error"' in no_reason.content.decode()
 
-    twin = part_services.court_hearing_create(
+    twin = hearing_services.court_hearing_create(
         case=api_case, actor=worker, starts_at=hearing.starts_at, hearing_type="Review", court="DREAM"
     )
     web_events = _writes_of(
@@ -368,7 +371,7 @@ def test_hearings_are_scheduled_in_pacific_time_rescheduled_cancelled_and_held(p
     assert f"/hearings/{hearing.pk}/" not in page  # a cancelled hearing moves no more
 
     # one whose time has come is recorded as held, with its outcome
-    past = part_services.court_hearing_create(
+    past = hearing_services.court_hearing_create(
         case=case, actor=worker, starts_at=timezone.now() - dt.timedelta(hours=3), hearing_type="Disposition"
     )
     page = _page(web(worker), case)
@@ -452,7 +455,7 @@ def test_who_may_not_resolve_an_alert_gets_no_form_and_the_apis_403(people, web,
     probation_worker, dcfs = people.probation_case_worker, people.dcfs_supervisor
     case = open_case(probation_worker, people.probation_supervisor, **ANA)
     case_agency_grant(case=case, actor=people.probation_supervisor, agency=dcfs.agency, legal_basis="mdt_18961_7")
-    alert = part_services.safety_alert_create(case=case, actor=probation_worker, kind="safety_risk", summary="Risk.")
+    alert = alert_services.safety_alert_create(case=case, actor=probation_worker, kind="safety_risk", summary="Risk.")
     page = _page(web(dcfs), case)
     assert "Risk." in page and f"/alerts/{alert.pk}/resolve/" not in page
     assert 'name="alert-protected_detail"' not in page  # not the lead's case team: no protected detail
@@ -475,10 +478,10 @@ def test_who_may_not_resolve_an_alert_gets_no_form_and_the_apis_403(people, web,
 def test_a_closed_case_shows_no_part_forms_and_refuses_their_writes(people, web, twins):
     worker, supervisor = people.dcfs_case_worker, people.dcfs_supervisor
     case, _ = twins
-    placement = part_services.placement_create(
+    placement = placement_services.placement_create(
         case=case, actor=worker, placement_type="relative", start_date=dt.date(2026, 10, 1)
     )
-    alert = part_services.safety_alert_create(case=case, actor=worker, kind="other", summary="Watch.")
+    alert = alert_services.safety_alert_create(case=case, actor=worker, kind="other", summary="Watch.")
     assert web(supervisor).post(f"/app/cases/{case.pk}/close/", {"close-reason": "Goals met."}).status_code == 302
     assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
     page = _page(web(worker), case)
@@ -498,7 +501,7 @@ def test_a_closed_case_shows_no_part_forms_and_refuses_their_writes(people, web,
 def test_a_part_of_another_case_answers_404(people, web, twins):
     worker = people.dcfs_case_worker
     case, other = twins
-    placement = part_services.placement_create(
+    placement = placement_services.placement_create(
         case=other, actor=worker, placement_type="relative", start_date=dt.date(2026, 10, 1)
     )
     answer = web(worker).post(
@@ -519,18 +522,18 @@ def test_the_forms_add_no_query_to_the_case_page_whatever_its_parts(
     case, _ = twins
     now = timezone.now()
     for i in range(rows):
-        part_services.placement_create(
+        placement_services.placement_create(
             case=case, actor=worker, placement_type="relative", start_date=dt.date(2026, 10, 1 + i)
         )
-        part_services.service_referral_create(
+        service_referral_services.service_referral_create(
             case=case, actor=worker, provider=f"P{i}", kind="advocacy", referred_at=now - dt.timedelta(days=1)
         )
-        part_services.court_hearing_create(
+        hearing_services.court_hearing_create(
             case=case, actor=worker, starts_at=now - dt.timedelta(hours=i + 1), hearing_type="Review"
         )
-        alert = part_services.safety_alert_create(case=case, actor=worker, kind="other", summary=f"A{i}")
+        alert = alert_services.safety_alert_create(case=case, actor=worker, kind="other", summary=f"A{i}")
         if i:
-            part_services.safety_alert_resolve(alert=alert, actor=worker, reason="Done.")
+            alert_services.safety_alert_resolve(alert=alert, actor=worker, reason="Done.")
     client = web(worker)
     client.get("/app/")  # the session's first reads out of the count
     with django_assert_num_queries(PINNED["case"]):

@@ -223,24 +223,27 @@ def _with_parts(case, actor):  # type: ignore[no-untyped-def]
 
     from django.utils import timezone
 
-    from cases.services import parts as part_services
+    from cases.services import court_hearings as hearing_services
+    from cases.services import placements as placement_services
+    from cases.services import safety_alerts as alert_services
+    from cases.services import service_referrals as service_referral_services
 
     now = timezone.now()
     return {
         "case": case,
-        "placement": part_services.placement_create(
+        "placement": placement_services.placement_create(
             case=case, actor=actor, placement_type="relative", start_date=dt.date(2026, 10, 1)
         ),
-        "service": part_services.service_referral_create(
+        "service": service_referral_services.service_referral_create(
             case=case, actor=actor, provider="Center", kind="advocacy", referred_at=now - dt.timedelta(days=1)
         ),
-        "hearing": part_services.court_hearing_create(
+        "hearing": hearing_services.court_hearing_create(
             case=case, actor=actor, starts_at=now + dt.timedelta(days=5), hearing_type="Review"
         ),
-        "past_hearing": part_services.court_hearing_create(
+        "past_hearing": hearing_services.court_hearing_create(
             case=case, actor=actor, starts_at=now - dt.timedelta(hours=2), hearing_type="Disposition"
         ),
-        "alert": part_services.safety_alert_create(case=case, actor=actor, kind="other", summary="Synthetic"),
+        "alert": alert_services.safety_alert_create(case=case, actor=actor, kind="other", summary="Synthetic"),
     }
 
 

@@ -17,7 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from cases.models import Case
 from cases.permissions import CaseAccess
 from cases.selectors import parts as part_selectors
-from cases.services import parts as part_services
+from cases.services import court_hearings as hearing_services
+from cases.services import placements as placement_services
+from cases.services import safety_alerts as alert_services
+from cases.services import service_referrals as service_referral_services
 from core.errors import ApplicationError, PreconditionFailed
 
 from ..forms import (
@@ -104,7 +107,9 @@ def placement_add(request: HttpRequest, pk: int) -> HttpResponse:
         form_key="placement_form",
         anchor="placements",
         success="The placement is recorded. A current placement it follows ended on its start date.",
-        write=lambda: part_services.placement_create(case=case, actor=signed_in_user(request), **form.service_data()),
+        write=lambda: placement_services.placement_create(
+            case=case, actor=signed_in_user(request), **form.service_data()
+        ),
     )
 
 
@@ -121,7 +126,7 @@ def placement_end(request: HttpRequest, pk: int, placement_id: int) -> HttpRespo
         form_key="part_form",
         anchor=f"placement-{placement.pk}",
         success="The placement is ended.",
-        write=lambda: part_services.placement_update(
+        write=lambda: placement_services.placement_update(
             placement=placement,
             actor=signed_in_user(request),
             data={"end_date": form.cleaned_data["end_date"], "end_reason": form.cleaned_data["end_reason"]},
@@ -146,7 +151,7 @@ def service_add(request: HttpRequest, pk: int) -> HttpResponse:
         form_key="service_form",
         anchor="services",
         success="The service referral is recorded.",
-        write=lambda: part_services.service_referral_create(
+        write=lambda: service_referral_services.service_referral_create(
             case=case, actor=signed_in_user(request), **form.cleaned_data
         ),
     )
@@ -166,7 +171,7 @@ def service_status(request: HttpRequest, pk: int, service_id: int) -> HttpRespon
         form_key="part_form",
         anchor=f"service-{service.pk}",
         success="The service is updated.",
-        write=lambda: part_services.service_referral_update(
+        write=lambda: service_referral_services.service_referral_update(
             service=service, actor=signed_in_user(request), data=form.service_data(), if_match=form.if_match()
         ),
         field_map=ServiceStatusForm.FIELD_MAP,
@@ -189,7 +194,9 @@ def hearing_add(request: HttpRequest, pk: int) -> HttpResponse:
         form_key="hearing_form",
         anchor="hearings",
         success="The hearing is scheduled.",
-        write=lambda: part_services.court_hearing_create(case=case, actor=signed_in_user(request), **form.cleaned_data),
+        write=lambda: hearing_services.court_hearing_create(
+            case=case, actor=signed_in_user(request), **form.cleaned_data
+        ),
     )
 
 
@@ -217,7 +224,7 @@ def hearing_change(request: HttpRequest, pk: int, hearing_id: int, change: str) 
         form_key="part_form",
         anchor=f"hearing-{hearing.pk}",
         success=success,
-        write=lambda: part_services.court_hearing_update(
+        write=lambda: hearing_services.court_hearing_update(
             hearing=hearing, actor=signed_in_user(request), data=form.service_data(), if_match=form.if_match()
         ),
         reread=lambda: part_selectors.court_hearing_get_visible(user=request.user, pk=hearing.pk),
@@ -239,7 +246,7 @@ def alert_add(request: HttpRequest, pk: int) -> HttpResponse:
         form_key="alert_form",
         anchor="alerts",
         success="The safety alert is raised; it shows at the top of the case and its agenda view.",
-        write=lambda: part_services.safety_alert_create(
+        write=lambda: alert_services.safety_alert_create(
             case=case, actor=signed_in_user(request), **form.service_data()
         ),
     )
@@ -258,7 +265,7 @@ def alert_resolve(request: HttpRequest, pk: int, alert_id: int) -> HttpResponse:
         form_key="part_form",
         anchor="alerts",
         success="The safety alert is resolved; it stays in the case's history.",
-        write=lambda: part_services.safety_alert_resolve(
+        write=lambda: alert_services.safety_alert_resolve(
             alert=alert, actor=signed_in_user(request), reason=form.cleaned_data["reason"], if_match=form.if_match()
         ),
         reread=lambda: part_selectors.safety_alert_get_visible(user=request.user, pk=alert.pk),
