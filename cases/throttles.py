@@ -10,11 +10,18 @@ therefore be refused a little early, never let through beyond the rate (a read-t
 as DRF's own throttles keep, lets a burst of parallel requests all pass). The window read
 includes the bucket the window's start falls in, so a search is remembered for at least the
 whole window (up to one bucket — a minute of an hour — longer).
+
+When the cache cannot be reached (Redis restarting), the budget cannot be counted, so it is
+spent: the search endpoint answers 429 with a short Retry-After, and the creates succeed
+without the hidden candidates, exactly as over the rate. Intake keeps working through the
+outage and the search is no oracle during it (found by `make soak`: a 500 on every referral
+create while Redis was down).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -22,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.throttling import BaseThrottle
@@ -39,6 +47,10 @@ class Budget:
 
 
 ALLOWED = Budget(True)
+#: The cache could not count the search: spent, try again shortly.
+CACHE_DOWN = Budget(False, 30.0)
+CACHE_ERRORS = (RedisError, OSError)
+logger = logging.getLogger(__name__)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -73,7 +85,15 @@ def _give_back(keys: list[str]) -> None:
 
 def duplicate_search_take(*, user: Any, now: float | None = None) -> Budget:
     """Count one duplicate search of `user` against every window, or refuse it (counting
-    nothing) when any window is full."""
+    nothing) when any window is full — or when the cache cannot count it (`CACHE_DOWN`)."""
+    try:
+        return _take(user=user, now=now)
+    except CACHE_ERRORS:
+        logger.warning("duplicate-search budget: the cache is unreachable; the search is refused")
+        return CACHE_DOWN
+
+
+def _take(*, user: Any, now: float | None) -> Budget:
     now = time.time() if now is None else now
     taken: list[str] = []
     for limit, window in duplicate_search_rates():
@@ -100,11 +120,15 @@ def duplicate_search_take_once(*, user: Any, key: str, now: float | None = None)
     repeated by the same user within the shortest window is not counted again — it can teach
     nothing new — while a search of other values (the record edited) is counted as any other."""
     seen = f"dupsearch-seen:{user.pk}:{key}"
-    if cache.get(seen):
-        return ALLOWED
-    budget = duplicate_search_take(user=user, now=now)
-    if budget.allowed:
-        cache.set(seen, 1, timeout=min((window for _, window in duplicate_search_rates()), default=3600))
+    try:
+        if cache.get(seen):
+            return ALLOWED
+        budget = duplicate_search_take(user=user, now=now)
+        if budget.allowed:
+            cache.set(seen, 1, timeout=min((window for _, window in duplicate_search_rates()), default=3600))
+    except CACHE_ERRORS:
+        logger.warning("duplicate-search budget: the cache is unreachable; the search is refused")
+        return CACHE_DOWN
     return budget
 
 

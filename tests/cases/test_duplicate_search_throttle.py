@@ -151,3 +151,34 @@ def test_over_the_budget_a_create_sending_external_ids_answers_429_and_writes_no
     assert Youth.objects.count() == before
     # and without the numbers the create goes through
     assert client.post("/api/v1/youth/", {"first_name": "Ana", "last_name": "Reyes"}, format="json").status_code == 201
+
+
+def test_with_the_cache_unreachable_a_create_succeeds_without_hidden_candidates_and_the_search_answers_429(
+    people, as_user, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """Redis restarting (found by `make soak`): the budget cannot be counted, so it is spent —
+    intake goes on, the search endpoint is refused, and no hidden record is hinted at."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from cases import throttles
+
+    mine = create_youth(people.probation_case_worker, aliases=[])
+    create_youth(people.sheriff_case_worker, aliases=[])
+
+    class Unreachable:
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+                raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+            return fail
+
+    monkeypatch.setattr(throttles, "cache", Unreachable())
+    client = as_user(people.probation_case_worker)
+    body = {"first_name": "Jasmine", "last_name": "Carter", "date_of_birth": "2010-03-14"}
+    created = client.post("/api/v1/youth/", body, format="json")
+    assert created.status_code == 201, created.content
+    found = created.json()["possible_duplicates"]
+    assert mine.pk in [f.get("youth") for f in found] and not [f for f in found if "agency" in f]
+    refused = client.get(SEARCH)
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0

@@ -94,13 +94,6 @@ def test_no_5xx_outside_the_fault_windows(soak: dict[str, Any]) -> None:
     assert req["errors_outside_faults"] == 0, req["unexpected_at"]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "known: while Redis (the cache) is down, the duplicate-search budget (cases/throttles.py, "
-        "cache.add) raises ConnectionError and the referral create answers 500"
-    ),
-    strict=False,
-)
 def test_no_5xx_during_the_redis_restart(soak: dict[str, Any]) -> None:
     assert soak["requests"]["errors_in_redis_restart"] == 0, soak["requests"]["unexpected_by_endpoint"]
 
