@@ -20,6 +20,8 @@ from cases.models import Referral
 from tests.cases.factories import accept_referral, create_referral
 from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.web.test_browser import Person
+from tests.web.test_browser import browser as story_browser  # noqa: F401  (test_browser's fixture)
 from tests.web.test_same_reads_as_the_api import _events_of
 
 pytestmark = pytest.mark.django_db
@@ -68,10 +70,10 @@ def numbers(values: list[str]) -> list[int]:
     return [int(n) for v in values for n in re.findall(r"\d+", v)]
 
 
-def recovery(worker, agency, name: str, arrived_after: int) -> Referral:  # type: ignore[no-untyped-def]
-    """A law-enforcement recovery referred to `agency`, responders on scene `arrived_after`
-    minutes after it (the First Responder Protocol's 90-minute clock)."""
-    recovered = IN_Q3 - dt.timedelta(hours=3)
+def recovery(worker, agency, name: str, arrived_after: int, now: dt.datetime = IN_Q3) -> Referral:  # type: ignore[no-untyped-def]
+    """A law-enforcement recovery referred to `agency` three hours before `now`, responders on
+    scene `arrived_after` minutes after it (the First Responder Protocol's 90-minute clock)."""
+    recovered = now - dt.timedelta(hours=3)
     return create_referral(
         worker,
         receiving_agency=agency,
@@ -314,3 +316,63 @@ def test_a_suppressed_total_draws_no_bar():
     assert [b["width"] for b in bars] == [BAR_SPACE, BAR_SPACE // 2, 0, 0, 0]
     assert [b["value"] for b in bars] == [40, 20, "<11", "*", 0]
     assert [b["suppressed"] for b in bars] == [False, False, True, True, False]
+
+
+# --- in a real browser -------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_supervisor_opens_a_report_changes_the_quarter_and_sees_the_chart(live_server, people, request):  # type: ignore[no-untyped-def]
+    """Chromium against a live server, axe-core on each page (zero WCAG 2.1 A/AA violations, no
+    content security policy violation); the report's full-page screenshot is reports-page.png in
+    HARBOR_WEB_SHOTS (HARBOR_WEB_SHOTS=/tmp: /tmp/reports-page.png)."""
+    from django.utils import timezone
+
+    from reports.periods import LOCAL, Quarter
+
+    browser = request.getfixturevalue("story_browser")  # Chromium, as tests/web/test_browser.py has it
+    now = timezone.now()
+    recovered = now - dt.timedelta(hours=3)
+    dcfs, sheriff = people.dcfs_supervisor.agency, people.sheriff_supervisor.agency
+    for i in range(15):
+        recovery(people.dcfs_case_worker, dcfs, f"Live{chr(97 + i)}", 40 if i < 12 else 100, now)
+    for i in range(3):
+        recovery(people.sheriff_case_worker, sheriff, f"Sher{chr(97 + i)}", 40, now)
+    quarter = Quarter.of(timezone.localtime(recovered, LOCAL).date())
+
+    supervisor = Person(browser, live_server.url)
+    supervisor.go("/app/")
+    supervisor.sign_in("dcfs_supervisor")
+    supervisor.page.wait_for_url(f"{live_server.url}/app/")
+    supervisor.page.click("nav >> text=Reports")
+    supervisor.page.wait_for_url(f"{live_server.url}/app/reports/")
+    supervisor.check()
+    supervisor.page.click("text=First Responder Protocol timeliness")
+    supervisor.page.wait_for_selector("#report")  # the last complete quarter, by default
+    supervisor.check()
+
+    # changes the period to the quarter of the referrals, with the form
+    supervisor.page.fill("#id_from", quarter.first_day.isoformat())
+    supervisor.page.fill("#id_to", quarter.last_day.isoformat())
+    supervisor.page.click("button:has-text('Show the report')")
+    supervisor.page.wait_for_selector(f"#report-heading:has-text('{quarter.label}, DCFS')")
+
+    # sees the chart: a bar for each shown total, "<11" for a suppressed one, the table beside it
+    charts = supervisor.page.locator("svg.web-chart")
+    assert charts.count() == 2
+    assert supervisor.page.locator("svg.web-chart rect").count() >= 1
+    assert supervisor.page.locator("svg.web-chart rect").first.is_visible()
+    values = supervisor.page.locator("svg.web-chart text.web-chart-value").all_text_contents()
+    counts = supervisor.page.locator("td.web-count").all_inner_texts()
+    assert "<11" in counts and [v for v in counts if v.isdigit() and int(v) >= 11]
+    assert not [v for v in values + counts if v.isdigit() and 1 <= int(v) <= 10]
+    assert "SHERIFF" not in supervisor.page.inner_text("#report")
+    supervisor.check("reports-page")
+
+    # the CSV link is the web's download, the API's CSV
+    with supervisor.page.expect_download() as download:
+        supervisor.page.click("text=Download CSV")
+    assert download.value.suggested_filename == f"frp-timeliness-{quarter.label}.csv"
+    supervisor.context.close()
