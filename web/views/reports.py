@@ -87,13 +87,15 @@ class ReportFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, user: Any, breakdowns: tuple[str, ...]) -> None:
         super().__init__(data)
+        agency, by = self.fields["agency"], self.fields["by"]
+        assert isinstance(agency, forms.ChoiceField) and isinstance(by, forms.ChoiceField)
         if _county_wide(user):
             agencies = [(a.code, f"{a.code} — {a.name}") for a in Agency.objects.order_by("code")]
-            self.fields["agency"].choices = [("", "The county (all agencies)"), *agencies]
+            agency.choices = [("", "The county (all agencies)"), *agencies]
         else:
             del self.fields["agency"]
         if len(breakdowns) > 1:
-            self.fields["by"].choices = [(b, b.replace("_", " ").capitalize()) for b in breakdowns]
+            by.choices = [(b, b.replace("_", " ").capitalize()) for b in breakdowns]
         else:
             del self.fields["by"]
 
