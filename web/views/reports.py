@@ -157,7 +157,7 @@ def chart(table: dict[str, Any]) -> dict[str, Any]:
         "label_x": LABEL_WIDTH - 8,
         "bar_x": LABEL_WIDTH,
         "bar_height": BAR_HEIGHT,
-        "summary": "; ".join(f"{b['label']}: {b['value']}" for b in bars) or "No rows.",
+        "summary": "; ".join(f"{b['label']}: {b['value']}" for b in bars) or "No rows",
     }
 
 
