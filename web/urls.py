@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import auth, case_parts, cases, home, mdt, mdt_agenda, mdt_session, referrals, setup
+from .views import auth, case_parts, cases, home, mdt, mdt_agenda, mdt_session, referrals, reports, setup
 
 app_patterns = [
     path("", home.home, name="home"),
@@ -71,6 +71,11 @@ app_patterns = [
     path("mdt/action-items/", mdt_session.my_action_items, name="mdt-action-items"),
     path("mdt/action-items/<int:pk>/<slug:decision>/", mdt_session.action_close, name="mdt-action-close"),
     path("mdt/calendar/", mdt_session.calendar, name="mdt-calendar"),
+    # reports (issue 17)
+    path("reports/", reports.report_list, name="reports"),
+    path("reports/caseload.csv", reports.caseload_csv, name="report-caseload-csv"),
+    path("reports/<slug:name>/", reports.report_detail, name="report"),
+    path("reports/<slug:name>/csv/", reports.report_csv, name="report-csv"),
 ]
 
 urlpatterns = [

@@ -40,6 +40,11 @@ PAGES = {
     "mdt_session": lambda s: f"/app/mdt/meetings/{s['meeting'].pk}/session/",
     "mdt_action_items": lambda s: "/app/mdt/action-items/",
     "mdt_calendar": lambda s: "/app/mdt/calendar/",
+    # reports (issue 17): analysts and system admins are in tests/web/test_reports_page.py
+    "reports": lambda s: "/app/reports/",
+    "report": lambda s: "/app/reports/frp-timeliness/",
+    "report_csv": lambda s: "/app/reports/frp-timeliness/csv/",
+    "caseload_csv": lambda s: "/app/reports/caseload.csv",
 }
 
 
