@@ -271,6 +271,13 @@ def test_export_my_caseload_is_the_apis_csv_for_case_workers_and_supervisors(peo
     assert web(people.system_admin).get("/app/reports/caseload.csv").status_code == 404
 
 
+def test_a_case_workers_home_links_the_caseload_export(people, web):  # type: ignore[no-untyped-def]
+    """The reports list is not theirs (404), so home's "My cases" is where a worker finds it."""
+    home = web(people.dcfs_case_worker).get("/app/").content.decode()
+    assert 'href="/app/reports/caseload.csv"' in home
+    assert 'href="/app/reports/caseload.csv"' not in web(people.dcfs_mdt_member).get("/app/").content.decode()
+
+
 # --- the same audit events as the API's reads -----------------------------------------------------
 
 
