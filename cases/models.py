@@ -275,7 +275,7 @@ class Case(models.Model):
     youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="cases")
     number = models.CharField(max_length=20, unique=True)
     lead_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = FSMField(max_length=10, choices=Status.choices, default=Status.OPEN)
     close_reason = models.TextField(blank=True, default="")
     closed_at = models.DateTimeField(null=True, blank=True)
     #: The last reopening (a supervisor's action with a reason); earlier ones are in the history.
@@ -300,6 +300,19 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    # The status machine (SPEC §2): open -> closed -> open. The transitions only move the
+    # status; cases/services/cases.py locks the row, checks who may act and does the rest (and
+    # is the only caller). A transition not allowed from the current status raises
+    # TransitionNotAllowed; the service answers it with 409.
+
+    @transition(field=status, source=Status.OPEN, target=Status.CLOSED)
+    def close(self) -> None:
+        """Only an open case closes."""
+
+    @transition(field=status, source=Status.CLOSED, target=Status.OPEN)
+    def reopen(self) -> None:
+        """Only a closed case reopens."""
 
 
 class CaseTeamMember(models.Model):

@@ -19,6 +19,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django_fsm import FSMField, transition
 
 
 class TargetKind(models.TextChoices):
@@ -116,7 +117,8 @@ class DeadlineRule(models.Model):
 class Deadline(models.Model):
     """One legal clock for one object (SPEC §3).
 
-    Status: open → met | missed | waived | cancelled | not_applicable | superseded. `missed` is
+    Status: open → met | missed | waived | cancelled | not_applicable | superseded, and missed →
+    the same but missed (the transitions below, the only way it changes). `missed` is
     recorded when the due time passes unmet; a missed deadline is still outstanding: it still
     gets its overdue reminder, and a late fact still meets it (met_at after due_at).
     `not_applicable` and `superseded` are set by the service that owns the target when the facts
@@ -185,7 +187,7 @@ class Deadline(models.Model):
     upcoming_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField()
     overdue_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    status = FSMField(max_length=16, choices=Status.choices, default=Status.OPEN)
     #: The next reminder stage and when it comes; null once no reminder remains.
     next_stage = models.CharField(max_length=10, choices=Stage.choices, blank=True, default="")
     next_reminder_at = models.DateTimeField(null=True, blank=True)
@@ -258,6 +260,37 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"Deadline {self.pk} ({self.rule_id})"
+
+    # The status machine (SPEC §3). An outstanding deadline (open or missed) is met, waived,
+    # cancelled or settled by the facts; only an open one is missed, by the sweep when its due
+    # time passes. Every other status is final. The transitions only move the status: the
+    # services in notifications/services/ (the only callers) lock the row and record the rest.
+    # A transition not allowed from the current status raises TransitionNotAllowed.
+
+    @transition(field=status, source=[Status.OPEN, Status.MISSED], target=Status.MET)
+    def meet(self) -> None:
+        """A missed deadline can still be met, late (SPEC §3); the sweep also meets an open one
+        whose rule counts lapsing as met (a sharing grant left to expire)."""
+
+    @transition(field=status, source=Status.OPEN, target=Status.MISSED)
+    def miss(self) -> None:
+        """The due time passed unmet (the sweep)."""
+
+    @transition(field=status, source=[Status.OPEN, Status.MISSED], target=Status.WAIVED)
+    def waive(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.OPEN, Status.MISSED], target=Status.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.OPEN, Status.MISSED], target=Status.NOT_APPLICABLE)
+    def mark_not_applicable(self) -> None:
+        """Settled by the facts: it can no longer be met."""
+
+    @transition(field=status, source=[Status.OPEN, Status.MISSED], target=Status.SUPERSEDED)
+    def supersede(self) -> None:
+        """Settled by the facts: another deadline carries the same duty."""
 
     @property
     def met_late(self) -> bool:

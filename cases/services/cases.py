@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from accounts.models import Agency, User
 from core.errors import ApplicationError
@@ -123,18 +124,20 @@ def _renewal_participations(case: Case) -> Any:
     return CaseAgency.objects.filter(case_id=case.pk, legal_basis=CaseAgency.LegalBasis.MDT_18961_7)
 
 
-def _lead_decision(*, case: Case, actor: User, reason: str, verb: str, from_status: str) -> tuple[Case, str]:
+#: Close's and reopen's refusal (409) when the case's status machine does not allow the move.
+NOT_ALLOWED_NOW = {"close": "The case is already closed.", "reopen": "The case is open."}
+
+
+def _lead_decision(*, case: Case, actor: User, reason: str, verb: str, transition: str) -> tuple[Case, str]:
     """Close's and reopen's shared checks: the case locked, the actor a supervisor of the lead
-    agency, the case in `from_status` (409 otherwise), a reason given. Returns the locked case
-    and the reason."""
+    agency, its status machine allowing `transition` from the case's status (409 otherwise), a
+    reason given. Returns the locked case and the reason."""
     access = case_access(user=actor, case=case)
     case = _lock(Case, case.pk)
     if not access.can_close_case:
         raise _forbidden(f"Only a supervisor of the lead agency {verb} the case.")
-    if case.status != from_status:
-        raise ApplicationError(
-            "The case is already closed." if from_status == Case.Status.OPEN else "The case is open.", code="conflict"
-        )
+    if not can_proceed(getattr(case, transition)):
+        raise ApplicationError(NOT_ALLOWED_NOW[transition], code="conflict")
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(f"Say why the case {verb}.", fields={"reason": ["This field may not be blank."]})
@@ -148,13 +151,13 @@ def case_close(*, case: Case, actor: User, reason: str) -> Case:
     clocks, ends the `court_mdt` shares and — through `signals.case_closed`, which mdt receives
     — cancels the open action items and takes the case off unpublished agendas. The law's
     reporting duties (the referral's clocks, a missing episode's reports and debrief) stay open."""
-    case, reason = _lead_decision(case=case, actor=actor, reason=reason, verb="closes", from_status=Case.Status.OPEN)
+    case, reason = _lead_decision(case=case, actor=actor, reason=reason, verb="closes", transition="close")
     if MissingEpisode.objects.filter(case_id=case.pk, returned_at__isnull=True).exists():
         raise ApplicationError(
             "The youth is still missing: record the return on the missing episode before closing the case.",
             code="conflict",
         )
-    case.status = Case.Status.CLOSED
+    case.close()
     case.close_reason = reason
     case.closed_at = timezone.now()
     _save(case, actor=actor)
@@ -172,14 +175,14 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     closing ended comes back by itself: `court_mdt` shares need a new grant, cancelled action
     items stay cancelled, the case is put on agendas again by a coordinator. A WIC 18961.7
     share still running gets its renewal clock again. 409 when the youth has another open case."""
-    case, reason = _lead_decision(case=case, actor=actor, reason=reason, verb="reopens", from_status=Case.Status.CLOSED)
+    case, reason = _lead_decision(case=case, actor=actor, reason=reason, verb="reopens", transition="reopen")
     if Case.objects.filter(youth_id=case.youth_id, status=Case.Status.OPEN).exclude(pk=case.pk).exists():
         raise ApplicationError(
             "The youth has another open case: work that one, or close it before reopening this one.",
             code="conflict",
         )
     now = timezone.now()
-    case.status = Case.Status.OPEN
+    case.reopen()
     case.reopened_at = now
     case.reopen_reason = reason
     _save(case, actor=actor)

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from audit.models import AuditEvent
 from audit.services.record import audit_record
@@ -183,7 +184,7 @@ def deadline_meet(*, rule_code: str, target: models.Model, met_at: dt.datetime, 
     recorded = timezone.now()
     deadlines = _active_for(rule_code, target)
     for deadline in deadlines:
-        deadline.status = Deadline.Status.MET
+        deadline.meet()
         deadline.met_at = met
         deadline.recorded_at = recorded
         deadline.next_stage, deadline.next_reminder_at = "", None
@@ -203,7 +204,7 @@ def deadline_cancel(*, rule_code: str, target: models.Model, reason: str, actor:
     deadlines = _active_for(rule_code, target)
     now = timezone.now()
     for deadline in deadlines:
-        deadline.status = Deadline.Status.CANCELLED
+        deadline.cancel()
         deadline.cancelled_at = now
         deadline.cancel_reason = reason[:200]
         deadline.next_stage, deadline.next_reminder_at = "", None
@@ -235,7 +236,10 @@ def deadline_settle(
     deadlines = _active_for(rule_code, target)
     now = timezone.now()
     for deadline in deadlines:
-        deadline.status = status
+        if status == Deadline.Status.SUPERSEDED:
+            deadline.supersede()
+        else:
+            deadline.mark_not_applicable()
         deadline.settled_at = now
         deadline.settle_reason = reason[:200]
         deadline.superseded_by = superseded_by
@@ -285,9 +289,9 @@ def deadline_waive(*, deadline: Deadline, reason: str, actor: Any) -> Deadline:
     if connection.features.has_select_for_update:
         locked = locked.select_for_update(of=("self",))
     deadline = locked.get(pk=deadline.pk)
-    if deadline.status not in Deadline.ACTIVE:
+    if not can_proceed(deadline.waive):
         raise ApplicationError(f"A {deadline.status} deadline cannot be waived.", code="conflict")
-    deadline.status = Deadline.Status.WAIVED
+    deadline.waive()
     deadline.waived_at = timezone.now()
     deadline.waived_by = actor
     deadline.waive_reason = reason

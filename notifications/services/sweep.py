@@ -57,10 +57,13 @@ def _advance(deadline: Deadline, now: dt.datetime) -> str:
             *({"stage": s, "at": times[s].isoformat(), "recorded_at": now.isoformat()} for s in passed[:-1]),
         ]
     if deadline.status == Deadline.Status.OPEN and deadline.due_at <= now:
+        # Through the status machine, in memory; the batch's write-back stores what it decided.
         if deadline.lapse_outcome == DeadlineRule.LapseOutcome.MET:
-            deadline.status, deadline.met_at = Deadline.Status.MET, deadline.due_at
+            deadline.meet()
+            deadline.met_at = deadline.due_at
         else:
-            deadline.status, deadline.missed_at = Deadline.Status.MISSED, deadline.due_at
+            deadline.miss()
+            deadline.missed_at = deadline.due_at
     remaining = [(s, at) for s, at in stages if STAGE_ORDER[s] > STAGE_ORDER[stage]]
     if deadline.status == Deadline.Status.MET or not remaining:
         deadline.next_stage, deadline.next_reminder_at = "", None
