@@ -20,12 +20,14 @@ from tests.mdt.support import published_meeting
 pytestmark = pytest.mark.django_db
 
 SUMMARY = "Outcome-text-quokka"
+#: Distinctive, so the ciphertext cannot contain it by chance (a two-letter "d1" sometimes did).
+DECISIONS = "Decision-text-wombat"
 
 
 def _reviewed_twice(people, star, frozen):  # type: ignore[no-untyped-def]
     meeting = published_meeting(star, people.star_coordinator, [CaseFactory(court="STAR")])
     item = meeting.items.get()
-    agenda_item_review(item=item, summary=SUMMARY, decisions="d1", actor=people.star_coordinator)
+    agenda_item_review(item=item, summary=SUMMARY, decisions=DECISIONS, actor=people.star_coordinator)
     frozen.shift(dt.timedelta(minutes=30))
     agenda_item_review(item=item, summary=f"{SUMMARY}-2", decisions="d2", actor=people.da_member)
     return item
@@ -61,18 +63,20 @@ def test_versions_are_encrypted_at_rest(people, star, frozen):  # type: ignore[n
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT summary, decisions FROM {ReviewVersion._meta.db_table}")  # noqa: S608
         stored = json.dumps(cursor.fetchall())
-    assert SUMMARY not in stored and "d1" not in stored
+    assert SUMMARY not in stored and DECISIONS not in stored
 
 
 def test_outcomes_recorded_before_versions_become_version_one(people, star, frozen):  # type: ignore[no-untyped-def]
     # given an item reviewed before review versions existed (its version rows missing)
     meeting = published_meeting(star, people.star_coordinator, [CaseFactory(court="STAR")])
-    item = agenda_item_review(item=meeting.items.get(), summary=SUMMARY, decisions="d1", actor=people.star_coordinator)
+    item = agenda_item_review(
+        item=meeting.items.get(), summary=SUMMARY, decisions=DECISIONS, actor=people.star_coordinator
+    )
     ReviewVersion.objects.all().delete()
     # when the migration's data step runs
     migration = importlib.import_module("mdt.migrations.0002_review_outcome_versions")
     migration.first_versions_from_recorded_reviews(apps, None)
     # then
     (version,) = ReviewVersion.objects.all()
-    assert (version.item_id, version.version, version.summary, version.decisions) == (item.pk, 1, SUMMARY, "d1")
+    assert (version.item_id, version.version, version.summary, version.decisions) == (item.pk, 1, SUMMARY, DECISIONS)
     assert (version.reviewed_by_id, version.reviewed_at) == (people.star_coordinator.pk, item.reviewed_at)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import time_machine
 from django.core import mail
 
 from notifications.models import Notification
@@ -78,29 +79,31 @@ RULE_CASES_BY_CODE = {rc.code: rc for rc in RULE_CASES}
 
 
 def build_world(cast: SimpleNamespace) -> SimpleNamespace:
-    """A DCFS-led STAR case with a DCFS worker and a Sheriff deputy on its team, the Sheriff
-    deputy's referral (received by DCFS), a missing episode, a sharing grant, an MDT meeting a
-    week out (coordinated from Probation) and an action item for a Probation worker."""
-    case = f.CaseFactory(lead_agency=cast.agencies["DCFS"], youth__holding_agency=cast.agencies["DCFS"])
-    f.team_member(case, cast.dcfs_worker)
-    f.team_member(case, cast.sheriff_worker, "deputy")
-    referral = f.ReferralFactory(
-        youth=case.youth,
-        created_by=cast.sheriff_worker,
-        receiving_agency=cast.agencies["DCFS"],
-        case=case,
-        hotline_reported_at=T0,
-        recovered_at=T0,
-    )
-    episode = f.missing_episode(case, learned_at=T0, creator=cast.dcfs_worker, returned_at=T0)
-    grant = f.participation(case, cast.agencies["SHERIFF"], granted_at=T0, by=cast.dcfs_supervisor)
-    team = f.mdt_team("STAR")
-    f.team_membership(team, cast.mdt_coordinator, coordinator=True)
-    f.team_membership(team, cast.mdt_member)
-    meeting = f.meeting(team, starts_at=T0 + 7 * 24 * H, creator=cast.mdt_coordinator)
-    item = f.action_item(
-        case, team, assignee=cast.probation_worker, due_at=T0 + 6 * 24 * H, creator=cast.mdt_coordinator
-    )
+    """A DCFS-led STAR case with a DCFS worker and a Sheriff deputy on its team, opened by the
+    Sheriff deputy's referral (received and accepted by DCFS), a missing episode, a sharing grant
+    to the Sheriff, an MDT meeting a week out (coordinated from Probation) and an action item for
+    a Probation worker. Made through the services at T0 (see factories.py)."""
+    with time_machine.travel(T0, tick=False):
+        referral = f.ReferralFactory(
+            created_by=cast.sheriff_worker,
+            receiving_agency=cast.agencies["DCFS"],
+            hotline_reported_at=T0,
+            recovered_at=T0,
+        )
+        case = f.case_from(referral, cast.dcfs_supervisor)
+        referral.refresh_from_db()
+        # The deputy joins the team once the Sheriff takes part (SPEC §1: only a participating agency's staff).
+        grant = f.participation(case, cast.agencies["SHERIFF"], granted_at=T0, by=cast.dcfs_supervisor)
+        f.team_member(case, cast.dcfs_worker)
+        f.team_member(case, cast.sheriff_worker, "deputy")
+        episode = f.missing_episode(case, learned_at=T0, creator=cast.dcfs_worker, returned_at=T0)
+        team = f.mdt_team("STAR")
+        f.team_membership(team, cast.mdt_coordinator, coordinator=True)
+        f.team_membership(team, cast.mdt_member)
+        meeting = f.meeting(team, starts_at=T0 + 7 * 24 * H, creator=cast.mdt_coordinator)
+        item = f.action_item(
+            case, team, assignee=cast.probation_worker, due_at=T0 + 6 * 24 * H, creator=cast.mdt_coordinator
+        )
     return SimpleNamespace(
         case=case, referral=referral, episode=episode, grant=grant, team=team, meeting=meeting, item=item
     )

@@ -38,11 +38,16 @@ def _case_for(world: World, home: str, relation: str) -> Any:
         "shared": world.case[ring(home, -1)],
         "expired_share": world.case[ring(home, -2)],
         "other_agency": world.case[ring(home, 1)],
+        "consent_share": world.case2[ring(home, -1)],
     }[relation]
 
 
-def _member_for(world: World, home: str, relation: str, case: Any) -> int:
+def _member_for(world: World, home: str, scope: str, relation: str, case: Any) -> int | None:
     low = home.lower()
+    if scope == "shared_lead_member":  # the lead agency's own case worker on its case
+        return membership(case, f"{case.lead_agency.code.lower()}_case_worker", world).pk
+    if relation == "consent_share":  # X's worker is not on it; no row removes anyone from it
+        return None
     username = {
         "own": f"{low}_case_worker",
         "agency_case": f"{low}_helper",
@@ -86,7 +91,11 @@ def _static_names(world: World, home: str, scope: str) -> dict[str, Any]:
             shared_agency=ring(case.lead_agency.code),
         )
         if relation != "fixed":
-            names["member"] = _member_for(world, home, relation, case)
+            names["member"] = _member_for(world, home, scope, relation, case)
+        # Who POST …/team/ adds: the caller, or (shared_lead_member) a lead-agency worker not on it.
+        names["team_user_of_lead"] = (
+            world.user(f"{case.lead_agency.code.lower()}_helper").pk if scope == "shared_lead_member" else None
+        )
         for kind in DECISIONS:
             names[f"{kind}_referral"], names[f"{kind}_referral_youth"] = referral.pk, referral.youth_id
     pending = {
@@ -161,6 +170,7 @@ def names_for(world: World, role: Role, scope: str) -> dict[str, Any]:
     now = world.now
     names.update(
         me=user.pk if user else None,
+        team_user=names.get("team_user_of_lead") or (user.pk if user else None),
         now=now.isoformat(),
         hours_ago_2=(now - dt.timedelta(hours=2)).isoformat(),
         hours_ago_3=(now - dt.timedelta(hours=3)).isoformat(),

@@ -55,6 +55,8 @@ ROLES: list[Role] = [
     *_case_roles(),
     Role("STAR.coordinator", "star_coordinator", "PROBATION", "mdt_member", "STAR", coordinator=True),
     Role("STAR.mdt_member", "star_member", "SHERIFF", "mdt_member", "STAR"),
+    # An MDT member who sits on no team (yet): SPEC §1 gives the role nothing beyond its teams.
+    Role("DCFS.mdt_member", "dcfs_mdt_member", "DCFS", "mdt_member"),
     Role("DCFS.agency_admin", "dcfs_agency_admin", "DCFS", "agency_admin"),
     Role("DCFS.auditor", "dcfs_auditor", "DCFS", "auditor"),
     Role("DCFS.analyst", "dcfs_analyst", "DCFS", "analyst"),
@@ -75,6 +77,12 @@ CASE_OF = {
     "clinical_write": "own",  # a clinical note, written on the caller's own case
     "own_with_address": "own",  # a placement address / protected alert detail, own case
     "shared_with_address": "shared",
+    # The case shared with X, naming a member (or a would-be member) of the lead agency's staff:
+    # a participating supervisor assigns only its own agency's people (SPEC §1).
+    "shared_lead_member": "shared",
+    # K2[prev X]: shared with X under a consent that runs on, X's case worker not on the team. Closing
+    # ends court_mdt shares only (SPEC §2), so X's supervisor still sees the closed case.
+    "consent_share": "consent_share",
 }
 #: Notes on the DCFS-led case written by the DMH clinician (fixed objects, not relative).
 FIXED_NOTE_SCOPES = ("clinical_note", "agency_note")
@@ -299,8 +307,8 @@ OPERATIONS: list[Op] = [
     Op("get", "/api/v1/cases/{id}/history/", CASE_SCOPES, params=CASE, audit={"view"},
        youth="youth"),
     # Access to a case (SPEC §1): who is on it, which agencies share it.
-    Op("post", "/api/v1/cases/{id}/team/", CASE_SCOPES,
-       body={"user": "{me}", "role": "supervisor"}, params=CASE, audit={"access_change"}, youth="youth", late=True),
+    Op("post", "/api/v1/cases/{id}/team/", (*CASE_SCOPES, "shared_lead_member"),
+       body={"user": "{team_user}", "role": "supervisor"}, params=CASE, audit={"access_change"}, youth="youth", late=True),
     Op("post", "/api/v1/cases/{id}/agencies/", CASE_SCOPES,
        body={"agency": "{grantable}", "legal_basis": "mdt_18961_7"}, params=CASE, audit={"access_change"},
        youth="youth", late=True),
@@ -322,9 +330,9 @@ OPERATIONS: list[Op] = [
     # reopening needs a closed case ("closed" closes it through the service).
     Op("post", "/api/v1/cases/{id}/close/", CASE_SCOPES, prep="returned",
        body={"reason": "Synthetic reason"}, params=CASE, audit={"transition"}, youth="youth", late=True),
-    Op("post", "/api/v1/cases/{id}/reopen/", CASE_SCOPES, prep="closed",
+    Op("post", "/api/v1/cases/{id}/reopen/", (*CASE_SCOPES, "consent_share"), prep="closed",
        body={"reason": "Synthetic reason"}, params=CASE, audit={"transition"}, youth="youth", late=True),
-    Op("delete", "/api/v1/cases/{id}/team/{member_id}/", CASE_SCOPES,
+    Op("delete", "/api/v1/cases/{id}/team/{member_id}/", (*CASE_SCOPES, "shared_lead_member"),
        params={"id": "case", "member_id": "member"}, audit={"access_change"}, youth="youth", late=True),
     # --- deadlines and notifications (SPEC §3) ---------------------------------------------------
     # App decision (notifications): the list is "those the user may see" — none for the roles

@@ -28,7 +28,8 @@ the sweep has reminded the lead agency's worker and escalated to its supervisor)
 Court MDT: STAR (a Probation coordinator, a Sheriff MDT member and the DMH clinician) meets about
 the Probation- and DMH-led cases; DREAM (a DCFS coordinator, in no matrix role) about the DCFS-led
 one. STAR has a published meeting with two agenda items and an action item assigned to the DMH
-clinician, plus one meeting per lifecycle step (scheduled, published, held, to cancel).
+clinician, plus one meeting per lifecycle step (scheduled, published, held, to cancel). A DCFS
+MDT member sits on no team at all.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def build_world() -> World:
     _user(world, "star_coordinator", Role.MDT_MEMBER, agencies["PROBATION"])
     _user(world, "star_member", Role.MDT_MEMBER, agencies["SHERIFF"])
     _user(world, "dream_coordinator", Role.MDT_MEMBER, agencies["DCFS"])
+    _user(world, "dcfs_mdt_member", Role.MDT_MEMBER, agencies["DCFS"])  # on no MDT team
     _user(world, "dcfs_agency_admin", Role.AGENCY_ADMIN, agencies["DCFS"])
     _user(world, "dcfs_analyst", Role.ANALYST, agencies["DCFS"])
     _user(world, "root", Role.SYSTEM_ADMIN, None, is_superuser=True)
