@@ -1,7 +1,8 @@
 FROM python:3.11-slim
-# WeasyPrint needs Pango; DejaVu fonts render the agenda PDF without network fonts.
+# WeasyPrint needs Pango; DejaVu fonts render the agenda PDF without network fonts; with
+# HarfBuzz's subsetter WeasyPrint subsets the fonts in C instead of with fontTools (docs/benchmarks.md).
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # The runtime requirements only (no test or lint tools), every one pinned with its hashes.
