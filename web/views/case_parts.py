@@ -23,7 +23,7 @@ from cases.services import safety_alerts as alert_services
 from cases.services import service_referrals as service_referral_services
 from core.errors import ApplicationError, PreconditionFailed
 
-from ..forms import (
+from ..case_part_forms import (
     AlertForm,
     AlertResolveForm,
     HearingCancelForm,
@@ -34,9 +34,9 @@ from ..forms import (
     PlacementForm,
     ServiceForm,
     ServiceStatusForm,
-    UswdsForm,
     VersionedForm,
 )
+from ..forms import UswdsForm
 from .cases import _back, _case, case_context
 from .common import page, render_page, signed_in_user
 

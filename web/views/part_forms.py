@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases.models import CourtHearing, ServiceReferral
 from cases.permissions import CaseAccess
 
-from ..forms import (
+from ..case_part_forms import (
     AlertForm,
     AlertResolveForm,
     HearingCancelForm,
