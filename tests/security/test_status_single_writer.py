@@ -63,8 +63,8 @@ ALLOWED: dict[Path, tuple[frozenset[str], str]] = {
 #: `.status` assignments on other models, by (path, name of the object): not a case or deadline.
 OTHER_STATUS_OWNERS = {
     (Path("cases/services/sharing.py"), "request"): "ShareRequest (the sharing service's own machine)",
-    (Path("audit/services.py"), "job"): "AuditVerifyJob",
-    (Path("audit/services.py"), "AuditVerifyJob"): "AuditVerifyJob",
+    (Path("audit/services/verify.py"), "job"): "AuditVerifyJob",
+    (Path("audit/services/verify.py"), "AuditVerifyJob"): "AuditVerifyJob",
 }
 
 BULK_LOADERS = re.compile(r"^(?:copy_rows|bulk_insert\w*)$")
