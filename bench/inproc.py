@@ -652,7 +652,13 @@ def pdf_timing(*, meeting_id: int, user: str, items: int = 20, repeats: int = 7)
             taken = AgendaItem.objects.filter(meeting=meeting).values("case_id")
             extra = Case.objects.filter(court=meeting.team.court, status="open").exclude(id__in=taken)
             AgendaItem.objects.bulk_create(
-                AgendaItem(meeting=meeting, case=case, position=have + n, reason=AgendaItem.Reason.PROGRESS_REVIEW)
+                AgendaItem(
+                    meeting=meeting,
+                    case=case,
+                    position=have + n,
+                    reason=AgendaItem.Reason.PROGRESS_REVIEW,
+                    added_by=reader,
+                )
                 for n, case in enumerate(extra.order_by("id")[: items - have], start=1)
             )
         for _ in range(repeats + 1):
