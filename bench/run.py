@@ -498,7 +498,8 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         out.append(
             (
                 f"agenda PDF of {p20['items']} items (agenda view + render, in-process) < 0.5 s",
-                f"p50 {p20['p50_ms']:.0f} ms, max {p20['max_ms']:.0f} ms",
+                f"reprints p50 {p20['p50_ms']:.0f} ms, max {p20['max_ms']:.0f} ms"
+                f" (first print, laying the pages out: {p20.get('first_ms', 0):.0f} ms)",
                 p20["max_ms"] < TARGETS["pdf20_ms"],
             )
         )
@@ -969,7 +970,10 @@ def main() -> None:
         log("== printed agenda of 20 items (in-process)")
         results["pdf20"] = inproc.pdf_timing(meeting_id=fx.meeting_id, user=fx.mdt_member, items=20)
         p = results["pdf20"]
-        log(f"   {p['items']} items, {p['bytes']:,} bytes: p50 {p['p50_ms']:.0f} ms, max {p['max_ms']:.0f} ms")
+        log(
+            f"   {p['items']} items, {p['bytes']:,} bytes: first print {p['first_ms']:.0f} ms;"
+            f" reprints p50 {p['p50_ms']:.0f} ms, max {p['max_ms']:.0f} ms"
+        )
     if "alerts" in parts:
         log("== access-oversight alerts over the last day of audit events (in-process, rolled back)")
         results["alerts"] = inproc.alerts_day_timing()

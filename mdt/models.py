@@ -336,3 +336,21 @@ class AgendaNoticeMark(models.Model):
 
     def __str__(self) -> str:
         return f"Notice mark {self.meeting_id}:{self.user_id}"
+
+
+class AgendaRendering(models.Model):
+    """The meeting's printed agenda as last laid out, without the reader's footer (SPEC §4 "The
+    PDF"): a reprint whose page content is unchanged — the same HTML, compared by a keyed hash —
+    reuses it and only stamps who printed it and when. Encrypted like the fields; disposable
+    (a key it cannot be read with, or any change to what the agenda shows, renders it again)."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="+")
+    #: HMAC-SHA256 of the page HTML under the blind-index key: nothing of the content can be
+    #: recomputed from it without the key.
+    fingerprint = models.CharField(max_length=64)
+    #: The Fernet token of the PDF's bytes.
+    pdf = models.BinaryField()
+    rendered_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Agenda rendering {self.meeting_id}"

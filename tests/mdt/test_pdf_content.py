@@ -162,3 +162,76 @@ def test_a_name_with_css_characters_prints_as_text(people, agenda, make_client):
     people.da_member.save()
     text = squash(print_agenda(make_client, people.da_member, meeting))
     assert 'Printed by Dana"; } @page { x Attorney (DA)' in text
+
+
+# --- laid out once per content, stamped per reader (issue 14's 0.5 s, issue 19's 250 ms) ---------
+
+
+@pytest.fixture
+def renders(monkeypatch):  # type: ignore[no-untyped-def]
+    """The HTML documents WeasyPrint laid out, in order."""
+    laid_out: list[str] = []
+    real = exports._render
+
+    def counting(html: str) -> bytes:
+        laid_out.append("footer" if "agenda_footer" in html or 'class="printed"' in html else "pages")
+        return real(html)
+
+    monkeypatch.setattr(exports, "_render", counting)
+    return laid_out
+
+
+def test_a_reprint_reuses_the_pages_and_stamps_each_reader_on_every_page(people, agenda, make_client, renders):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    # given the agenda printed once by the district attorney's member
+    first = print_agenda(make_client, people.da_member, meeting)
+    assert renders == ["pages", "footer"]
+    # when the coordinator prints the unchanged agenda
+    response = make_client(people.star_coordinator).get(f"/api/v1/mdt/meetings/{meeting.pk}/agenda/?format=pdf")
+    # then only the footer was laid out again, and every page names the coordinator, not the member
+    assert renders == ["pages", "footer", "footer"]
+    pages = [squash(p.extract_text()) for p in PdfReader(io.BytesIO(response.content)).pages]
+    name = people.star_coordinator.get_full_name()
+    assert all(f"Printed by {name}" in page for page in pages)
+    assert not any("Printed by Dana Attorney" in page for page in pages)
+    # and the content is the same agenda
+    assert squash(first).split("Printed by")[0] == squash("\n".join(pages)).split("Printed by")[0]
+    assert all(case.number in squash("\n".join(pages)) for case in cases)
+
+
+def test_a_change_to_what_the_agenda_shows_is_laid_out_again(people, agenda, make_client, renders):  # type: ignore[no-untyped-def]
+    meeting, cases = agenda
+    print_agenda(make_client, people.da_member, meeting)
+    # when a safety alert is raised on the third case after the first print
+    SafetyAlertFactory(case=cases[2], summary="Recruiter seen near the group home")
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    # then the reprint shows it: the pages were laid out again
+    assert renders == ["pages", "footer", "pages", "footer"]
+    assert "Recruiter seen near the group home" in text
+
+
+def test_the_stored_pages_are_encrypted_and_unreadable_ones_redone(people, agenda, make_client, renders):  # type: ignore[no-untyped-def]
+    from cryptography.fernet import Fernet
+    from django.db import connection
+
+    from cases import crypto
+    from mdt.models import AgendaRendering
+
+    meeting, cases = agenda
+    print_agenda(make_client, people.da_member, meeting)
+    # the stored bytes are a Fernet token: no PDF, no case number, readable only with the keys
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pdf, fingerprint FROM mdt_agendarendering WHERE meeting_id = %s", [meeting.pk])
+        raw, fingerprint = cursor.fetchone()
+    raw = bytes(raw)
+    assert not raw.startswith(b"%PDF") and cases[0].number.encode() not in raw
+    assert crypto.fernet().decrypt(raw).startswith(b"%PDF")
+    assert len(fingerprint) == 64 and AgendaRendering.objects.count() == 1
+    # when the stored token can no longer be read (made under a key since retired)
+    retired = Fernet(Fernet.generate_key()).encrypt(b"%PDF-1.7 an old rendering")
+    AgendaRendering.objects.filter(meeting=meeting).update(pdf=retired)
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    # then the agenda is laid out again rather than failing, and stored in its place
+    assert renders == ["pages", "footer", "pages", "footer"]
+    assert cases[0].number in text
+    assert crypto.fernet().decrypt(bytes(AgendaRendering.objects.get(meeting=meeting).pdf)).startswith(b"%PDF")
