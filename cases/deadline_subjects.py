@@ -126,6 +126,7 @@ def register() -> None:
             subjects.Subject(TargetKind.CASE_AGENCY, "cases.caseagency", describe_case_agency),
         ],
         visible=visible,
+        visibility_keys=selectors.visibility_keys,
         responsible={Recipients.REFERRAL: responsible_loader, Recipients.CASE_TEAM: responsible_loader},
         referral_cases=referral_cases,
     )

@@ -50,6 +50,11 @@ def visible(*, user: Any, deadlines: Any) -> list[Any]:
     return [deadlines.filter(team_id__in=team_ids, rule__target=TargetKind.MEETING).values("id")]
 
 
+def visibility_keys(users: list[Any]) -> dict[int, frozenset[int]]:
+    """People who coordinate the same teams see the same meeting deadlines (one query)."""
+    return selectors.coordinated_team_sets(users=users)
+
+
 def coordinators_loader(deadlines: list[Any]) -> Any:
     """The active coordinators of the batch's teams (mdt's rule: active, a role that may sit on
     a team), in one query for the batch."""
@@ -74,6 +79,7 @@ def register() -> None:
             subjects.Subject(TargetKind.ACTION_ITEM, "mdt.actionitem", describe_action_item),
         ],
         visible=visible,
+        visibility_keys=visibility_keys,
         responsible={Recipients.MEETING_COORDINATORS: coordinators_loader, Recipients.ASSIGNEE: assignee_loader},
         team_members=team_members,
     )

@@ -120,6 +120,17 @@ def coordinator_team_ids(*, user: Any) -> QuerySet[Any, Mapping[str, object]]:
     return TeamMembership.objects.filter(user=user, is_coordinator=True).values("team_id")
 
 
+def coordinated_team_sets(*, users: list[Any]) -> dict[int, frozenset[int]]:
+    """{user id: the teams they coordinate} for several people in one query, by the rule of
+    `coordinator_team_ids` (what an MDT deadline's visibility reads of a person)."""
+    seated = [u.pk for u in users if may_sit_on_team(u)]
+    teams: dict[int, set[int]] = {pk: set() for pk in seated}
+    rows = TeamMembership.objects.filter(user_id__in=seated, is_coordinator=True).values_list("user_id", "team_id")
+    for user_id, team_id in rows if seated else ():
+        teams[user_id].add(team_id)
+    return {u.pk: frozenset(teams.get(u.pk, ())) for u in users}
+
+
 def is_team_member(*, user: Any, team: MDTTeam) -> bool:
     return may_sit_on_team(user) and TeamMembership.objects.filter(user=user, team=team).exists()
 

@@ -67,21 +67,23 @@ def open_deadlines_for_cases(*, case_ids: Iterable[int]) -> dict[int, list[dict[
 # --- visibility ----------------------------------------------------------------------------------
 
 
-def _visible(user: Any, deadlines: QuerySet[Deadline]) -> QuerySet[Deadline]:
-    """`deadlines` narrowed to those assigned to the user or visible through a registered app.
-    An app answers id subqueries (UNIONed: indexed look-ups of a few hundred ids) or, for a
-    reader who sees most of them, `RowCondition`s tested per row, so a page walks the list's
-    index and stops early."""
+def _visible(user: Any, deadlines: QuerySet[Deadline], *, assigned: bool = True) -> QuerySet[Deadline]:
+    """`deadlines` narrowed to those assigned to the user (unless `assigned` is False: the
+    apps' part alone) or visible through a registered app. An app answers id subqueries
+    (UNIONed: indexed look-ups of a few hundred ids) or, for a reader who sees most of them,
+    `RowCondition`s tested per row, so a page walks the list's index and stops early."""
     plain = Deadline.objects.order_by()
-    parts = [plain.filter(assignee_id=user.pk).values("id")]
-    condition = Q()
+    parts = [plain.filter(assignee_id=user.pk).values("id")] if assigned else []
+    condition = Q(pk__in=[])
     for part in subjects.visible_deadline_ids(user=user, deadlines=plain):
         if isinstance(part, subjects.RowCondition):
             deadlines = deadlines.annotate(**part.joins)
             condition |= part.condition
         else:
             parts.append(part)
-    return deadlines.filter(Q(id__in=parts[0].union(*parts[1:])) | condition)
+    if parts:
+        condition |= Q(id__in=parts[0].union(*parts[1:]))
+    return deadlines.filter(condition)
 
 
 def deadline_list_visible_to(*, user: Any) -> QuerySet[Deadline]:
@@ -111,14 +113,15 @@ def deadline_get_visible(*, user: Any, pk: int) -> Deadline | None:
     return deadline_list_visible_to(user=user).filter(pk=pk).first()
 
 
-def deadline_ids_visible_among(*, user: Any, ids: Iterable[int]) -> set[int]:
+def deadline_ids_visible_among(*, user: Any, ids: Iterable[int], assigned: bool = True) -> set[int]:
     """Which of these deadline ids `user` may see (one query): the visibility rule of
-    `deadline_list_visible_to`, without what a list shows."""
+    `deadline_list_visible_to`, without what a list shows. With `assigned=False`, only what the
+    registered apps let them see (the part people of one visibility key share)."""
     ids = list(ids)
     if not ids or not user.is_active or not (is_case_role(user) or is_mdt_member_role(user)):
         return set()
     plain = Deadline.objects.order_by()
-    return set(_visible(user, plain.filter(id__in=ids)).values_list("id", flat=True))
+    return set(_visible(user, plain.filter(id__in=ids), assigned=assigned).values_list("id", flat=True))
 
 
 # --- recipients ----------------------------------------------------------------------------------
@@ -134,8 +137,10 @@ class DeadlineRecipients:
     No one is told of a deadline they may not see (SPEC §3: recipients are chosen through the
     visibility selectors). The people each app names as responsible see it by that app's rule
     (the case team its case, the creator their referral, the assignee their item); a supervisor
-    (escalation, substitute) or a last-in-line creator is checked: one query per such person
-    and batch, so the cost grows with the supervisors of the batch's agencies, not the batch.
+    (escalation, substitute) or a last-in-line creator is checked: one query per visibility key
+    (`subjects.visibility_keys`: the supervisors of one agency who coordinate the same MDT teams
+    share one) and batch, plus what each is assigned, read from the batch itself; so the cost
+    grows with the batch's agencies, not with their supervisors or the batch.
 
     The deadlines must come with `referral` and `assignee` loaded (select_related), as the
     sweep's claim does; `recipients()` then runs no query but those checks (and the rare
@@ -145,6 +150,10 @@ class DeadlineRecipients:
         deadlines = list(deadlines)
         self._ids = [d.pk for d in deadlines]
         self._seen: dict[int, set[int]] = {}
+        self._assigned: dict[int, set[int]] = defaultdict(set)
+        for d in deadlines:
+            if d.assignee_id:
+                self._assigned[d.assignee_id].add(d.pk)
         loaders = subjects.responsible_loaders()
         prepared: dict[int, Any] = {}
         for loader in loaders.values():
@@ -154,7 +163,8 @@ class DeadlineRecipients:
         agency_ids = {d.agency_id for d in deadlines if d.agency_id}
         supervisors = (
             User.objects.filter(is_active=True, agency_id__in=agency_ids, role=Role.SUPERVISOR)
-            .only("id", "email", "is_active", "agency_id", "role")
+            # is_superuser too: the visibility rules read the role through it
+            .only("id", "email", "is_active", "agency_id", "role", "is_superuser")
             .order_by("id")
         )
         self._supervisors: dict[int, list[Any]] = defaultdict(list)
@@ -163,10 +173,27 @@ class DeadlineRecipients:
             self._supervisors[user.agency_id].append(user)
 
     def sees(self, user: Any, deadline: Deadline) -> bool:
-        """Whether `user` may see `deadline` (checked once per person for the whole batch)."""
+        """Whether `user` may see `deadline`: checked for the whole batch at once, together with
+        the other supervisors of their agency."""
         if user.pk not in self._seen:
-            self._seen[user.pk] = deadline_ids_visible_among(user=user, ids=self._ids)
+            self._check([user, *self._supervisors.get(user.agency_id, [])])
         return deadline.pk in self._seen[user.pk]
+
+    def _check(self, users: list[Any]) -> None:
+        """What of the batch each of `users` may see: one query per visibility key (asked of one
+        of the people who share it, without what is assigned to them) and per person without
+        one; what is assigned to each comes from the batch."""
+        users = list({u.pk: u for u in users if u.pk not in self._seen}.values())
+        keys = subjects.visibility_keys(users=users)
+        shared: dict[Any, set[int]] = {}
+        for user in users:
+            key = keys.get(user.pk) if user.is_active else None
+            if key is None:
+                self._seen[user.pk] = deadline_ids_visible_among(user=user, ids=self._ids)
+                continue
+            if key not in shared:
+                shared[key] = deadline_ids_visible_among(user=user, ids=self._ids, assigned=False)
+            self._seen[user.pk] = shared[key] | self._assigned.get(user.pk, set())
 
     def responsible(self, deadline: Deadline) -> list[Any]:
         responsible = self._responsible.get(deadline.recipients)

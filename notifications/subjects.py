@@ -10,6 +10,10 @@ about the objects that carry its deadlines:
 - **who may see** a deadline: `visible(user=, deadlines=)` returns id subqueries of the
   deadlines the user may see through that app (its own visibility selectors decide); the engine
   unions them with the deadlines assigned to the user;
+- optionally, **who sees alike**: `visibility_keys(users) -> {user id: key}`, in one query for
+  all of them: two people with the same key see the same deadlines through that app (a
+  supervisor: their agency's), None where it is decided person by person. The sweep then asks
+  once per key, not once per supervisor. An app that registers none is asked per person;
 - **who is responsible**, per recipients strategy (`Recipients`): a batch loader,
   `loader(deadlines) -> responsible(deadline) -> [users]`, called once per batch (a loader
   registered for several strategies is called once), so the sweep's queries do not grow with
@@ -23,7 +27,7 @@ A look-up nobody registered is a configuration error, not a silent empty answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +40,9 @@ Describe = Callable[[Any, Any], dict[str, Any]]
 #: (*, user, deadlines) -> id subqueries (`.values("id")`) of the deadlines the user may see, or,
 #: where the user sees most of them, `RowCondition`s on a deadline row (the engine ORs them).
 Visible = Callable[..., Iterable[Any]]
+#: (users) -> {user id: a hashable key, or None}: the same key, the same deadlines seen through
+#: the app that registered it.
+VisibilityKeys = Callable[[list[Any]], Mapping[int, Hashable | None]]
 #: (deadlines of one batch) -> (deadline -> the people responsible for it).
 ResponsibleLoader = Callable[[list[Any]], Callable[[Any], list[Any]]]
 
@@ -61,6 +68,7 @@ class Subject:
 
 _subjects: dict[str, Subject] = {}
 _visible: list[Visible] = []
+_visibility_keys: dict[Visible, VisibilityKeys] = {}
 _responsible: dict[str, ResponsibleLoader] = {}
 _lookups: dict[str, Callable[..., Any]] = {}
 
@@ -69,6 +77,7 @@ def register(
     *,
     subjects: Iterable[Subject] = (),
     visible: Visible | None = None,
+    visibility_keys: VisibilityKeys | None = None,
     responsible: Mapping[str, ResponsibleLoader] | None = None,
     referral_cases: Callable[[list[int]], dict[int, int]] | None = None,
     team_members: Callable[[int], list[Any]] | None = None,
@@ -79,6 +88,8 @@ def register(
         _put(_subjects, subject.kind, subject, "subject")
     if visible is not None and visible not in _visible:
         _visible.append(visible)
+    if visible is not None and visibility_keys is not None:
+        _visibility_keys[visible] = visibility_keys
     for strategy, loader in (responsible or {}).items():
         _put(_responsible, str(strategy), loader, "recipients strategy")
     if referral_cases is not None:
@@ -123,6 +134,17 @@ def visible_deadline_ids(*, user: Any, deadlines: Any) -> list[Any]:
     for visible in _visible:
         parts.extend(visible(user=user, deadlines=deadlines))
     return parts
+
+
+def visibility_keys(*, users: list[Any]) -> dict[int, tuple[Hashable, ...] | None]:
+    """{user id: key}: people with the same key see the same deadlines through every registered
+    app (what is assigned to each person apart); None for a person any app decides alone."""
+    per_app = [_visibility_keys[visible](users) if visible in _visibility_keys else {} for visible in _visible]
+    keys: dict[int, tuple[Hashable, ...] | None] = {}
+    for user in users:
+        parts = [answer.get(user.pk) for answer in per_app]
+        keys[user.pk] = None if any(part is None for part in parts) else tuple(parts)
+    return keys
 
 
 def responsible_loaders() -> dict[str, ResponsibleLoader]:

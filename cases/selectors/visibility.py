@@ -18,7 +18,7 @@ narrow a set of visible objects.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -226,6 +226,19 @@ def visible_row_conditions(*, user: Any, referral: str, case: str) -> RowVisibil
         referral=_supervisor_referral_q(agency_id, f"{referral}__", "visible_referral_part"),
         case=Q(**{f"{case}__lead_agency_id": agency_id}) | Q(visible_case_part__isnull=False),
     )
+
+
+def visibility_keys(users: list[Any]) -> dict[int, Hashable | None]:
+    """{user id: key}: people with the same key see exactly the same referrals and cases —
+    supervisors, their agency's (the rule above, which reads nothing of the person but the
+    agency); people of no case role, none. Every other reader is decided person by person
+    (None). No query. Keep it beside the rules it summarises: a supervisor rule that comes to
+    depend on the person must make this None for them."""
+    keys: dict[int, Hashable | None] = {}
+    for user in users:
+        role = _case_role(user)
+        keys[user.pk] = ("agency", user.agency_id) if role == Role.SUPERVISOR else None if role else ("none",)
+    return keys
 
 
 def referral_get_visible(*, user: Any, pk: Any) -> Referral:

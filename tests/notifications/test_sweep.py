@@ -406,3 +406,56 @@ def test_the_fast_paths_setting_chooses_the_statements(world, clock, fast_paths)
     assert len(unnest) == (2 if fast_paths else 0)
     deadline = Deadline.objects.get(rule__code="written_report_36h", referral=world.referral)
     assert [s["stage"] for s in deadline.superseded_stages] == ["upcoming", "due"]
+
+
+def test_an_escalation_checks_an_agencys_supervisors_together_not_one_by_one(world, cast, clock):
+    """Issue 19's sweep regression: each supervisor who might be escalated to was checked with a
+    query of their own (80 at county scale). Supervisors of one agency who coordinate the same
+    MDT teams see the same deadlines, and are checked with one."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+
+    deadline = open_rule(world, "written_report_36h")
+    clock.move_to(T0 + 37 * H)  # overdue: the Sheriff's supervisors are escalated to
+    with CaptureQueriesContext(connection) as one:  # the sweep's own queries (sends are enqueued on commit)
+        deadlines_sweep(redeliver=False)
+    first = usernames(stage_notifications(deadline, "overdue"))
+    # given six more Sheriff supervisors, and the sweep run again on a fresh deadline
+    for n in range(6):
+        UserFactory(username=f"sheriff_supervisor_{n}", agency=cast.agencies["SHERIFF"], role="supervisor")
+    Notification.objects.all().delete()
+    Deadline.objects.filter(pk=deadline.pk).update(next_stage="overdue", next_reminder_at=T0 + 37 * H)
+    with CaptureQueriesContext(connection) as seven:
+        deadlines_sweep(redeliver=False)
+    # then all of them are told, with no more visibility queries than for one
+    overdue = usernames(stage_notifications(deadline, "overdue"))
+    assert first == ["sheriff_supervisor", "sheriff_worker"]
+    assert overdue == sorted([*first, *(f"sheriff_supervisor_{n}" for n in range(6))])
+    assert len(seven.captured_queries) == len(one.captured_queries)
+
+
+def test_people_with_one_visibility_key_see_the_same_deadlines(world, cast):
+    """What the sweep's grouping relies on (notifications.subjects.visibility_keys): whoever
+    shares a key sees the same deadlines through the apps, whatever they are assigned."""
+    from itertools import combinations
+
+    from notifications import subjects
+    from notifications.selectors import deadline_ids_visible_among
+    from tests.notifications.support import RULE_CASES
+
+    for rc in RULE_CASES:
+        open_rule(world, rc.code)
+    # a supervisor who also coordinates the MDT team has a key of their own
+    f.team_membership(world.team, cast.dcfs_supervisor2, coordinator=True)
+    people = [u for u in vars(cast).values() if hasattr(u, "agency_id")]
+    ids = list(Deadline.objects.values_list("id", flat=True))
+    keys = subjects.visibility_keys(users=people)
+    assert keys[cast.dcfs_supervisor.pk] != keys[cast.dcfs_supervisor2.pk]
+    assert keys[cast.dcfs_worker.pk] is None  # a case worker's is their own
+    grouped = [(a, b) for a, b in combinations(people, 2) if keys[a.pk] is not None and keys[a.pk] == keys[b.pk]]
+    assert grouped  # the check compares someone
+    for a, b in grouped:
+        seen_a = deadline_ids_visible_among(user=a, ids=ids, assigned=False)
+        seen_b = deadline_ids_visible_among(user=b, ids=ids, assigned=False)
+        assert seen_a == seen_b, (a.username, b.username)
