@@ -46,6 +46,9 @@ def main() -> None:
     user = User.objects.get(username=args.user)
     _, token = AuthToken.objects.create(user=user)
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    if args.path.startswith("/app/"):  # a web page: a signed-in session, as the browser has
+        client = Client()
+        client.force_login(user)
     try:
         times = []
         profiler = cProfile.Profile()
