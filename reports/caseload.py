@@ -46,8 +46,9 @@ def caseload_rows(*, user: Any) -> list[dict[str, Any]]:
     ]
 
 
-def caseload_export(*, user: Any) -> str:
-    """The CSV, and one `export` event naming every case and youth id in it."""
+def caseload_export(*, user: Any, via: str = "api") -> str:
+    """The CSV, and one `export` event naming every case and youth id in it (`via`: the API or
+    the web app)."""
     rows = caseload_rows(user=user)
     audit_record(
         actor=user,
@@ -56,7 +57,7 @@ def caseload_export(*, user: Any) -> str:
         object_id=user.pk,
         detail={
             "format": "csv",
-            "via": "api",
+            "via": via,
             "case_ids": [r["id"] for r in rows],
             "youth_ids": sorted({r["youth_id"] for r in rows}),
         },

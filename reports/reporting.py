@@ -43,8 +43,16 @@ def report_scope(*, actor: Any, agency_code: str) -> Scope:
     raise ApplicationError("You read the reports of your own agency only.", code="forbidden")
 
 
-def report_answer(*, actor: Any, name: str, params: dict[str, str], format: str) -> dict[str, Any]:  # noqa: A002
-    """The report as JSON-ready data, and one `export` audit event (ids and codes only)."""
+def report_answer(
+    *,
+    actor: Any,
+    name: str,
+    params: dict[str, str],
+    format: str,
+    via: str = "api",  # noqa: A002
+) -> dict[str, Any]:
+    """The report as JSON-ready data, and one `export` audit event (ids and codes only; `via`:
+    the API or the web app, for the auditor)."""
     report = report_get(name)
     quarter = quarter_from(params)
     scope = report_scope(actor=actor, agency_code=params.get("agency", ""))
@@ -57,7 +65,7 @@ def report_answer(*, actor: Any, name: str, params: dict[str, str], format: str)
         action=AuditEvent.Action.EXPORT,
         object_type="report",
         object_id=name,
-        detail={"format": format, "via": "api", "agency": scope.agency.code if scope.agency else None},
+        detail={"format": format, "via": via, "agency": scope.agency.code if scope.agency else None},
     )
     return {
         "report": name,

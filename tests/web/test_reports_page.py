@@ -258,6 +258,8 @@ def test_the_csv_download_is_the_apis_csv_and_is_audited_as_export(people, web, 
     page_event = events.first()
     assert page_event.object_id == REPORT and page_event.actor_id == supervisor.pk
     assert page_event.detail["format"] == "csv" and page_event.detail["agency"] == "DCFS"
+    # the auditor can tell the web app's download from the API's
+    assert [e.detail["via"] for e in events] == ["web", "api"]
 
 
 def test_export_my_caseload_is_the_apis_csv_for_case_workers_and_supervisors(people, web, reports_data):  # type: ignore[no-untyped-def]
@@ -268,8 +270,8 @@ def test_export_my_caseload_is_the_apis_csv_for_case_workers_and_supervisors(peo
     assert answer["Content-Disposition"] == 'attachment; filename="caseload.csv"'
     assert answer.content == client_for(worker).get("/api/v1/reports/caseload/").content
     assert answer.content.decode().splitlines()[0] == "number,status,court,lead_agency,open_deadlines"
-    event = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, object_type="caseload").first()
-    assert event.actor_id == worker.pk and event.detail["format"] == "csv"
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, object_type="caseload").order_by("id").first()
+    assert event.actor_id == worker.pk and event.detail["format"] == "csv" and event.detail["via"] == "web"
     assert web(people.dcfs_supervisor).get("/app/reports/caseload.csv").status_code == 200
     assert web(people.system_admin).get("/app/reports/caseload.csv").status_code == 404
 

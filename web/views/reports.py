@@ -212,7 +212,7 @@ def report_detail(request: HttpRequest, name: str) -> HttpResponse:
     form.is_valid()
     context: dict[str, Any] = {"report": report, "form": form}
     try:
-        answer = reporting.report_answer(actor=user, name=name, params=params, format="html")
+        answer = reporting.report_answer(actor=user, name=name, params=params, format="html", via="web")
     except ApplicationError as exc:
         if exc.status_code != 400:
             raise  # another agency's report: the API's 403, the web's 403 page
@@ -256,7 +256,7 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
     _require(request, may_read_reports(user))
     if name not in REPORTS:
         raise Http404
-    answer = reporting.report_answer(actor=user, name=name, params=_params(request), format="csv")
+    answer = reporting.report_answer(actor=user, name=name, params=_params(request), format="csv", via="web")
     response = HttpResponse(reporting.report_csv(answer), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{answer["period"]["quarter"]}.csv"'
     return response
@@ -268,6 +268,6 @@ def caseload_csv(request: HttpRequest) -> HttpResponse:
     `export` event with the case and youth ids exported."""
     user = signed_in_user(request)
     _require(request, may_export_caseload(user))
-    response = HttpResponse(caseload.caseload_export(user=user), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(caseload.caseload_export(user=user, via="web"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="caseload.csv"'
     return response
