@@ -235,3 +235,18 @@ def test_the_stored_pages_are_encrypted_and_unreadable_ones_redone(people, agend
     assert renders == ["pages", "footer", "pages", "footer"]
     assert cases[0].number in text
     assert crypto.fernet().decrypt(bytes(AgendaRendering.objects.get(meeting=meeting).pdf)).startswith(b"%PDF")
+
+
+def test_a_meeting_held_at_the_court_names_the_place_once(people, agenda, make_client, star):  # type: ignore[no-untyped-def]
+    meeting, _cases = agenda
+    star.court_location = "Edelman Children's Court, Dept. 415"
+    star.save(update_fields=["court_location"])
+    meeting.location = star.court_location
+    meeting.save(update_fields=["location"])
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert text.count("Edelman Children's Court, Dept. 415") == 1
+    # a meeting elsewhere names both: where it meets, and the team's court
+    meeting.location = "https://video.example/star"
+    meeting.save(update_fields=["location"])
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert "https://video.example/star" in text and "Edelman Children's Court, Dept. 415" in text
