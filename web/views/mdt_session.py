@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from cases.selectors import parts as part_selectors
 from core.errors import ApplicationError
 from mdt import selectors
 from mdt.apis.reads import audit_reads, empty_list
-from mdt.models import ActionItem, AgendaItem, CalendarFeed, Meeting
+from mdt.models import ActionItem, AgendaItem, CalendarFeed, Meeting, TeamMembership
 from mdt.services.action_items import action_item_cancel, action_item_create, action_item_mark_done
 from mdt.services.agenda import agenda_item_review
 from mdt.services.attendance import attendance_record
@@ -222,7 +223,10 @@ def my_open_action_items(
     rows = list(
         selectors.action_item_list_visible_to(user=user)
         .filter(assignee=user, status=ActionItem.Status.OPEN)
-        .select_related("meeting")[:limit]
+        .select_related("meeting")
+        # The assignee may be on the case's team and not the MDT's (SPEC §4): the meeting's page
+        # is the team's, so it is linked only for its members (no link to a 404 page).
+        .annotate(web_on_team=Exists(TeamMembership.objects.filter(user=user, team_id=OuterRef("team_id"))))[:limit]
     )
     audit_reads(
         api_request(request),
