@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -177,8 +178,23 @@ def agenda_pdf(
     on the meeting day marked), and an attendance sheet; the footer names who printed it and
     when (Pacific time). `printed_by` is the user asking for it.
 
-    The pages are laid out once for what they show (`agenda_rendering`) and the footer, the only
-    part that differs from reader to reader, is stamped onto each."""
+    The pages are laid out once for what they show (`agenda_rendering`; laid out ahead when the
+    agenda is published or changed, `agenda_pages_prepare`) and the footer, the only part that
+    differs from reader to reader, is stamped onto each."""
+    printed_at = printed_at or timezone.now()
+    footer = render_to_string(
+        "mdt/agenda_footer.html",
+        {
+            "meeting": meeting,
+            "team": meeting.team,
+            "printed": f"Printed by {_printed_by(printed_by)} on {_pacific(printed_at, '%b %d, %Y %I:%M %p %Z')}",
+        },
+    )
+    return _stamped(agenda_pages(meeting=meeting, view=view), _render(footer))
+
+
+def agenda_pages(*, meeting: Meeting, view: list[dict[str, Any]]) -> bytes:
+    """The agenda's pages without the footer: the stored rendering when nothing on them changed."""
     from . import selectors
 
     renewals = selectors.sharing_renewals_for_cases(case_ids=[e["case"] for e in view if not e["withdrawn"]])
@@ -197,17 +213,44 @@ def agenda_pdf(
         "items": _overview(meeting, items),
         "attendance": selectors.attendance_sheet(meeting=meeting, view=view),
     }
-    pages = agenda_rendering(meeting=meeting, html=render_to_string("mdt/agenda.html", context))
-    printed_at = printed_at or timezone.now()
-    footer = render_to_string(
-        "mdt/agenda_footer.html",
-        {
-            "meeting": meeting,
-            "team": meeting.team,
-            "printed": f"Printed by {_printed_by(printed_by)} on {_pacific(printed_at, '%b %d, %Y %I:%M %p %Z')}",
-        },
-    )
-    return _stamped(pages, _render(footer))
+    return agenda_rendering(meeting=meeting, html=render_to_string("mdt/agenda.html", context))
+
+
+#: Meetings whose agenda members print: laid out ahead of their first print.
+PREPARED_STATUSES = (Meeting.Status.PUBLISHED, Meeting.Status.HELD)
+
+
+def agenda_pages_prepare(*, meeting_id: int) -> bool:
+    """Lay out a published agenda's pages ahead of its first print (the task run after
+    publishing and after each change): the members who open the PDF from the notice then get
+    the stored rendering, stamped. Nothing is shown to anyone, so nothing is audited; the agenda
+    view is the one every member reads (it does not depend on the reader). False when the
+    meeting is gone or not published."""
+    from . import selectors
+
+    meeting = Meeting.objects.select_related("team").filter(pk=meeting_id).first()
+    if meeting is None or meeting.status not in PREPARED_STATUSES:
+        return False
+    agenda_pages(meeting=meeting, view=selectors.agenda_view(user=None, meeting=meeting))
+    return True
+
+
+def agenda_pages_prepare_on_commit(meeting: Meeting) -> None:
+    """After the caller's transaction commits, have a worker lay the agenda out
+    (HARBOR_AGENDA_PDF_PREPARE, on by default; the test settings turn it off so every publish
+    in the suite does not render a PDF). A broker that is down costs only the head start."""
+    if not getattr(settings, "HARBOR_AGENDA_PDF_PREPARE", True):
+        return
+
+    def enqueue() -> None:
+        from .tasks import agenda_pages_prepare_task
+
+        try:
+            agenda_pages_prepare_task.apply_async(args=[meeting.pk])
+        except Exception as exc:  # the broker: the first print lays it out instead
+            logger.warning("agenda pages of meeting %s not prepared (%s)", meeting.pk, type(exc).__name__)
+
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _render(html: str) -> bytes:

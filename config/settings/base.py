@@ -175,6 +175,9 @@ HARBOR_DB_FAST_PATHS = env.bool("HARBOR_DB_FAST_PATHS", default=True)
 #: delivery task retries a database error before it gives up to the next sweep.
 HARBOR_NOTIFICATIONS_QUEUE = env("HARBOR_NOTIFICATIONS_QUEUE", default=None)
 HARBOR_NOTIFICATION_DB_RETRIES = env.int("HARBOR_NOTIFICATION_DB_RETRIES", default=8)
+#: Lay a published agenda's PDF pages out in a worker after publishing and after each change,
+#: so the members' first print only stamps its footer (mdt/exports.py).
+HARBOR_AGENDA_PDF_PREPARE = env.bool("HARBOR_AGENDA_PDF_PREPARE", default=True)
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

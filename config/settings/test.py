@@ -25,5 +25,8 @@ REST_FRAMEWORK = {
 }
 # Other tests search and create freely; the duplicate-search tests set the real rates themselves.
 HARBOR_DUPLICATE_SEARCH_RATES = ["100000/hour", "1000000/day"]
+# Publishing does not lay the agenda PDF out ahead in the suite (each publish would render one);
+# tests/mdt/test_pdf_content.py turns it on where it is the subject.
+HARBOR_AGENDA_PDF_PREPARE = False
 # Per-process cache in tests: throttle counters must not leak between tests through Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

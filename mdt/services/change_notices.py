@@ -20,7 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from mdt import selectors
+from mdt import exports, selectors
 from mdt.models import AgendaChange, AgendaNoticeMark, Meeting
 from notifications import messages
 from notifications.services import notices
@@ -55,6 +55,7 @@ def agenda_change_record(
         created_at=now,
     )
     _deliver(meeting=meeting, now=now, actor=actor)
+    exports.agenda_pages_prepare_on_commit(meeting)
     return change
 
 

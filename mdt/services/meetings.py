@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from audit.services.record import audit_record
 from core.errors import ApplicationError
 from core.etags import check_if_match
-from mdt import selectors
+from mdt import exports, selectors
 from mdt.models import AgendaChange, MDTTeam, Meeting
 from mdt.services.change_notices import agenda_change_record
 from mdt.services.guards import conflict, forbid_unless_coordinator, lock_meeting, require_unlocked
@@ -191,6 +191,7 @@ def meeting_publish(*, meeting: Meeting, actor: Any) -> Meeting:
     notify.deadline_meet(rule_code=AGENDA_PUBLISH_RULE, target=meeting, met_at=now, actor=actor)
     notices.meeting_members_notify(meeting=meeting, event="published", actor=actor)
     _audit_transition(actor, meeting, source)
+    exports.agenda_pages_prepare_on_commit(meeting)
     return meeting
 
 

@@ -250,3 +250,42 @@ def test_a_meeting_held_at_the_court_names_the_place_once(people, agenda, make_c
     meeting.save(update_fields=["location"])
     text = squash(print_agenda(make_client, people.da_member, meeting))
     assert "https://video.example/star" in text and "Edelman Children's Court, Dept. 415" in text
+
+
+def test_publishing_lays_the_pages_out_ahead_so_the_first_print_only_stamps(  # type: ignore[no-untyped-def]
+    people, star, make_client, renders, settings, eager_celery, django_capture_on_commit_callbacks, frozen
+):
+    from mdt.models import AgendaRendering
+    from mdt.services.agenda import agenda_item_add
+    from mdt.services.meetings import meeting_publish
+    from tests.mdt.support import schedule
+
+    settings.HARBOR_AGENDA_PDF_PREPARE = True
+    cases = [CaseFactory(court="STAR") for _ in range(2)]
+    meeting = schedule(star, people.star_coordinator)
+    agenda_item_add(meeting=meeting, case_id=cases[0].pk, reason="progress_review", actor=people.star_coordinator)
+    assert renders == [] and not AgendaRendering.objects.exists()  # nothing before publishing
+    # when the coordinator publishes: the worker lays the pages out once the publish commits
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_publish(meeting=meeting, actor=people.star_coordinator)
+    assert renders == ["pages"]
+    # then the member's first print only stamps their footer
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert renders == ["pages", "footer"]
+    assert cases[0].number in text and "Printed by Dana Attorney" in text
+    # and a change after publishing lays the new agenda out ahead too
+    with django_capture_on_commit_callbacks(execute=True):
+        agenda_item_add(meeting=meeting, case_id=cases[1].pk, reason="progress_review", actor=people.star_coordinator)
+    assert renders == ["pages", "footer", "pages"]
+    text = squash(print_agenda(make_client, people.da_member, meeting))
+    assert renders == ["pages", "footer", "pages", "footer"]
+    assert cases[1].number in text
+
+
+def test_an_unpublished_or_deleted_meeting_is_not_laid_out_ahead(people, star, renders, frozen):  # type: ignore[no-untyped-def]
+    from tests.mdt.support import schedule
+
+    meeting = schedule(star, people.star_coordinator)
+    assert exports.agenda_pages_prepare(meeting_id=meeting.pk) is False
+    assert exports.agenda_pages_prepare(meeting_id=10**9) is False
+    assert renders == []
