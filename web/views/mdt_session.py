@@ -220,7 +220,7 @@ def my_open_action_items(
     API's `GET /action-items/?assignee=me&status=open` (home shows the section only when there
     are some, and audits only what it shows)."""
     user = signed_in_user(request)
-    rows = list(
+    rows: list[ActionItem] = list(
         selectors.action_item_list_visible_to(user=user)
         .filter(assignee=user, status=ActionItem.Status.OPEN)
         .select_related("meeting")
