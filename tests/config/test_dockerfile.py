@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV_ONLY = ["pytest", "pytest_django", "factory", "hypothesis", "schemathesis", "ruff", "time_machine", "pypdf"]
+DEV_ONLY = ["pytest", "pytest_django", "factory", "hypothesis", "schemathesis", "ruff", "time_machine", "playwright"]
 BLOCKER = f"""
 import importlib.abc, sys
 class _DevOnly(importlib.abc.MetaPathFinder):
