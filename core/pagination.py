@@ -3,17 +3,99 @@ cursor the list did not give out is the caller's mistake: 400 in the one error s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 
 from core.errors import ApplicationError
 from core.times import TimeRejected, parse_client_time
 
+#: A page-numbered list counts its rows up to this many; past it `count` is left out (SPEC §6).
+COUNT_LIMIT = 1000
+
+
+class _OpenEndedPage(Page):
+    """A page of a list whose length was not counted: whether a next page exists is known from
+    one row read past this page."""
+
+    def __init__(self, object_list: Sequence[Any], number: int, paginator: Paginator, *, more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+class CountLimitedPaginator(Paginator):
+    """Django's paginator, but the count stops at COUNT_LIMIT + 1 rows, so a page costs what it
+    shows and the rows before it, never what the whole list holds (a supervisor's case list is
+    every case of the agency: ~100,000 at state scale). Up to COUNT_LIMIT rows it is Django's
+    paginator exactly; past it the count is unknown and the page is read with one row more, to
+    know whether there is a next one."""
+
+    count_limit = COUNT_LIMIT
+
+    @cached_property
+    def _counted(self) -> int:
+        # Unordered: the limit only bounds the count, any COUNT_LIMIT + 1 rows will do.
+        head = self.object_list.order_by() if isinstance(self.object_list, QuerySet) else self.object_list
+        head = head[: self.count_limit + 1]
+        return head.count() if isinstance(head, QuerySet) else len(head)
+
+    @property
+    def count_known(self) -> bool:
+        return self._counted <= self.count_limit
+
+    @cached_property
+    def count(self) -> int:
+        # Exact when count_known; past the limit it is the limit + 1, a lower bound (and so is
+        # num_pages, which Django derives from it).
+        return self._counted
+
+    def validate_number(self, number: Any) -> int:
+        if self.count_known:
+            return super().validate_number(number)
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number: Any) -> Page:
+        if self.count_known:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return _OpenEndedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    """Page numbers, with `count` while the list holds at most COUNT_LIMIT rows. A longer list
+    (a supervisor's cases or referrals) leaves `count` out, as SPEC §6 allows, and keeps its
+    `next` / `previous` links: counting it exactly would cost every request what the whole
+    list holds."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CountLimitedPaginator
+    template = None  # JSON only: no browsable page controls (they would need the page count)
 
     def paginate_queryset(self, queryset, request, view=None):
         # DRF answers 404 for a page number that is not a page ("0", "x", past the end): that
@@ -26,6 +108,33 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "Send a page number from 1 to the last page (see `next` and `count`).",
                 fields={self.page_query_param: ["Send a whole number from 1 to the last page."]},
             ) from None
+
+    def get_page_number(self, request, paginator):
+        # Past the limit the last page is not known: "last" is then not a page (400, like "x").
+        number = request.query_params.get(self.page_query_param) or 1
+        if (
+            number in self.last_page_strings
+            and isinstance(paginator, CountLimitedPaginator)
+            and not paginator.count_known
+        ):
+            raise exceptions.NotFound()
+        return super().get_page_number(request, paginator)
+
+    def get_paginated_response(self, data):
+        body = {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        assert self.page is not None  # set by paginate_queryset, which always runs first
+        paginator = self.page.paginator
+        if not isinstance(paginator, CountLimitedPaginator) or paginator.count_known:
+            body = {"count": paginator.count, **body}
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["required"] = ["next", "previous", "results"]
+        described["properties"]["count"]["description"] = (
+            f"How many rows the list holds, given while it holds at most {COUNT_LIMIT:,}; left out past that."
+        )
+        return described
 
 
 class CursorPagination(pagination.CursorPagination):
