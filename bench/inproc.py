@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -243,9 +244,23 @@ def capture(token: str, method: str, path: str, body: Any = None) -> tuple[int, 
     return response.status_code, [q["sql"] for q in queries.captured_queries]
 
 
+#: A `.iterator()` read is a server-side cursor: Django logs its DECLARE, not the FETCHes that
+#: run the query, so replaying the DECLARE alone would time nothing.
+_DECLARE = re.compile(r'\s*DECLARE\s+"[^"]+"\s+NO SCROLL CURSOR\s+(?:WITH(?:OUT)? HOLD\s+)?FOR\s+(.*)\Z', re.S | re.I)
+
+
+def runnable(sql: str) -> str:
+    """The statement as replay and EXPLAIN run it: a cursor's DECLARE becomes its query, whose
+    rows the request fetched in full."""
+    declared = _DECLARE.match(sql)
+    return declared[1] if declared else sql
+
+
 def replay(statements: list[str], *, repeats: int = 15) -> dict[str, Any]:
     """Time exactly these statements over a direct psycopg connection (no Django), in a
-    transaction rolled back each time; the median of `repeats` runs."""
+    transaction rolled back each time; the median of `repeats` runs. A server-side cursor's
+    query is run and fetched whole (see `runnable`)."""
+    statements = [runnable(sql) for sql in statements]
     times = []
     errors = 0
     with psycopg.connect(**psycopg_params()) as conn:
@@ -271,7 +286,7 @@ def explain(statements: list[str]) -> list[dict[str, Any]]:
     tables. Run inside a rolled-back transaction (ANALYZE executes)."""
     out = []
     with psycopg.connect(**psycopg_params()) as conn, conn.cursor() as cur:
-        for sql in statements:
+        for sql in map(runnable, statements):
             head = sql.lstrip()[:6].upper()
             if head != "SELECT":
                 continue
