@@ -229,12 +229,11 @@ def test_a_refused_csv_request_answers_json(people):  # type: ignore[no-untyped-
     ],
 )
 def test_each_deadline_status_has_its_compliance_column(status, met_late, outcome):  # type: ignore[no-untyped-def]
-    from notifications.models import Deadline
     from reports.catalogue import _deadline_outcome
 
     due = IN_Q3
     met = due + dt.timedelta(hours=1 if met_late else -1) if status == "met" else None
-    assert _deadline_outcome(Deadline(status=status, due_at=due, met_at=met), IN_Q3 + dt.timedelta(days=1)) == outcome
+    assert _deadline_outcome(status, due, met, IN_Q3 + dt.timedelta(days=1)) == outcome
 
 
 def open_agency_cases(people, agency: str, born: str, n: int, tag: str) -> list[int]:  # type: ignore[no-untyped-def]
