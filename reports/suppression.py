@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 #: Counts from 1 to this are never shown (SPEC §9).
 SMALL = 10
@@ -127,8 +128,25 @@ def recoverable(suppressed: set[int], equations: Sequence[Equation]) -> set[int]
     return elimination.determined
 
 
-def suppress(values: Sequence[int], equations: Sequence[Equation]) -> tuple[set[int], set[int]]:
-    """(primary, complementary) cell indices for cells `values` tied by `equations`."""
+def suppress(values: Sequence[int], equations: Sequence[Equation]) -> tuple[frozenset[int], frozenset[int]]:
+    """(primary, complementary) cell indices for cells `values` tied by `equations`.
+
+    A pure function of the counts and how they are tied, and the one costly step of a report
+    (exact elimination, tens of milliseconds for a county-wide system): the answers for the
+    last few systems are kept in this process, so a report read again while its records have
+    not changed is not suppressed again. The key is counts and cell indices only."""
+    return _suppress(tuple(values), tuple(tuple(sorted(equation.items())) for equation in equations))
+
+
+@lru_cache(maxsize=64)
+def _suppress(
+    values: tuple[int, ...], equations: tuple[tuple[tuple[int, int], ...], ...]
+) -> tuple[frozenset[int], frozenset[int]]:
+    primary, complementary = _suppressed(values, [dict(equation) for equation in equations])
+    return frozenset(primary), frozenset(complementary)
+
+
+def _suppressed(values: Sequence[int], equations: Sequence[Equation]) -> tuple[set[int], set[int]]:
     primary = {i for i, v in enumerate(values) if small(v)}
     elimination = Elimination(equations)
     for i in sorted(primary):
@@ -173,7 +191,7 @@ def flatten(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> tuple[
     return values, equations
 
 
-def shown(value: int, index: int, primary: set[int], complementary: set[int]) -> int | str:
+def shown(value: int, index: int, primary: frozenset[int], complementary: frozenset[int]) -> int | str:
     if index in primary:
         return PRIMARY
     if index in complementary:

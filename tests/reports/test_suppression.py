@@ -239,3 +239,22 @@ def test_an_agency_table_is_the_county_row_and_the_subtraction_finds_nothing():
     others = [answer[a]["table"]["rows"][0]["cells"][0] for a in "BC"]
     assert not (isinstance(county["totals"][0], int) and all(isinstance(v, int) for v in others))
     assert "D" not in answer and empty_table("xyz")["total"] == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables)
+def test_a_kept_answer_is_the_one_suppression_computes_for_those_counts_and_ties(cells):  # type: ignore[no-untyped-def]
+    # given: a table suppressed once (its answer kept), then asked again
+    from reports.suppression import _suppressed
+
+    values, equations = flatten(cells)
+    first = suppress(values, equations)
+
+    # when
+    again = suppress(list(values), [dict(e) for e in equations])
+    loose = suppress(values, equations[:1])  # the same counts, tied less: another question
+
+    # then: the same answer as computing it afresh, and a kept answer cannot be changed by a caller
+    assert again == first == tuple(frozenset(part) for part in _suppressed(values, equations))
+    assert loose == tuple(frozenset(part) for part in _suppressed(values, equations[:1]))
+    assert all(isinstance(part, frozenset) for part in again)
