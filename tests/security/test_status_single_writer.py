@@ -57,8 +57,6 @@ ALLOWED: dict[Path, tuple[frozenset[str], str]] = {
     Path("scale"): (frozenset({"bulk load"}), "bench seeding bulk-loads synthetic rows"),
     # The benchmark's sweep timing clones open deadlines inside a transaction it rolls back.
     Path("bench/inproc.py"): (frozenset({"bulk load"}), "scratch open deadlines, rolled back"),
-    # The catalogue builds an unsaved Deadline from a values() row to reuse its outcome rule.
-    Path("reports/catalogue.py"): (frozenset({"built with a status"}), "an unsaved row, never saved"),
 }
 #: `.status` assignments on other models, by (path, name of the object): not a case or deadline.
 OTHER_STATUS_OWNERS = {
