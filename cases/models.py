@@ -331,7 +331,15 @@ class CaseTeamMember(models.Model):
                 fields=["case", "user"], condition=models.Q(removed_at__isnull=True), name="one_active_membership"
             ),
         ]
-        indexes = [models.Index(fields=["user", "case"])]
+        indexes = [
+            models.Index(fields=["user", "case"]),
+            # A case worker's visible cases start from their live team rows: this index answers
+            # them without reading the table (an index-only scan), where the one above has to
+            # visit each row for removed_at (a worker's rows are scattered over the table).
+            models.Index(
+                fields=["user", "case"], condition=models.Q(removed_at__isnull=True), name="active_team_user_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"CaseTeamMember {self.pk}"  # ids only, never identifying text
