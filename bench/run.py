@@ -21,6 +21,7 @@ Every loop is bounded in count and time; only 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import datetime as dt
 import http.client
 import json
@@ -148,6 +149,11 @@ def machine() -> dict[str, str]:
         "memory": mem[1].split()[1] if len(mem) > 1 else "?",
         "os": platform.platform(),
         "python": platform.python_version(),
+        # WeasyPrint subsets the PDF's fonts with HarfBuzz when the library is there, else with
+        # fontTools, ~3x slower: the agenda PDF's stamped footer is subset on every print.
+        "subsetting": "HarfBuzz"
+        if ctypes.util.find_library("harfbuzz-subset")
+        else "fontTools (no libharfbuzz-subset0)",
     }
 
 
@@ -601,7 +607,7 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         f"### Run of {results['date']} — `{results['command']}`",
         "",
-        f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['memory']} RAM, {m['os']}; Python {m['python']}; {results['postgres']}; Redis {results['redis']}.",
+        f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['memory']} RAM, {m['os']}; Python {m['python']}; {results['postgres']}; Redis {results['redis']}; PDF fonts subset with {m.get('subsetting', '?')}.",
         f"- Server: gunicorn {results['gunicorn']} on 127.0.0.1, {results['server']}; settings `config.settings.bench` (DEBUG off, PostgreSQL `{results['database']}`, Redis db 5{', psycopg pool' if results.get('pool') else ', persistent connections'}).",
         f"- Data: {results['seed']}",
         f"- Driven as: {results['who']}",
@@ -610,7 +616,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         table(results),
         "",
-        "Raw SQL: the statements the endpoint ran (captured in-process), replayed over a bare psycopg connection, median of 15 (no Django, no serialisation, no HTTP).",
+        "Raw SQL: the statements the endpoint ran (captured in-process), replayed over a bare psycopg connection, median of 15 (no Django, no serialisation, no HTTP); a server-side cursor (`.iterator()`) is replayed as its query, fetched whole.",
         "",
     ]
     al = results.get("alerts")
