@@ -95,7 +95,7 @@ def case_list_visible_to(*, user: Any) -> QuerySet[Case]:
         # row: as an `Exists` in the OR, PostgreSQL hashed every participation of the agency
         # before the first row (99,230 at state scale: 55 ms for the page, as much again for
         # its count).
-        cases = Case.objects.annotate(visible_part=_participation_join(user.agency_id, "")).filter(
+        cases: QuerySet[Case] = Case.objects.annotate(visible_part=_participation_join(user.agency_id, "")).filter(
             Q(lead_agency_id=user.agency_id) | Q(visible_part__isnull=False)
         )
     else:
